@@ -1,0 +1,33 @@
+# `make run` serves the app with the embedded defaults; `make test` runs the suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTHON ?= python3
+
+.PHONY: install run test migrate demo bench-renewal worker beat
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo --port $(PORT)
+
+run: demo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(PY) -m pytest $(ARGS)
+
+worker: install
+	$(VENV)/bin/celery -A telephony worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A telephony beat --loglevel=INFO

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PhonesConfig(AppConfig):
+    name = "phones"
+    verbose_name = "Phone numbers"

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from telephony import crypto
+from telephony.ids import new_public_id
+
+
+class Org(models.Model):
+    slug = models.SlugField(unique=True, help_text="Sent by API clients as the `orgid` header.")
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="USD", help_text="Currency of the org's balance.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    RANK = {Role.MEMBER: 0, Role.ADMIN: 1, Role.OWNER: 2}
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "org"], name="membership_user_org_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.org} ({self.role})"
+
+    def has_role(self, role: str) -> bool:
+        return self.RANK[self.role] >= self.RANK[role]
+
+
+class ProviderConnection(models.Model):
+    class Type(models.TextChoices):
+        TWILIO = "twilio-provider", "Twilio"
+        SANDBOX = "sandbox-provider", "Sandbox (Twilio emulator)"
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="connections")
+    type = models.CharField(max_length=32, choices=Type.choices)
+    name = models.CharField(max_length=200)
+    # The provider's account id (Twilio AccountSid) is not a secret: webhooks are
+    # routed to their connection by it.
+    account_id = models.CharField(max_length=64, db_index=True, blank=True)
+    secret_blob = models.TextField(blank=True, editable=False, help_text="Encrypted credentials.")
+    public_config = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_type_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.public_id:
+            self.public_id = new_public_id("int")
+        super().save(*args, **kwargs)
+
+    @property
+    def credentials(self) -> dict:
+        return crypto.decrypt_json(self.secret_blob)
+
+    @credentials.setter
+    def credentials(self, value: dict) -> None:
+        self.secret_blob = crypto.encrypt_json(value)
+
+    def masked_credentials(self) -> dict[str, str]:
+        """What the API and admin show: identifiers partly, secrets never."""
+        masked = {}
+        for key, value in self.credentials.items():
+            if not value:
+                continue
+            if key.lower().endswith(("sid", "id")) and len(value) > 8:
+                masked[key] = f"{value[:4]}…{value[-4:]}"
+            else:
+                masked[key] = "********"
+        return masked

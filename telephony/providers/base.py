@@ -1,0 +1,199 @@
+"""The one interface every phone provider implements, and its value types.
+
+Services talk to `PhoneProvider` only. Each instance is built for one
+ProviderConnection with that connection's credentials: there is no global client.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any
+
+NUMBER_TYPES = ("local", "tollFree", "mobile")
+
+
+class ProviderError(Exception):
+    """A provider said no, or could not be reached.
+
+    `permanent` errors (the number is unavailable, invalid, bad credentials) will
+    fail again the same way and are never retried; the others (5xx, timeouts,
+    rate limits) may succeed on retry. `unavailable` marks the provider as down
+    (503) rather than misbehaving (502). `outcome_unknown` marks a request that
+    may have taken effect (a timeout after sending a POST): never repeat it
+    blindly, look the result up.
+    """
+
+    def __init__(self, message: str, *, code: str | int | None = None, permanent: bool = False,
+                 provider: str = "", status: int | None = None, unavailable: bool = False,
+                 outcome_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.permanent = permanent
+        self.provider = provider
+        self.status = status
+        self.unavailable = unavailable
+        self.outcome_unknown = outcome_unknown
+
+    def __repr__(self) -> str:
+        return (f"ProviderError({self.message!r}, code={self.code!r}, permanent={self.permanent}, "
+                f"provider={self.provider!r})")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    voice: bool = False
+    sms: bool = False
+    mms: bool = False
+    fax: bool = False
+
+    def as_dict(self) -> dict[str, bool]:
+        return {"voice": self.voice, "sms": self.sms, "mms": self.mms}
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    country: str = "US"
+    number_type: str = "local"
+    area_code: str | None = None
+    region: str | None = None
+    contains: str | None = None
+    sms_enabled: bool | None = None
+    voice_enabled: bool | None = None
+    mms_enabled: bool | None = None
+    limit: int = 30
+
+
+@dataclass(frozen=True)
+class AvailableNumber:
+    e164: str
+    friendly_name: str
+    country: str
+    locality: str = ""
+    region: str = ""
+    postal_code: str = ""
+    capabilities: Capabilities = field(default_factory=Capabilities)
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """The URLs a number should send its traffic to (absolute, built from PUBLIC_BASE_URL)."""
+
+    voice_url: str = ""
+    voice_method: str = "POST"
+    voice_fallback_url: str = ""
+    sms_url: str = ""
+    sms_method: str = "POST"
+    status_callback: str = ""
+    status_callback_method: str = "POST"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "voiceUrl": self.voice_url,
+            "voiceMethod": self.voice_method,
+            "voiceFallbackUrl": self.voice_fallback_url,
+            "smsUrl": self.sms_url,
+            "smsMethod": self.sms_method,
+            "statusCallback": self.status_callback,
+            "statusCallbackMethod": self.status_callback_method,
+        }
+
+
+@dataclass(frozen=True)
+class ProvisionedNumber:
+    """A number the provider account owns, as the provider sees it now."""
+
+    sid: str
+    e164: str
+    friendly_name: str = ""
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    voice_url: str = ""
+    voice_method: str = ""
+    voice_fallback_url: str = ""
+    sms_url: str = ""
+    sms_method: str = ""
+    status_callback: str = ""
+    status_callback_method: str = ""
+    voice_application_sid: str = ""
+    sms_application_sid: str = ""
+    trunk_sid: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class OwnedPage:
+    numbers: list[ProvisionedNumber]
+    next_page: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    account_id: str
+    friendly_name: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    sid: str
+    status: str
+    to: str
+    from_: str = ""
+    segments: int = 1
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    sid: str
+    status: str
+    to: str
+    from_: str = ""
+
+
+class PhoneProvider(abc.ABC):
+    """What the platform needs from a phone provider."""
+
+    name: str = ""
+
+    @abc.abstractmethod
+    def validate_credentials(self) -> AccountInfo:
+        """Prove the credentials work (raises a permanent ProviderError when they don't)."""
+
+    @abc.abstractmethod
+    def search_available(self, criteria: SearchCriteria) -> list[AvailableNumber]:
+        ...
+
+    @abc.abstractmethod
+    def purchase(self, e164: str, webhooks: Webhooks, *, friendly_name: str = "") -> ProvisionedNumber:
+        ...
+
+    @abc.abstractmethod
+    def find_owned(self, e164: str) -> ProvisionedNumber | None:
+        """The number if this account owns it, else None."""
+
+    @abc.abstractmethod
+    def list_owned(self, page: str | None = None, page_size: int = 1000) -> OwnedPage:
+        """One page of the account's numbers; pass `next_page` back for the next."""
+
+    @abc.abstractmethod
+    def configure_webhooks(self, sid: str, webhooks: Webhooks, *, friendly_name: str | None = None
+                           ) -> ProvisionedNumber:
+        ...
+
+    @abc.abstractmethod
+    def release(self, sid: str) -> None:
+        """Give the number back. Releasing a number that is already gone is not an error."""
+
+    @abc.abstractmethod
+    def send_sms(self, *, to: str, body: str, from_: str | None = None,
+                 messaging_service_sid: str | None = None, media_urls: list[str] | None = None,
+                 status_callback: str | None = None) -> SentMessage:
+        ...
+
+    @abc.abstractmethod
+    def make_call(self, *, to: str, from_: str, url: str, status_callback: str | None = None) -> PlacedCall:
+        ...
+
+    @abc.abstractmethod
+    def validate_webhook(self, request: Any, url: str) -> bool:
+        """True when the inbound webhook request is signed by this connection."""

@@ -1,0 +1,34 @@
+"""Builds the provider for a connection, with that connection's own credentials."""
+from __future__ import annotations
+
+from telephony.models import ProviderConnection
+from telephony.providers.base import PhoneProvider
+
+
+def build_provider(type_: str, credentials: dict, public_config: dict | None = None) -> PhoneProvider:
+    from telephony.providers.twilio import TwilioProvider
+
+    public_config = public_config or {}
+    if type_ == ProviderConnection.Type.TWILIO:
+        return TwilioProvider(
+            account_sid=credentials["accountSid"],
+            auth_token=credentials.get("authToken"),
+            api_key_sid=credentials.get("apiKeySid"),
+            api_key_secret=credentials.get("apiKeySecret"),
+            base_url=public_config.get("apiBaseUrl") or None,
+        )
+    if type_ == ProviderConnection.Type.SANDBOX:
+        from sandbox.client import SandboxHttpClient
+
+        return TwilioProvider(
+            account_sid=credentials["accountSid"],
+            auth_token=credentials.get("authToken"),
+            api_key_sid=credentials.get("apiKeySid"),
+            api_key_secret=credentials.get("apiKeySecret"),
+            http_client=SandboxHttpClient(),
+        )
+    raise ValueError(f"unknown provider type {type_!r}")
+
+
+def provider_for(connection: ProviderConnection) -> PhoneProvider:
+    return build_provider(connection.type, connection.credentials, connection.public_config)

@@ -1,0 +1,99 @@
+"""Shared fixtures. Like healthchecks' BaseTestCase: an owner (alice) with an admin
+and a member in her org, and an outsider (charlie) who should see none of Alice's stuff."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from telephony.models import Membership, Org
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(username: str, **extra):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+
+
+def api_client(user, org: Org | str | None) -> APIClient:
+    """A client that sends a fresh access token for `user` and the `orgid` header."""
+    client = APIClient()
+    token = RefreshToken.for_user(user).access_token
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    if org is not None:
+        client.defaults["HTTP_ORGID"] = org if isinstance(org, str) else org.slug
+    return client
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def org(alice):
+    org = Org.objects.create(slug="alice-co", name="Alice & Co")
+    Membership.objects.create(user=alice, org=org, role=Membership.Role.OWNER)
+    return org
+
+
+@pytest.fixture
+def admin_user(org):
+    user = make_user("adam")
+    Membership.objects.create(user=user, org=org, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def member(org):
+    user = make_user("bob")
+    Membership.objects.create(user=user, org=org, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie")
+
+
+@pytest.fixture
+def other_org(charlie):
+    other = Org.objects.create(slug="charlie-inc", name="Charlie Inc")
+    Membership.objects.create(user=charlie, org=other, role=Membership.Role.OWNER)
+    return other
+
+
+@pytest.fixture
+def owner_api(alice, org) -> APIClient:
+    return api_client(alice, org)
+
+
+@pytest.fixture
+def admin_api(admin_user, org) -> APIClient:
+    return api_client(admin_user, org)
+
+
+@pytest.fixture
+def member_api(member, org) -> APIClient:
+    return api_client(member, org)
+
+
+@pytest.fixture
+def outsider_api(charlie, other_org) -> APIClient:
+    """Charlie, acting in his own org, reaching for Alice's objects by id."""
+    return api_client(charlie, other_org)
+
+
+@pytest.fixture(autouse=True)
+def celery_eager(request):
+    """Tasks run in-process unless a test is marked `worker` (a real worker over Redis)."""
+    from telephony.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -170,7 +170,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "billing-renewals": {"task": "billing.tasks.renew_due_numbers", "schedule": env.int("RENEWAL_INTERVAL_SECONDS", default=3600)},
+}
 
 # Outbound HTTP to providers: seconds before a request is given up as a timeout.
 PROVIDER_TIMEOUT = env.float("PROVIDER_TIMEOUT", default=15.0)

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from phones import api
+
+urlpatterns = [
+    path("phone/available", api.AvailableNumbersView.as_view(), name="phone-available"),
+]

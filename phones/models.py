@@ -123,3 +123,77 @@ class Job(models.Model):
         if not self.public_id:
             self.public_id = new_public_id("job")
         super().save(*args, **kwargs)
+
+
+class RingGroup(models.Model):
+    """Users whose softphones ring at once when a call is routed to the group."""
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="ring_groups")
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="ring_groups")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["org", "name"], name="ringgroup_org_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.public_id:
+            self.public_id = new_public_id("grp")
+        super().save(*args, **kwargs)
+
+
+class PhoneRouting(models.Model):
+    """How a number's traffic is handled: voice assignments, the IVR flow, and SMS rules.
+
+    The JSON documents are validated by phones.routing before they are saved.
+    """
+
+    phone_number = models.OneToOneField(PhoneNumber, on_delete=models.CASCADE, related_name="routing")
+    assignments = models.JSONField(default=list, blank=True)
+    ivr_flow = models.JSONField(default=dict, blank=True)
+    sms_rules = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"routing of {self.phone_number}"
+
+
+class Message(models.Model):
+    """An SMS/MMS sent or received on one of our numbers. Kept after the number is released (audit)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound"
+        OUTBOUND = "outbound"
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="messages")
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="messages")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    from_number = models.CharField(max_length=32)
+    to_number = models.CharField(max_length=32)
+    body = models.TextField(blank=True)
+    media_urls = models.JSONField(default=list, blank=True)
+    # Provider SIDs are unique: the same webhook twice stores the message once.
+    provider_sid = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=16, blank=True)
+    segments = models.PositiveSmallIntegerField(default=1)
+    error_code = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["phone_number", "-created_at"], name="message_phone_created")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.from_number} → {self.to_number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.public_id:
+            self.public_id = new_public_id("msg")
+        super().save(*args, **kwargs)

@@ -108,6 +108,11 @@ class Job(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     result = models.JSONField(default=dict, blank=True)
     error = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True, help_text="What the job was asked to do.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A worker owns a running job until its lease expires: a redelivered copy of the
+    # task (worker killed, visibility timeout) cannot run the same job twice at once.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

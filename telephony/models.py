@@ -91,3 +91,18 @@ class ProviderConnection(models.Model):
             else:
                 masked[key] = "********"
         return masked
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key`: the same key and body get the same response, once."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64, help_text="The operation the key was used for.")
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "scope", "key"], name="idempotency_org_scope_key")]

@@ -176,6 +176,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # Outbound HTTP to providers: seconds before a request is given up as a timeout.
 PROVIDER_TIMEOUT = env.float("PROVIDER_TIMEOUT", default=15.0)
+# Seconds a worker owns a running job before another copy of the task may take it over.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=300)
+# How many times a job is retried after transient provider errors, with exponential backoff.
+JOB_MAX_RETRIES = env.int("JOB_MAX_RETRIES", default=6)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,52 @@
+"""Read-only admin for the emulator's state: staff can look, the REST API is how it changes."""
+from django.contrib import admin
+
+from sandbox.models import SandboxAccount, SandboxApiKey, SandboxCall, SandboxFault, SandboxMessage, SandboxNumber
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SandboxAccount)
+class SandboxAccountAdmin(ReadOnlyAdmin):
+    list_display = ("sid", "friendly_name", "status", "date_created")
+    search_fields = ("sid", "friendly_name")
+    exclude = ("auth_token",)
+
+
+@admin.register(SandboxApiKey)
+class SandboxApiKeyAdmin(ReadOnlyAdmin):
+    list_display = ("sid", "account", "friendly_name", "date_created")
+    exclude = ("secret",)
+
+
+@admin.register(SandboxNumber)
+class SandboxNumberAdmin(ReadOnlyAdmin):
+    list_display = ("phone_number", "sid", "account", "number_type", "iso_country", "date_created")
+    list_filter = ("iso_country", "number_type")
+    search_fields = ("phone_number", "sid", "account__sid")
+
+
+@admin.register(SandboxMessage)
+class SandboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ("sid", "account", "from_number", "to", "status", "date_created")
+    search_fields = ("sid", "to", "from_number")
+
+
+@admin.register(SandboxCall)
+class SandboxCallAdmin(ReadOnlyAdmin):
+    list_display = ("sid", "account", "from_number", "to", "status", "date_created")
+    search_fields = ("sid", "to", "from_number")
+
+
+@admin.register(SandboxFault)
+class SandboxFaultAdmin(ReadOnlyAdmin):
+    list_display = ("account", "resource", "method", "kind", "remaining", "date_created")

@@ -1,0 +1,135 @@
+"""The sandbox's own state: what a Twilio account would hold, for emulated accounts.
+
+Separate from the platform's tables on purpose: the platform sees these rows only
+through the Twilio REST API the emulator speaks, exactly as it would see Twilio's.
+"""
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+
+
+def new_sid(prefix: str) -> str:
+    """Twilio's SID shape: two letters and 32 lowercase hex digits."""
+    return prefix + secrets.token_hex(16)
+
+
+class SandboxAccount(models.Model):
+    sid = models.CharField(max_length=34, unique=True)
+    auth_token = models.CharField(max_length=32)
+    friendly_name = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, default="active")
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.friendly_name} ({self.sid})"
+
+
+class SandboxApiKey(models.Model):
+    sid = models.CharField(max_length=34, unique=True)
+    secret = models.CharField(max_length=32)
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="api_keys")
+    friendly_name = models.CharField(max_length=64, blank=True)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sid
+
+
+class SandboxNumber(models.Model):
+    """An IncomingPhoneNumber: a number an emulated account has bought."""
+
+    sid = models.CharField(max_length=34, unique=True)
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="numbers")
+    phone_number = models.CharField(max_length=20)
+    friendly_name = models.CharField(max_length=64)
+    iso_country = models.CharField(max_length=2)
+    number_type = models.CharField(max_length=16)
+    voice = models.BooleanField(default=True)
+    sms = models.BooleanField(default=False)
+    mms = models.BooleanField(default=False)
+    voice_url = models.CharField(max_length=1024, blank=True)
+    voice_method = models.CharField(max_length=8, default="POST")
+    voice_fallback_url = models.CharField(max_length=1024, blank=True)
+    voice_fallback_method = models.CharField(max_length=8, default="POST")
+    sms_url = models.CharField(max_length=1024, blank=True)
+    sms_method = models.CharField(max_length=8, default="POST")
+    sms_fallback_url = models.CharField(max_length=1024, blank=True)
+    sms_fallback_method = models.CharField(max_length=8, default="POST")
+    status_callback = models.CharField(max_length=1024, blank=True)
+    status_callback_method = models.CharField(max_length=8, default="POST")
+    voice_application_sid = models.CharField(max_length=34, blank=True)
+    sms_application_sid = models.CharField(max_length=34, blank=True)
+    trunk_sid = models.CharField(max_length=34, blank=True)
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # The magic test number +15005550006 can be held by several accounts;
+            # any other number is kept to one owner by the purchase service.
+            models.UniqueConstraint(fields=["account", "phone_number"], name="sandbox_number_once_per_account"),
+            models.UniqueConstraint(fields=["phone_number"], condition=~models.Q(phone_number="+15005550006"),
+                                    name="sandbox_number_one_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone_number
+
+
+class SandboxMessage(models.Model):
+    sid = models.CharField(max_length=34, unique=True)
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="messages")
+    to = models.CharField(max_length=64)
+    from_number = models.CharField(max_length=64, blank=True)
+    messaging_service_sid = models.CharField(max_length=34, blank=True)
+    body = models.TextField(blank=True)
+    media_urls = models.JSONField(default=list, blank=True)
+    num_segments = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16)
+    direction = models.CharField(max_length=16, default="outbound-api")
+    status_callback = models.CharField(max_length=1024, blank=True)
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.sid
+
+
+class SandboxCall(models.Model):
+    sid = models.CharField(max_length=34, unique=True)
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="calls")
+    to = models.CharField(max_length=64)
+    from_number = models.CharField(max_length=64)
+    url = models.CharField(max_length=1024)
+    method = models.CharField(max_length=8, default="POST")
+    status_callback = models.CharField(max_length=1024, blank=True)
+    status_callback_method = models.CharField(max_length=8, default="POST")
+    status = models.CharField(max_length=16, default="queued")
+    direction = models.CharField(max_length=16, default="outbound-api")
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.sid
+
+
+class SandboxFault(models.Model):
+    """A failure to inject into the next matching request(s), for tests of retry and recovery."""
+
+    class Kind(models.TextChoices):
+        HTTP_500 = "http_500", "answer Twilio's 500"
+        TIMEOUT_BEFORE = "timeout_before", "time out without doing anything"
+        TIMEOUT_AFTER = "timeout_after", "do it, then time out"
+
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="faults")
+    resource = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    remaining = models.PositiveIntegerField(default=1)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.method} {self.resource} (x{self.remaining})"

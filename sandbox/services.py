@@ -1,0 +1,253 @@
+"""Writes of the sandbox emulator: accounts, keys, faults, and what the REST views do.
+
+Refusals are raised as `TwilioApiError` with the code Twilio would answer.
+
+The in-process client (`sandbox.client`) runs these in the caller's thread and
+database connection, so they join whatever transaction the caller has open. The
+platform's services never call a provider inside a transaction; if one did, a
+rollback would also undo the emulated Twilio's side of the exchange.
+"""
+from __future__ import annotations
+
+import math
+import re
+import secrets
+
+import phonenumbers
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from sandbox import inventory, magic
+from sandbox.inventory import Offer
+from sandbox.models import (
+    SandboxAccount,
+    SandboxApiKey,
+    SandboxCall,
+    SandboxFault,
+    SandboxMessage,
+    SandboxNumber,
+    new_sid,
+)
+from sandbox.selectors import account_owns, first_available_in_area, number_owner_exists
+from sandbox.twilio_json import TwilioApiError
+
+URL_FIELDS = ("VoiceUrl", "VoiceFallbackUrl", "SmsUrl", "SmsFallbackUrl", "StatusCallback")
+METHOD_FIELDS = ("VoiceMethod", "VoiceFallbackMethod", "SmsMethod", "SmsFallbackMethod", "StatusCallbackMethod")
+SID_FIELDS = {"VoiceApplicationSid": "AP", "SmsApplicationSid": "AP", "TrunkSid": "TK"}
+FIELD_COLUMNS = {
+    "FriendlyName": "friendly_name", "VoiceUrl": "voice_url", "VoiceMethod": "voice_method",
+    "VoiceFallbackUrl": "voice_fallback_url", "VoiceFallbackMethod": "voice_fallback_method",
+    "SmsUrl": "sms_url", "SmsMethod": "sms_method", "SmsFallbackUrl": "sms_fallback_url",
+    "SmsFallbackMethod": "sms_fallback_method", "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method", "VoiceApplicationSid": "voice_application_sid",
+    "SmsApplicationSid": "sms_application_sid", "TrunkSid": "trunk_sid",
+}
+# GSM 03.38: a body of only these characters goes as 7-bit text (160 per SMS); the
+# extension characters take two septets. Anything else makes the whole SMS UCS-2 (70).
+GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_EXTENDED = set("^{}\\[~]|€\f")
+MAX_BODY = 1600
+INVALID_PARAMETER = 20001  # Twilio's generic "a parameter is malformed"
+
+
+def sandbox_account_create(*, friendly_name: str) -> SandboxAccount:
+    return SandboxAccount.objects.create(sid=new_sid("AC"), auth_token=secrets.token_hex(16),
+                                         friendly_name=friendly_name[:64])
+
+
+def sandbox_api_key_create(*, account: SandboxAccount, friendly_name: str = "") -> SandboxApiKey:
+    return SandboxApiKey.objects.create(sid=new_sid("SK"), secret=secrets.token_hex(16), account=account,
+                                        friendly_name=friendly_name[:64])
+
+
+def sandbox_fault_add(*, account_sid: str, resource: str = "IncomingPhoneNumbers", method: str = "POST",
+                      kind: str = SandboxFault.Kind.HTTP_500, times: int = 1) -> SandboxFault:
+    """Make the next `times` `method` requests on `resource` of this account fail as `kind`.
+
+    `resource` is the collection name in the URL: IncomingPhoneNumbers, Messages, Calls,
+    AvailablePhoneNumbers or Accounts.
+    """
+    if kind not in SandboxFault.Kind.values:
+        raise ValueError(f"unknown fault kind {kind!r}")
+    account = SandboxAccount.objects.get(sid=account_sid)
+    return SandboxFault.objects.create(account=account, resource=resource, method=method.upper(), kind=kind,
+                                       remaining=times)
+
+
+def sandbox_fault_take(*, account: SandboxAccount, resource: str, method: str) -> str | None:
+    """Use up one matching fault, oldest first; its kind, or None when nothing is armed."""
+    with transaction.atomic():
+        fault = (SandboxFault.objects.select_for_update()
+                 .filter(account=account, resource=resource, method=method, remaining__gt=0)
+                 .order_by("pk").first())
+        if fault is None:
+            return None
+        if fault.remaining == 1:
+            fault.delete()
+        else:
+            SandboxFault.objects.filter(pk=fault.pk).update(remaining=F("remaining") - 1)
+    return fault.kind
+
+
+def _bad_request(code: int, message: str) -> TwilioApiError:
+    return TwilioApiError(400, code, message)
+
+
+def _number_fields(params: dict[str, str]) -> dict[str, str]:
+    """Model columns for the IncomingPhoneNumber fields present in `params`, validated as Twilio does."""
+    fields: dict[str, str] = {}
+    for name, column in FIELD_COLUMNS.items():
+        if name not in params:
+            continue
+        value = params[name].strip()
+        if name in URL_FIELDS and value and not re.match(r"^https?://[^\s/]+", value):
+            raise _bad_request(21502, f"{name} is not a valid URL: {value}")
+        if name in METHOD_FIELDS:
+            value = value.upper() or "POST"
+            if value not in ("GET", "POST"):
+                raise _bad_request(21403, f"{name} must be GET or POST")
+        if name in SID_FIELDS and value and not re.fullmatch(SID_FIELDS[name] + r"[0-9a-fA-F]{32}", value):
+            raise _bad_request(INVALID_PARAMETER, f"{name} is not a valid SID: {value}")
+        fields[column] = value[:64] if name == "FriendlyName" else value
+    return fields
+
+
+def _magic_offer() -> Offer:
+    return Offer(e164=magic.MAGIC_OK_NUMBER, friendly_name="(500) 555-0006", iso_country="US",
+                 number_type=inventory.LOCAL, locality="", region="", postal_code="", voice=True, sms=True, mms=True)
+
+
+def _offer_to_buy(params: dict[str, str]) -> Offer:
+    phone_number, area_code = params.get("PhoneNumber", "").strip(), params.get("AreaCode", "").strip()
+    if phone_number == magic.MAGIC_OK_NUMBER or (not phone_number and area_code == magic.MAGIC_OK_AREA_CODE):
+        return _magic_offer()
+    if phone_number:
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(phone_number))
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid or not phone_number.startswith("+"):
+            raise _bad_request(21421, f"PhoneNumber {phone_number} is invalid")
+        offer = inventory.find_offer(phone_number)
+        if offer is None or number_owner_exists(phone_number):
+            raise _bad_request(21422, f"PhoneNumber {phone_number} is not available")
+        return offer
+    if not area_code:
+        raise _bad_request(21421, "A PhoneNumber or an AreaCode is required")
+    if not re.fullmatch(r"[2-9]\d\d", area_code):
+        raise _bad_request(21451, f"AreaCode {area_code} is invalid")
+    offer = first_available_in_area(area_code)
+    if offer is None:
+        raise _bad_request(21452, f"No phone numbers found in area code {area_code}")
+    return offer
+
+
+def sandbox_number_purchase(*, account: SandboxAccount, params: dict[str, str]) -> SandboxNumber:
+    """POST IncomingPhoneNumbers: buy by PhoneNumber or AreaCode, webhooks set in the same call."""
+    hit = magic.magic_error("IncomingPhoneNumbers", params)
+    if hit:
+        raise _bad_request(*hit)
+    offer = _offer_to_buy(params)
+    if account_owns(account, offer.e164):
+        raise _bad_request(21422, f"PhoneNumber {offer.e164} is not available")
+    fields = _number_fields(params)
+    fields.setdefault("friendly_name", offer.friendly_name)
+    try:
+        with transaction.atomic():
+            return SandboxNumber.objects.create(
+                sid=new_sid("PN"), account=account, phone_number=offer.e164, iso_country=offer.iso_country,
+                number_type=offer.number_type, voice=offer.voice, sms=offer.sms, mms=offer.mms, **fields)
+    except IntegrityError:  # bought by someone else a moment ago
+        raise _bad_request(21422, f"PhoneNumber {offer.e164} is not available") from None
+
+
+def sandbox_number_update(*, number: SandboxNumber, params: dict[str, str]) -> SandboxNumber:
+    """POST IncomingPhoneNumbers/{Sid}: change only the fields sent; an empty value clears a URL or SID."""
+    fields = _number_fields(params)
+    if fields.get("friendly_name") == "":
+        fields["friendly_name"] = number.friendly_name
+    for column, value in fields.items():
+        setattr(number, column, value)
+    number.save()
+    return number
+
+
+def sandbox_number_release(*, number: SandboxNumber) -> None:
+    number.delete()
+
+
+def segments(body: str) -> int:
+    """How many SMS a body takes (GSM-7: 160, or 153 when split; UCS-2: 70, or 67)."""
+    if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in body):
+        septets = sum(2 if ch in GSM_EXTENDED else 1 for ch in body)
+        single, split = 160, 153
+    else:
+        septets = len(body.encode("utf-16-le")) // 2
+        single, split = 70, 67
+    return 1 if septets <= single else math.ceil(septets / split)
+
+
+def _valid_e164(value: str) -> bool:
+    try:
+        return value.startswith("+") and phonenumbers.is_valid_number(phonenumbers.parse(value))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def sandbox_message_create(*, account: SandboxAccount, params: dict[str, str], media_urls: list[str]
+                           ) -> SandboxMessage:
+    """POST Messages: checked the way Twilio checks, From before To; nothing is delivered."""
+    to, from_ = params.get("To", "").strip(), params.get("From", "").strip()
+    service_sid, body = params.get("MessagingServiceSid", "").strip(), params.get("Body", "")
+    hit = magic.magic_error("Messages", {"From": from_, "To": to})
+    if hit:
+        raise _bad_request(*hit)
+    if not to:
+        raise _bad_request(21604, "A 'To' phone number is required.")
+    if service_sid and not re.fullmatch(r"MG[0-9a-fA-F]{32}", service_sid):
+        raise _bad_request(21701, f"The Messaging Service Sid {service_sid} is invalid.")
+    if not service_sid:
+        if not from_:
+            raise _bad_request(21603, "A 'From' phone number is required.")
+        sender = account.numbers.filter(phone_number=from_).first()
+        if from_ != magic.MAGIC_OK_NUMBER and (sender is None or not sender.sms):
+            raise _bad_request(21606, f"The 'From' phone number {from_} is not a valid, SMS-capable inbound "
+                                      "phone number or short code for your account.")
+    if not _valid_e164(to):
+        raise _bad_request(21211, f"The 'To' number {to} is not a valid phone number.")
+    if not body and not media_urls:
+        raise _bad_request(21602, "Message body is required.")
+    if len(body) > MAX_BODY:
+        raise _bad_request(21617, "The concatenated message body exceeds the 1600 character limit.")
+    return SandboxMessage.objects.create(
+        sid=new_sid("MM" if media_urls else "SM"), account=account, to=to,
+        from_number="" if service_sid else from_, messaging_service_sid=service_sid, body=body,
+        media_urls=media_urls, num_segments=segments(body) if body else 1,
+        status="accepted" if service_sid else "queued", status_callback=params.get("StatusCallback", ""))
+
+
+def sandbox_call_create(*, account: SandboxAccount, params: dict[str, str]) -> SandboxCall:
+    """POST Calls: queued, never dialled."""
+    to, from_, url = params.get("To", "").strip(), params.get("From", "").strip(), params.get("Url", "").strip()
+    hit = magic.magic_error("Calls", {"From": from_, "To": to})
+    if hit:
+        raise _bad_request(*hit)
+    if not to:
+        raise _bad_request(21201, "No 'To' number is specified")
+    if not from_:
+        raise _bad_request(21213, "No 'From' number is specified")
+    if from_ != magic.MAGIC_OK_NUMBER and not account_owns(account, from_):
+        raise _bad_request(21210, f"The source phone number provided, {from_}, is not yet verified for your "
+                                  "account.")
+    if not _valid_e164(to):
+        raise _bad_request(21211, f"The 'To' number {to} is not a valid phone number.")
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise _bad_request(21205, "Url parameter is not a valid URL" if url else "A 'Url' parameter is required")
+    method = (params.get("Method") or "POST").upper()
+    callback_method = (params.get("StatusCallbackMethod") or "POST").upper()
+    if method not in ("GET", "POST") or callback_method not in ("GET", "POST"):
+        raise _bad_request(21403, "Method must be GET or POST")
+    return SandboxCall.objects.create(
+        sid=new_sid("CA"), account=account, to=to, from_number=from_, url=url, method=method,
+        status_callback=params.get("StatusCallback", ""), status_callback_method=callback_method)

@@ -1,0 +1,232 @@
+"""Twilio's 2010-04-01 wire format: resource bodies, list envelopes and error bodies.
+
+Field names, `uri` values (relative to https://api.twilio.com, never to where the
+emulator is mounted, so next-page links work in-process and under /sandbox/ alike)
+and RFC 2822 dates as api.twilio.com writes them. Unset SIDs and URLs are null, as
+the spec's patterns (`^AP[0-9a-fA-F]{32}$` ...) allow for nothing else.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import phonenumbers
+from django.http import JsonResponse
+
+from sandbox.inventory import TWILIO_TYPE, Offer
+from sandbox.models import SandboxAccount, SandboxCall, SandboxMessage, SandboxNumber
+
+API_VERSION = "2010-04-01"
+API_ROOT = f"/{API_VERSION}"
+FAULT_HEADER = "X-Sandbox-Fault"
+
+
+class TwilioApiError(Exception):
+    """A refusal the emulator answers with Twilio's error body."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: int, message: str) -> JsonResponse:
+    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+    response = JsonResponse(body, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    return response
+
+
+def not_found(path: str) -> JsonResponse:
+    return error_response(404, 20404, f"The requested resource {path} was not found")
+
+
+def rfc2822(value: datetime | None) -> str | None:
+    return format_datetime(value) if value else None
+
+
+def account_path(account_sid: str, rest: str = ".json") -> str:
+    return f"{API_ROOT}/Accounts/{account_sid}{rest}"
+
+
+def _or_null(value: str) -> str | None:
+    return value or None
+
+
+def _formatted(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def account_json(account: SandboxAccount) -> dict[str, Any]:
+    return {
+        "auth_token": account.auth_token,
+        "date_created": rfc2822(account.date_created),
+        "date_updated": rfc2822(account.date_updated),
+        "friendly_name": account.friendly_name,
+        "owner_account_sid": account.sid,
+        "sid": account.sid,
+        "status": account.status,
+        "subresource_uris": {
+            name: account_path(account.sid, f"/{resource}.json")
+            for name, resource in (("available_phone_numbers", "AvailablePhoneNumbers"), ("calls", "Calls"),
+                                   ("incoming_phone_numbers", "IncomingPhoneNumbers"), ("messages", "Messages"))
+        },
+        "type": "Full",
+        "uri": account_path(account.sid),
+    }
+
+
+def available_json(offer: Offer) -> dict[str, Any]:
+    nanp = offer.iso_country in ("US", "CA")
+    return {
+        "friendly_name": offer.friendly_name,
+        "phone_number": offer.e164,
+        "lata": None,
+        "locality": _or_null(offer.locality),
+        "rate_center": _or_null(offer.rate_center) if nanp else None,
+        "latitude": None,
+        "longitude": None,
+        "region": _or_null(offer.region),
+        "postal_code": _or_null(offer.postal_code),
+        "iso_country": offer.iso_country,
+        "address_requirements": "none" if nanp else "any",
+        "beta": False,
+        # Twilio spells these two in capitals on available numbers (and in lower case on owned ones).
+        "capabilities": {"voice": offer.voice, "SMS": offer.sms, "MMS": offer.mms, "fax": False},
+    }
+
+
+def number_json(number: SandboxNumber) -> dict[str, Any]:
+    return {
+        "account_sid": number.account.sid,
+        "address_sid": None,
+        "address_requirements": "none",
+        "api_version": API_VERSION,
+        "beta": False,
+        "capabilities": {"voice": number.voice, "sms": number.sms, "mms": number.mms, "fax": False},
+        "date_created": rfc2822(number.date_created),
+        "date_updated": rfc2822(number.date_updated),
+        "friendly_name": number.friendly_name,
+        "identity_sid": None,
+        "phone_number": number.phone_number,
+        "origin": "twilio",
+        "sid": number.sid,
+        "sms_application_sid": _or_null(number.sms_application_sid),
+        "sms_fallback_method": number.sms_fallback_method,
+        "sms_fallback_url": _or_null(number.sms_fallback_url),
+        "sms_method": number.sms_method,
+        "sms_url": _or_null(number.sms_url),
+        "status_callback": _or_null(number.status_callback),
+        "status_callback_method": number.status_callback_method,
+        "trunk_sid": _or_null(number.trunk_sid),
+        "uri": account_path(number.account.sid, f"/IncomingPhoneNumbers/{number.sid}.json"),
+        "voice_receive_mode": "voice",
+        "voice_application_sid": _or_null(number.voice_application_sid),
+        "voice_caller_id_lookup": False,
+        "voice_fallback_method": number.voice_fallback_method,
+        "voice_fallback_url": _or_null(number.voice_fallback_url),
+        "voice_method": number.voice_method,
+        "voice_url": _or_null(number.voice_url),
+        "emergency_status": "Inactive",
+        "emergency_address_sid": None,
+        "emergency_address_status": "unregistered",
+        "bundle_sid": None,
+        "status": "in-use",
+        "type": TWILIO_TYPE.get(number.number_type, number.number_type),
+    }
+
+
+def message_json(message: SandboxMessage) -> dict[str, Any]:
+    uri = account_path(message.account.sid, f"/Messages/{message.sid}.json")
+    return {
+        "account_sid": message.account.sid,
+        "api_version": API_VERSION,
+        "body": message.body,
+        "date_created": rfc2822(message.date_created),
+        "date_sent": None,
+        "date_updated": rfc2822(message.date_updated),
+        "direction": message.direction,
+        "error_code": None,
+        "error_message": None,
+        "from": _or_null(message.from_number),
+        "messaging_service_sid": _or_null(message.messaging_service_sid),
+        "num_media": str(len(message.media_urls)),
+        "num_segments": str(message.num_segments),
+        "price": None,
+        "price_unit": "USD",
+        "sid": message.sid,
+        "status": message.status,
+        "subresource_uris": {"media": uri.replace(".json", "/Media.json")},
+        "to": message.to,
+        "uri": uri,
+    }
+
+
+def call_json(call: SandboxCall, phone_number_sid: str | None) -> dict[str, Any]:
+    uri = account_path(call.account.sid, f"/Calls/{call.sid}.json")
+    return {
+        "sid": call.sid,
+        "date_created": rfc2822(call.date_created),
+        "date_updated": rfc2822(call.date_updated),
+        "parent_call_sid": None,
+        "account_sid": call.account.sid,
+        "to": call.to,
+        "to_formatted": _formatted(call.to),
+        "from": call.from_number,
+        "from_formatted": _formatted(call.from_number),
+        "phone_number_sid": phone_number_sid,
+        "status": call.status,
+        "start_time": None,
+        "end_time": None,
+        "duration": None,
+        "price": None,
+        "price_unit": "USD",
+        "direction": call.direction,
+        "answered_by": None,
+        "api_version": API_VERSION,
+        "forwarded_from": None,
+        "group_sid": None,
+        "caller_name": None,
+        "queue_time": "0",
+        "trunk_sid": None,
+        "uri": uri,
+        "subresource_uris": {name: uri.replace(".json", f"/{resource}.json")
+                             for name, resource in (("notifications", "Notifications"),
+                                                    ("recordings", "Recordings"), ("events", "Events"))},
+    }
+
+
+def list_uri(path: str, query: list[tuple[str, str]]) -> str:
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def list_envelope(*, key: str, items: list[dict[str, Any]], path: str, filters: list[tuple[str, str]],
+                  page: int, page_size: int, next_token: str | None) -> dict[str, Any]:
+    """Twilio's paging envelope. Next pages are found by token; Page is kept for the client's sake."""
+    def uri(page_number: int, token: str | None = None) -> str:
+        query = [*filters, ("PageSize", str(page_size)), ("Page", str(page_number))]
+        if token:
+            query.append(("PageToken", token))
+        return list_uri(path, query)
+
+    start = page * page_size
+    return {
+        key: items,
+        "end": start + max(len(items) - 1, 0),
+        "first_page_uri": uri(0),
+        "next_page_uri": uri(page + 1, next_token) if next_token else None,
+        "page": page,
+        "page_size": page_size,
+        "previous_page_uri": uri(page - 1) if page > 0 else None,
+        "start": start,
+        "uri": uri(page),
+    }

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
-from phones.models import NumberType
+from phones.models import NumberType, PhoneNumber
+from telephony.ids import new_public_id
+from telephony.models import Org
 
 
 class Price(models.Model):
@@ -24,3 +28,126 @@ class Price(models.Model):
 
     def as_dict(self) -> dict:
         return {"setupFee": self.setup_fee, "monthlyFee": self.monthly_fee, "currency": self.currency}
+
+
+class OrgBalance(models.Model):
+    """An org's money, in minor units of `currency`: a cache of the sum of its ledger entries.
+
+    Every change locks this row (`select_for_update`) in the same transaction that
+    appends the ledger entry, so concurrent charges serialise on it; the check
+    constraint is the backstop if some code path ever forgets.
+    """
+
+    org = models.OneToOneField(Org, on_delete=models.CASCADE, related_name="billing_balance")
+    balance = models.BigIntegerField(default=0, help_text="Minor units.")
+    currency = models.CharField(max_length=3)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["org_id"]
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="orgbalance_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.org}: {self.balance} {self.currency}"
+
+
+class LedgerIsAppendOnly(Exception):
+    """Raised on any attempt to change or remove a ledger entry: corrections are reversal entries."""
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise LedgerIsAppendOnly("Ledger entries cannot be updated; write a reversal entry instead.")
+
+    def delete(self):
+        raise LedgerIsAppendOnly("Ledger entries cannot be deleted; write a reversal entry instead.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise LedgerIsAppendOnly("Ledger entries cannot be updated; write a reversal entry instead.")
+
+
+class LedgerEntry(models.Model):
+    """One movement of an org's money. Append-only: never updated, never deleted.
+
+    `amount` is signed (credits positive, charges negative) and `balance_after` is
+    the org's balance once it was applied. `key` is unique: a retried job that
+    posts the same key again gets the existing entry back and changes nothing.
+    On PostgreSQL a trigger (migration 0004) refuses UPDATE and DELETE too.
+    """
+
+    class Kind(models.TextChoices):
+        TOPUP = "topup"
+        PURCHASE_HOLD = "purchase_hold"
+        PURCHASE_HOLD_REVERSAL = "purchase_hold_reversal"
+        MONTHLY = "monthly"
+        REFUND = "refund"
+        ADJUSTMENT = "adjustment"
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="ledger_entries")
+    amount = models.BigIntegerField(help_text="Minor units; negative for charges.")
+    balance_after = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    key = models.CharField(max_length=128, unique=True)
+    description = models.CharField(max_length=255)
+    # PROTECT, not SET_NULL: nulling the column would be an UPDATE of the entry.
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="ledger_entries")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["org", "-created_at", "-id"], name="ledger_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.amount} {self.currency}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise LedgerIsAppendOnly("Ledger entries cannot be updated; write a reversal entry instead.")
+        if not self.public_id:
+            self.public_id = new_public_id("le")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerIsAppendOnly("Ledger entries cannot be deleted; write a reversal entry instead.")
+
+
+class UsageRecord(models.Model):
+    """A quantity of something billable used in a period: number-months now; SMS and call minutes later."""
+
+    class Kind(models.TextChoices):
+        NUMBER_MONTH = "number_month"
+        SMS_SEGMENT = "sms_segment"
+        CALL_MINUTE = "call_minute"
+
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="usage_records")
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="usage_records")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    quantity = models.PositiveIntegerField()
+    period = models.DateField(help_text="First day of the period the usage belongs to.")
+    key = models.CharField(max_length=128, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period", "-id"]
+        indexes = [models.Index(fields=["org", "kind", "period"], name="usage_org_kind_period")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ×{self.quantity} ({self.period})"
+
+
+class PastDueNumber(PhoneNumber):
+    """Numbers whose org could not pay a renewal: listed for staff, never released automatically."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "past due number"

@@ -1,0 +1,37 @@
+"""Billing fixtures: numbers to bill, and the PostgreSQL-only guard for `@pytest.mark.postgres`."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timezone as dt_timezone
+
+import pytest
+from django.db import connection
+
+from phones.models import PhoneNumber
+from telephony.models import Org, ProviderConnection
+
+_serial = itertools.count(1000000)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks and concurrent transactions): set DATABASE_URL=postgres://…")
+
+
+def make_number(org: Org, *, status: str = PhoneNumber.Status.ACTIVE, monthly_fee: int = 115, setup_fee: int = 0,
+                purchased_on: date | None = None, next_billing_date: date | None = None,
+                currency: str = "USD") -> PhoneNumber:
+    conn = ProviderConnection.objects.filter(org=org).first() or ProviderConnection.objects.create(
+        org=org, type=ProviderConnection.Type.SANDBOX, name="Sandbox", account_id=f"AC{org.pk:032d}")
+    purchased_on = purchased_on or date(2025, 1, 15)
+    return PhoneNumber.objects.create(
+        org=org, connection=conn, e164=f"+1415{next(_serial)}", country="US", status=status,
+        monthly_fee=monthly_fee, setup_fee=setup_fee, currency=currency,
+        purchased_at=datetime.combine(purchased_on, datetime.min.time(), tzinfo=dt_timezone.utc).replace(hour=10),
+        next_billing_date=next_billing_date)
+
+
+@pytest.fixture
+def number_factory():
+    return make_number

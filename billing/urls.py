@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from billing import api
+
+urlpatterns = [
+    path("billing/balance", api.BalanceView.as_view(), name="billing-balance"),
+    path("billing/ledger", api.LedgerView.as_view(), name="billing-ledger"),
+    path("billing/prices", api.PriceListView.as_view(), name="billing-prices"),
+]

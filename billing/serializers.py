@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import phonenumbers
+from rest_framework import serializers
+
+from billing.models import LedgerEntry, Price
+from phones.models import NumberType
+from telephony.serializers import StrictSerializer
+
+
+class BalanceSerializer(serializers.Serializer):
+    balance = serializers.IntegerField(help_text="Minor units (e.g. cents).")
+    currency = serializers.CharField()
+    monthlyCost = serializers.IntegerField(
+        source="monthly_cost", help_text="Sum of the monthly fees of the org's active, past-due and pending numbers.")
+
+
+class LedgerQuerySerializer(StrictSerializer):
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    amount = serializers.IntegerField(help_text="Minor units: positive credits, negative charges.")
+    balanceAfter = serializers.IntegerField(source="balance_after")
+    phoneNumberId = serializers.SerializerMethodField()
+    phoneNumber = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "kind", "amount", "balanceAfter", "currency", "description", "key", "phoneNumberId",
+                  "phoneNumber", "createdAt"]
+
+    def get_phoneNumberId(self, entry: LedgerEntry) -> str | None:
+        return entry.phone_number.public_id if entry.phone_number_id else None
+
+    def get_phoneNumber(self, entry: LedgerEntry) -> str | None:
+        return entry.phone_number.e164 if entry.phone_number_id else None
+
+
+class LedgerPageSerializer(serializers.Serializer):
+    data = LedgerEntrySerializer(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class PriceQuerySerializer(StrictSerializer):
+    country = serializers.CharField(required=False, max_length=2, min_length=2,
+                                    help_text="Two-letter ISO country code, e.g. US.")
+    type = serializers.ChoiceField(choices=NumberType.values, required=False)
+
+    def validate_country(self, value: str) -> str:
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise serializers.ValidationError(f"Unknown country code {value!r}: use a two-letter ISO code.")
+        return value
+
+
+class PriceSerializer(serializers.ModelSerializer):
+    type = serializers.CharField(source="number_type")
+    setupFee = serializers.IntegerField(source="setup_fee")
+    monthlyFee = serializers.IntegerField(source="monthly_fee")
+
+    class Meta:
+        model = Price
+        fields = ["country", "type", "setupFee", "monthlyFee", "currency"]
+
+
+class PriceListSerializer(serializers.Serializer):
+    data = PriceSerializer(many=True)

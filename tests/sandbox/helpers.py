@@ -18,3 +18,20 @@ def sandbox_provider(account: SandboxAccount, **credentials: str) -> TwilioProvi
     """TwilioProvider on the real SDK, answered in-process by the emulator."""
     credentials = credentials or {"auth_token": account.auth_token}
     return TwilioProvider(account_sid=account.sid, http_client=SandboxHttpClient(), **credentials)
+
+
+class RecordingSandboxClient(SandboxHttpClient):
+    """The in-process client, keeping (method, url, params, data) of every request the SDK made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str, dict, dict]] = []
+
+    def request(self, method, url, params=None, data=None, **kwargs):
+        self.sent.append((method, url, dict(params or {}), dict(data or {})))
+        return super().request(method, url, params=params, data=data, **kwargs)
+
+
+def recording_provider(account: SandboxAccount) -> tuple[TwilioProvider, RecordingSandboxClient]:
+    http = RecordingSandboxClient()
+    return TwilioProvider(account_sid=account.sid, auth_token=account.auth_token, http_client=http), http

@@ -156,6 +156,10 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"orgid": {"type": "apiKey", "in": "header", "name": "orgid"}},
     },
     "SECURITY": [{"jwtAuth": [], "orgid": []}],
+    "ENUM_NAME_OVERRIDES": {
+        "RoutingModeEnum": "phones.models.PhoneNumber.RoutingMode",
+        "NumberStatusEnum": "phones.models.PhoneNumber.Status",
+    },
 }
 
 # Celery: with no broker, tasks run eagerly in the calling process (the embedded default).

@@ -1,0 +1,47 @@
+"""Celery tasks: they take ids, call a service, and retry only what can succeed on retry."""
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from phones import provisioning
+from phones.jobs import JobBusy
+
+
+def _backoff(retries: int) -> int:
+    """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at 5 minutes."""
+    return min(5 * 2 ** retries, 300) + random.randint(0, 3)
+
+
+def _run(task, run, gave_up, job_id: int) -> None:
+    """Run a job, retrying transient provider failures with backoff until JOB_MAX_RETRIES.
+
+    Without a broker (eager mode: `make run`, tests) a retry happens at once, in-process:
+    Celery's eager `retry()` re-raises instead of re-running when eager_propagates is on.
+    """
+    attempt = task.request.retries
+    while True:
+        try:
+            run(job_id=job_id)
+            return
+        except JobBusy as busy:
+            raise task.retry(countdown=busy.countdown, max_retries=None) from busy
+        except provisioning.RetryLater as later:
+            if attempt >= settings.JOB_MAX_RETRIES:
+                gave_up(job_id=job_id, error=later.error)
+                return
+            if not task.request.is_eager:
+                raise task.retry(countdown=_backoff(attempt), max_retries=None) from later
+            attempt += 1
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def purchase_number(self, job_id: int) -> None:
+    _run(self, provisioning.purchase_run, provisioning.purchase_gave_up, job_id)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def release_number(self, job_id: int) -> None:
+    _run(self, provisioning.release_run, provisioning.release_gave_up, job_id)

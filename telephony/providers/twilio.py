@@ -132,15 +132,16 @@ def _provisioned(instance: Any) -> ProvisionedNumber:
     )
 
 
-def _webhook_fields(webhooks: Webhooks, *, include_empty: bool) -> dict[str, str]:
+def _webhook_fields(webhooks: Webhooks) -> dict[str, str]:
     """The SDK keyword arguments for our webhook URLs.
 
-    On purchase nothing needs clearing, so empty URLs are left out; on update an
-    empty URL is sent so that a stale one at Twilio is removed.
+    Empty URLs are left out: Twilio's API contract types every URL field as a `uri`,
+    so there is no valid request that blanks one, and an empty URL here means
+    "leave Twilio's value alone".
     """
     urls = {"voice_url": webhooks.voice_url, "voice_fallback_url": webhooks.voice_fallback_url,
             "sms_url": webhooks.sms_url, "status_callback": webhooks.status_callback}
-    fields = {k: v for k, v in urls.items() if v or include_empty}
+    fields = {k: v for k, v in urls.items() if v}
     fields.update(voice_method=webhooks.voice_method, sms_method=webhooks.sms_method,
                   status_callback_method=webhooks.status_callback_method)
     return fields
@@ -215,7 +216,7 @@ class TwilioProvider(PhoneProvider):
         with _translate_errors(mutating=True):
             instance = self._account.incoming_phone_numbers.create(
                 phone_number=e164, friendly_name=friendly_name or None,
-                **_webhook_fields(webhooks, include_empty=False))
+                **_webhook_fields(webhooks))
         return _provisioned(instance)
 
     def find_owned(self, e164: str) -> ProvisionedNumber | None:
@@ -248,14 +249,15 @@ class TwilioProvider(PhoneProvider):
 
     def configure_webhooks(self, sid: str, webhooks: Webhooks, *, friendly_name: str | None = None
                            ) -> ProvisionedNumber:
-        context = self._account.incoming_phone_numbers(sid)
+        """Point the number at `webhooks` in one update.
+
+        A voice/SMS application or a SIP trunk set on the number takes its traffic
+        whatever the URLs say; they are reported on the result (for drift checks),
+        not cleared: the API contract has no valid value that unsets them.
+        """
         with _translate_errors(mutating=True):
-            instance = context.update(friendly_name=friendly_name,
-                                      **_webhook_fields(webhooks, include_empty=True))
-            # An application or trunk on the number takes precedence over its URLs: our
-            # webhooks only receive traffic once those are cleared.
-            if instance.voice_application_sid or instance.sms_application_sid or instance.trunk_sid:
-                instance = context.update(voice_application_sid="", sms_application_sid="", trunk_sid="")
+            instance = self._account.incoming_phone_numbers(sid).update(
+                friendly_name=friendly_name, **_webhook_fields(webhooks))
         return _provisioned(instance)
 
     def release(self, sid: str) -> None:

@@ -187,25 +187,34 @@ class TestOwned:
 
 
 class TestConfigureAndRelease:
-    def test_configure_webhooks_replaces_and_clears_urls(self, provider):
+    def test_configure_webhooks_replaces_the_urls_in_one_update(self, account):
+        provider, http = recording_provider(account)
         number = provider.purchase(first_available(provider, area_code="404"), WEBHOOKS)
         new = Webhooks(voice_url="https://new.example.com/voice", voice_method="GET",
-                       sms_url="https://new.example.com/sms")
+                       voice_fallback_url="https://new.example.com/fallback", sms_url="https://new.example.com/sms",
+                       status_callback="https://new.example.com/status")
+        http.sent.clear()
         updated = provider.configure_webhooks(number.sid, new, friendly_name="Support")
-        assert (updated.voice_url, updated.voice_method, updated.sms_url, updated.friendly_name) == (
-            "https://new.example.com/voice", "GET", "https://new.example.com/sms", "Support")
-        assert updated.voice_fallback_url == "" and updated.status_callback == ""
+        assert [(m, u.rsplit("/", 1)[-1]) for m, u, _, _ in http.sent] == [("POST", f"{number.sid}.json")]
+        assert (updated.voice_url, updated.voice_method, updated.voice_fallback_url, updated.sms_url,
+                updated.status_callback, updated.friendly_name) == (
+            new.voice_url, "GET", new.voice_fallback_url, new.sms_url, new.status_callback, "Support")
         assert provider.find_owned(number.e164) == updated
 
-    def test_configure_webhooks_clears_an_application_or_trunk_that_would_take_the_traffic(self, provider):
+    def test_configure_webhooks_leaves_a_url_it_is_not_given(self, provider):
+        number = provider.purchase(first_available(provider, area_code="404"), WEBHOOKS)
+        updated = provider.configure_webhooks(number.sid, Webhooks(voice_url="https://new.example.com/voice"))
+        assert updated.voice_url == "https://new.example.com/voice"
+        assert updated.voice_fallback_url == WEBHOOKS.voice_fallback_url
+
+    def test_an_application_or_trunk_on_the_number_is_reported_for_drift_checks(self, provider):
         number = provider.purchase(first_available(provider, area_code="404"), WEBHOOKS)
         provider.client.api.v2010.account.incoming_phone_numbers(number.sid).update(
-            voice_application_sid="AP" + "a" * 32, trunk_sid="TK" + "b" * 32)
-        drifted = provider.find_owned(number.e164)
-        assert drifted.voice_application_sid == "AP" + "a" * 32 and drifted.trunk_sid == "TK" + "b" * 32
-        repaired = provider.configure_webhooks(number.sid, WEBHOOKS)
-        assert (repaired.voice_application_sid, repaired.sms_application_sid, repaired.trunk_sid) == ("", "", "")
-        assert repaired.voice_url == WEBHOOKS.voice_url
+            voice_application_sid="AP" + "a" * 32, sms_application_sid="AP" + "c" * 32, trunk_sid="TK" + "b" * 32)
+        drifted = provider.configure_webhooks(number.sid, WEBHOOKS)
+        assert (drifted.voice_application_sid, drifted.sms_application_sid, drifted.trunk_sid) == (
+            "AP" + "a" * 32, "AP" + "c" * 32, "TK" + "b" * 32)
+        assert provider.find_owned(number.e164) == drifted
 
     def test_release_gives_the_number_back_and_twice_is_fine(self, provider):
         number = provider.purchase(first_available(provider, area_code="206"), WEBHOOKS)

@@ -179,7 +179,8 @@ class _Prompt(StrictSerializer):
     prompt_required = False
 
     say = Text(required=False, max_length=4000)
-    play = serializers.URLField(required=False, max_length=1000)
+    play = Text(required=False, max_length=1000, validators=[URLValidator(
+        schemes=["http", "https"], message="play is the http(s) URL of an audio file.")])
     voice = _pattern(r"^(man|woman|alice|Polly\.[A-Za-z-]+|Google\.[A-Za-z0-9-]+)$",
                      "man, woman, alice, Polly.<Name> or Google.<Name>.", required=False)
     language = _pattern(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$", "A language tag such as en-US.", required=False)

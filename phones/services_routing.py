@@ -66,10 +66,19 @@ def _ensure_writable(number: PhoneNumber) -> None:
         raise Conflict(f"The routing of a {number.status} number cannot be changed", code="number_not_active")
 
 
+def _locked_routing(number: PhoneNumber) -> PhoneRouting:
+    """The routing row, locked, inside the caller's transaction. The status is checked again under
+    the number's lock: a release that started since the first check wins."""
+    _ensure_writable(PhoneNumber.objects.select_for_update().only("status").get(pk=number.pk))
+    routing_get_or_create(number=number)
+    return PhoneRouting.objects.select_for_update().get(phone_number=number)
+
+
 def routing_update(*, number: PhoneNumber, changes: Mapping[str, Any]) -> PhoneRouting:
     """Validate and save the given keys of the routing document (ROUTING_KEYS); the rest is kept.
 
     The row is locked so two partial updates of the voice document cannot undo each other.
+    The status is checked first so a closed number answers 409 without its documents being read.
     """
     _ensure_writable(number)
     directory = OrgDirectory(number.org)
@@ -90,8 +99,7 @@ def routing_update(*, number: PhoneNumber, changes: Mapping[str, Any]) -> PhoneR
     if failures:
         raise serializers.ValidationError(failures)
     with transaction.atomic():
-        routing_get_or_create(number=number)
-        row = PhoneRouting.objects.select_for_update().get(phone_number=number)
+        row = _locked_routing(number)
         fields = ["updated_at"]
         if any(key in clean for key in VOICE_KEYS):
             voice = voice_document(row.assignments)
@@ -110,8 +118,7 @@ def sms_rules_update(*, number: PhoneNumber, rules: Any) -> PhoneRouting:
     _ensure_writable(number)
     clean = routing.validate_sms_rules(rules)
     with transaction.atomic():
-        routing_get_or_create(number=number)
-        row = PhoneRouting.objects.select_for_update().get(phone_number=number)
+        row = _locked_routing(number)
         row.sms_rules = clean
         row.save(update_fields=["sms_rules", "updated_at"])
     return row

@@ -11,6 +11,7 @@ them, located with its geocoder.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from collections import Counter
@@ -204,7 +205,7 @@ def _with_prefix_region(found: tuple[Offer, ...]) -> tuple[Offer, ...]:
     if not regions:
         return found
     common = regions.most_common(1)[0][0]
-    return tuple(o if o.region else Offer(**{**o.__dict__, "region": common}) for o in found)
+    return tuple(o if o.region else dataclasses.replace(o, region=common) for o in found)
 
 
 def interleaved(lists: list[tuple[Offer, ...]]) -> list[Offer]:

@@ -12,11 +12,10 @@ from django.db.models import Q, QuerySet
 from sandbox import inventory
 from sandbox.inventory import Offer
 from sandbox.models import SandboxAccount, SandboxNumber
-from sandbox.twilio_json import TwilioApiError
+from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-INVALID_PARAMETER = 20001
 
 
 def account_owns(account: SandboxAccount, e164: str) -> bool:

@@ -29,7 +29,7 @@ from sandbox.models import (
     new_sid,
 )
 from sandbox.selectors import account_owns, first_available_in_area, number_owner_exists
-from sandbox.twilio_json import TwilioApiError
+from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError
 
 URL_FIELDS = ("VoiceUrl", "VoiceFallbackUrl", "SmsUrl", "SmsFallbackUrl", "StatusCallback")
 METHOD_FIELDS = ("VoiceMethod", "VoiceFallbackMethod", "SmsMethod", "SmsFallbackMethod", "StatusCallbackMethod")
@@ -48,7 +48,6 @@ GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"
                 "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM_EXTENDED = set("^{}\\[~]|€\f")
 MAX_BODY = 1600
-INVALID_PARAMETER = 20001  # Twilio's generic "a parameter is malformed"
 
 
 def sandbox_account_create(*, friendly_name: str) -> SandboxAccount:

@@ -21,6 +21,7 @@ from sandbox.models import SandboxAccount, SandboxCall, SandboxMessage, SandboxN
 API_VERSION = "2010-04-01"
 API_ROOT = f"/{API_VERSION}"
 FAULT_HEADER = "X-Sandbox-Fault"
+INVALID_PARAMETER = 20001  # Twilio's code for a malformed parameter value
 
 
 class TwilioApiError(Exception):

@@ -19,6 +19,7 @@ from sandbox.models import SandboxAccount, SandboxFault
 from sandbox.selectors import Search, available_offers, page_size_param, paginated
 from sandbox.twilio_json import (
     FAULT_HEADER,
+    INVALID_PARAMETER,
     TwilioApiError,
     account_json,
     account_path,
@@ -77,7 +78,7 @@ def _flag(params: dict[str, str], name: str) -> bool | None:
     if raw is None or raw == "":
         return None
     if raw.lower() not in ("true", "false"):
-        raise TwilioApiError(400, services.INVALID_PARAMETER, f"{name} must be true or false")
+        raise TwilioApiError(400, INVALID_PARAMETER, f"{name} must be true or false")
     return raw.lower() == "true"
 
 

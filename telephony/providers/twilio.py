@@ -286,10 +286,11 @@ class TwilioProvider(PhoneProvider):
             call = self._account.calls.create(
                 to=to, from_=from_, url=url, status_callback=status_callback,
                 status_callback_method="POST" if status_callback else None)
+        # The SDK names the "from" field `_from` on calls (`from_` on messages).
         return PlacedCall(sid=call.sid, status=call.status or "", to=call.to or to, from_=call._from or from_)
 
     def validate_webhook(self, request: Any, url: str) -> bool:
-        """True when `request` carries Twilio's signature for `url` made with our auth token.
+        """True when the Django `request` carries Twilio's signature for `url`, made with our auth token.
 
         `url` is the public URL Twilio was told to call, query string included (built
         from PUBLIC_BASE_URL, never from the Host header). Form posts are signed over

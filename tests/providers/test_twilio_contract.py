@@ -15,7 +15,6 @@ import os
 import socket
 import subprocess
 import tempfile
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest

@@ -459,8 +459,8 @@ def validate_ivr_flow(value: Any, *, directory: Directory) -> dict | None:
                                            "presses a key would go round forever. End in a transfer, "
                                            "voicemail or hangup.")
     errors.raise_if_any()
-    return {"entry": flow["entry"], "nodes": nodes, **({"fallback": flow["fallback"]} if "fallback" in flow else {}),
-            "maxRetries": flow["maxRetries"]}
+    flow["nodes"] = nodes
+    return flow
 
 
 def _check_loops(errors: _Errors, nodes: dict[str, dict]) -> None:
@@ -590,7 +590,8 @@ class _Rule(StrictSerializer):
 
 
 def validate_sms_rules(value: Any) -> list[dict]:
-    """Rules in the order they are tried; each is {type, match (null = any message), params}.
+    """Rules in order; each is {type, match (null = any message), params}. Every rule whose match
+    fits runs, in order, so e.g. add-tag and auto-reply combine; narrow a rule with `match`.
 
     opt-out/opt-in rules add keywords to the standard lists and take no `match`: they are matched
     as the whole message, like STOP and START. A keyword cannot mean both, nor shadow HELP/INFO.

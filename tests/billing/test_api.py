@@ -68,7 +68,8 @@ class TestLedger:
         assert hold == {
             "id": history[-1].public_id, "kind": "purchase_hold", "amount": -300,
             "balanceAfter": sum(1000 + i for i in range(5)) - 300, "currency": "USD",
-            "description": f"Phone number setup + first month: {number.e164}", "key": f"purchase-hold:{number.public_id}",
+            "description": f"Phone number setup + first month: {number.e164}",
+            "key": f"purchase-hold:{number.public_id}",
             "phoneNumberId": number.public_id, "phoneNumber": number.e164, "createdAt": hold["createdAt"],
         }
         assert body["data"][1]["phoneNumberId"] is None
@@ -104,7 +105,8 @@ class TestPrices:
     def test_any_member_reads_the_seeded_price_table(self, member_api):
         body = member_api.get("/billing/prices").json()
         assert len(body["data"]) == 9
-        assert {"country": "GB", "type": "tollFree", "setupFee": 100, "monthlyFee": 215, "currency": "USD"} in body["data"]
+        gb_toll_free = {"country": "GB", "type": "tollFree", "setupFee": 100, "monthlyFee": 215, "currency": "USD"}
+        assert gb_toll_free in body["data"]
 
     def test_it_filters_by_country_and_type(self, member_api):
         body = member_api.get("/billing/prices?country=ca&type=mobile").json()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -65,9 +66,11 @@ def prism(spec) -> str:
     started = subprocess.run(["bash", str(KIT / "start_prism.sh")], env=env, capture_output=True, text=True,
                              timeout=900)
     if started.returncode != 0:
+        shutil.rmtree(state, ignore_errors=True)
         _kit_missing(f"Prism did not start: {started.stdout[-2000:]} {started.stderr[-2000:]}")
     yield f"http://127.0.0.1:{env['PORT']}"
     subprocess.run(["bash", str(KIT / "stop_prism.sh")], env=env, capture_output=True, timeout=60)
+    shutil.rmtree(state, ignore_errors=True)
 
 
 class RecordingHttpClient(ProviderHttpClient):

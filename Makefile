@@ -26,6 +26,9 @@ run: demo
 test: install
 	$(PY) -m pytest $(ARGS)
 
+bench-renewal: migrate
+	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_renewal $(ARGS)
+
 worker: install
 	$(VENV)/bin/celery -A telephony worker --loglevel=INFO
 

@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from phones import selectors, services
+from phones.api_routing import RoutingView
 from phones.models import Job, PhoneNumber
 from phones.serializers import (
     AvailableQuerySerializer,
@@ -142,7 +143,9 @@ class NumberDetailView(OrgScopedAPIView):
         return _accepted(number, job)
 
 
-class RoutingModeView(OrgScopedAPIView):
+class RoutingModeView(RoutingView):
+    """GET/PUT the routing documents (RoutingView), and POST switches voice/IVR."""
+
     @extend_schema(operation_id="phone_routing_mode", tags=["routing"], request=RoutingModeSerializer,
                    responses={200: PhoneNumberSerializer, **errors(400, 404, 409, 422, 502, 503)},
                    description="Switch voice/IVR; the provider's voice webhook is re-pointed first.")

@@ -155,7 +155,9 @@ class RingGroup(models.Model):
 class PhoneRouting(models.Model):
     """How a number's traffic is handled: voice assignments, the IVR flow, and SMS rules.
 
-    The JSON documents are validated by phones.routing before they are saved.
+    The JSON documents are validated by phones.routing before they are saved; `assignments` holds
+    the voice document {strategy, assignments, voicemail} (a bare list in rows made elsewhere),
+    `ivr_flow` is {} when there is no flow. Read them with phones.services_routing.routing_document.
     """
 
     phone_number = models.OneToOneField(PhoneNumber, on_delete=models.CASCADE, related_name="routing")
@@ -189,6 +191,8 @@ class Message(models.Model):
     status = models.CharField(max_length=16, blank=True)
     segments = models.PositiveSmallIntegerField(default=1)
     error_code = models.CharField(max_length=16, blank=True)
+    conversation = models.ForeignKey("Conversation", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="messages")
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -202,3 +206,211 @@ class Message(models.Model):
         if not self.public_id:
             self.public_id = new_public_id("msg")
         super().save(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- traffic (webhooks, inbox, softphone)
+
+class Contact(models.Model):
+    """Someone who texts or calls the org's numbers, known by their phone number."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="contacts")
+    e164 = models.CharField(max_length=32)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    # Answers collected by fill-form rules, by field name.
+    fields = models.JSONField(default=dict, blank=True)
+    is_lead = models.BooleanField(default=False)
+    lead_source = models.CharField(max_length=100, blank=True)
+    lead_created_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["org", "e164"], name="contact_org_e164_unique")]
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+class Conversation(models.Model):
+    """An inbox thread: one per org, number and contact. `phone_number` is empty for messages sent
+    through a messaging service whose sender is not one of the org's numbers."""
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="conversations")
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    last_message_at = models.DateTimeField(db_index=True)
+    last_message_preview = models.CharField(max_length=160, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["phone_number", "contact"],
+                                               name="conversation_number_contact_unique")]
+        indexes = [models.Index(fields=["org", "-last_message_at"], name="conversation_org_last")]
+
+    def __str__(self) -> str:
+        return f"{self.contact} on {self.phone_number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.public_id:
+            self.public_id = new_public_id("cnv")
+        super().save(*args, **kwargs)
+
+
+class OptOut(models.Model):
+    """A recipient who texted STOP (or another opt-out keyword) to the org: nothing is sent to them
+    until they text START. The row is kept when lifted (`lifted_at`), for the record."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="opt_outs")
+    e164 = models.CharField(max_length=32)
+    keyword = models.CharField(max_length=30)
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="The number the keyword was texted to.")
+    opted_out_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "e164"], name="optout_org_e164_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.e164} ({'lifted' if self.lifted_at else 'opted out'})"
+
+
+class Call(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound"
+        OUTBOUND = "outbound"
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="calls")
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="calls")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    from_number = models.CharField(max_length=64)
+    to_number = models.CharField(max_length=64)
+    provider_sid = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16)
+    duration = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds, when completed.")
+    # Real-time transcription (<Start><Transcription>) of a dialled call: final segments by
+    # Twilio's SequenceId, so a repeated callback stores a segment once.
+    transcript = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["org", "-created_at"], name="call_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} call {self.from_number} → {self.to_number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.public_id:
+            self.public_id = new_public_id("call")
+        super().save(*args, **kwargs)
+
+
+class Recording(models.Model):
+    """A call recording: kept at the provider; we store its SID and a reference URL (seed 001)."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="recordings")
+    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings")
+    call_sid = models.CharField(max_length=64, blank=True)
+    provider_sid = models.CharField(max_length=64, unique=True)
+    url = models.URLField(max_length=1000, blank=True)
+    status = models.CharField(max_length=16, blank=True)
+    duration = models.PositiveIntegerField(null=True, blank=True)
+    transcription_sid = models.CharField(max_length=64, blank=True)
+    transcription_status = models.CharField(max_length=16, blank=True)
+    transcription_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.provider_sid
+
+
+class FormSession(models.Model):
+    """A fill-form rule half way through with one contact: which field is asked next.
+
+    The rule's fields are copied in, so editing the rules does not derail a form in progress.
+    """
+
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="form_sessions")
+    form = models.JSONField(help_text="The fill-form rule's params when the form started.")
+    step = models.PositiveSmallIntegerField(default=0)
+    answers = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["phone_number", "contact"], name="formsession_unique")]
+
+
+class MessagingSettings(models.Model):
+    """Where an org's automations and AI assistant live, for the SMS rules that hand off to them.
+
+    Outbound calls to these URLs are signed: `X-Signature-SHA256` is the hex HMAC-SHA256 of the
+    raw body with `signing_secret`.
+    """
+
+    org = models.OneToOneField(Org, on_delete=models.CASCADE, related_name="messaging_settings")
+    automation_webhook_url = models.URLField(max_length=1000, blank=True,
+                                             help_text="trigger-automation and go-to-flow rules POST here.")
+    ai_assistant_url = models.URLField(max_length=1000, blank=True,
+                                       help_text="ai-assistant rules POST the conversation here.")
+    signing_secret = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"messaging settings of {self.org}"
+
+
+class OutboundWebhookDelivery(models.Model):
+    """One signed POST to the org's automation URL, delivered (and retried) by Celery."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    key = models.CharField(max_length=128, unique=True, help_text="What triggered it: sent once per key.")
+    event = models.CharField(max_length=64)
+    url = models.URLField(max_length=1000, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.url} ({self.status})"
+
+
+class SoftphonePresence(models.Model):
+    class Status(models.TextChoices):
+        AVAILABLE = "available"
+        BUSY = "busy"
+        AWAY = "away"
+        OFFLINE = "offline"
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "user"], name="presence_org_user_unique")]

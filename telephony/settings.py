@@ -164,6 +164,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: with no broker, tasks run eagerly in the calling process (the embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="telephony")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None

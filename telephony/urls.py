@@ -16,6 +16,7 @@ urlpatterns = [
     path("integrations", api.ConnectionListView.as_view(), name="integration-list"),
     path("integrations/<str:public_id>", api.ConnectionDetailView.as_view(), name="integration-detail"),
     path("", include("phones.urls")),
+    path("", include("phones.urls_routing")),
     path("", include("billing.urls")),
     path("sandbox/", include("sandbox.urls")),
 ]

@@ -86,6 +86,12 @@ def outsider_api(charlie, other_org) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashers cost ~0.2 s a user by design; tests only need passwords to check."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run in-process unless a test is marked `worker` (a real worker over Redis)."""
     from telephony.celery import app

@@ -8,15 +8,9 @@ from phones.api_routing import EXAMPLE_IVR_FLOW, EXAMPLE_SMS_RULES, EXAMPLE_VOIC
 from phones.models import PhoneNumber, PhoneRouting, RingGroup
 from telephony.models import ProviderConnection
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.phones.routing_urls")]
+pytestmark = pytest.mark.django_db
 
 EXAMPLE_GROUP_ID = EXAMPLE_VOICE["assignments"][2]["target"]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The shared fixtures hash real passwords (~0.2 s a user); these tests log in by token only."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_number(org, e164="+14155550100", status="active") -> PhoneNumber:

@@ -4,13 +4,7 @@ import pytest
 from phones.models import RingGroup
 from tests.phones.test_routing import make_number
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.phones.routing_urls")]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The shared fixtures hash real passwords (~0.2 s a user); these tests log in by token only."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

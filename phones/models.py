@@ -22,6 +22,9 @@ class PhoneNumber(models.Model):
         RELEASING = "releasing"
         RELEASED = "released"
         PAST_DUE = "past_due"
+        # Recorded here but gone from the provider account (found by verify/reconcile):
+        # no longer billed, never released or charged automatically; staff decide.
+        MISSING = "missing"
 
     # The statuses in which a number belongs to an org: it can be in only one at a time.
     LIVE_STATUSES = (Status.PENDING, Status.ACTIVE, Status.RELEASING, Status.PAST_DUE)
@@ -54,6 +57,7 @@ class PhoneNumber(models.Model):
     purchased_at = models.DateTimeField(null=True, blank=True)
     next_billing_date = models.DateField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    missing_since = models.DateTimeField(null=True, blank=True)
     # The webhook URLs we last set at the provider, for drift checks.
     webhooks = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -414,3 +418,20 @@ class SoftphonePresence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "user"], name="presence_org_user_unique")]
+
+
+class VerifyReport(models.Model):
+    """What one verify/reconcile run found: per-number webhook checks, drift, orphans, importables."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="verify_reports")
+    job = models.OneToOneField(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="report")
+    repaired = models.BooleanField(default=False)
+    summary = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"verify {self.org} {self.created_at:%Y-%m-%d %H:%M}"

@@ -60,14 +60,22 @@ def spec() -> dict:
 
 @pytest.fixture(scope="session")
 def prism(spec) -> str:
-    """Prism serving the spec on a free port, with a state directory of our own; stopped at the end."""
+    """Prism serving the spec on a free port, with a state directory of our own; stopped at the end.
+
+    A second try on another port covers the port being taken between choosing and binding it.
+    """
     state = tempfile.mkdtemp(prefix="telephony-prism-")
-    env = {**os.environ, "PORT": str(_free_port()), "STATE_DIR": state}
-    started = subprocess.run(["bash", str(KIT / "start_prism.sh")], env=env, capture_output=True, text=True,
-                             timeout=900)
-    if started.returncode != 0:
+    failures = []
+    for _ in range(2):
+        env = {**os.environ, "PORT": str(_free_port()), "STATE_DIR": state}
+        started = subprocess.run(["bash", str(KIT / "start_prism.sh")], env=env, capture_output=True, text=True,
+                                 timeout=900)
+        if started.returncode == 0:
+            break
+        failures.append(f"{started.stdout[-1500:]} {started.stderr[-1500:]}")
+    else:
         shutil.rmtree(state, ignore_errors=True)
-        _kit_missing(f"Prism did not start: {started.stdout[-2000:]} {started.stderr[-2000:]}")
+        _kit_missing(f"Prism did not start: {' / '.join(failures)}")
     yield f"http://127.0.0.1:{env['PORT']}"
     subprocess.run(["bash", str(KIT / "stop_prism.sh")], env=env, capture_output=True, timeout=60)
     shutil.rmtree(state, ignore_errors=True)

@@ -19,4 +19,6 @@ urlpatterns = [
     path("", include("phones.urls_routing")),
     path("", include("billing.urls")),
     path("sandbox/", include("sandbox.urls")),
+    path("connect/webhook/", include("webhooks.urls")),
+    path("", include("phones.urls_traffic")),
 ]

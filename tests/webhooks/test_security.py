@@ -1,0 +1,93 @@
+"""Webhook signatures: only the account a request names can sign it, over our public URL."""
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from phones.models import Contact, Conversation, Message, OptOut
+from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, Twilio, children, twiml
+
+
+def nothing_written() -> bool:
+    return not (Message.objects.exists() or Conversation.objects.exists() or Contact.objects.exists()
+                or OptOut.objects.exists())
+
+
+def test_it_accepts_a_signed_form_post(twilio, number):
+    root = twiml(twilio.sms("hello"))
+    assert root.tag == "Response"
+    assert Message.objects.filter(direction="inbound", body="hello").count() == 1
+
+
+@pytest.mark.parametrize("signed_url", [f"{PUBLIC}/connect/webhook/twilio/sms",
+                                        "https://app.example.com:443/connect/webhook/twilio/sms"])
+def test_it_accepts_the_public_url_with_or_without_the_default_port(twilio, number, signed_url):
+    response = twilio.post("sms", {"MessageSid": "SM" + "2" * 32, "From": CALLER, "To": NUMBER, "Body": "hi"},
+                           signed_url=signed_url)
+    assert response.status_code == 200
+    assert Message.objects.count() == 1
+
+
+def test_it_accepts_a_signed_json_body(twilio, number):
+    response = twilio.post_json("sms", {"MessageSid": "SM" + "3" * 32, "From": CALLER, "To": NUMBER, "Body": "json"})
+    assert response.status_code == 200, response.content
+    assert Message.objects.get().body == "json"
+
+
+def test_it_rejects_an_altered_json_body(twilio, number):
+    response = twilio.post_json("sms", {"MessageSid": "SM" + "3" * 32, "From": CALLER, "To": NUMBER, "Body": "json"},
+                                tamper='{"AccountSid": "x", "Body": "STOP"}')
+    assert response.status_code == 403
+    assert nothing_written()
+
+
+PARAMS = {"MessageSid": "SM" + "4" * 32, "From": CALLER, "To": NUMBER, "Body": "hello"}
+
+
+@pytest.mark.parametrize("case", ["changed", "extra", "http", "missing", "host"])
+def test_it_rejects_forged_signatures_and_writes_nothing(twilio, number, case):
+    signed = {"AccountSid": twilio.account_sid, **PARAMS}
+    if case == "changed":
+        response = twilio.post("sms", PARAMS, sent_params={**signed, "Body": "STOP"})
+    elif case == "extra":
+        response = twilio.post("sms", PARAMS, sent_params={**signed, "Unsigned": "1"})
+    elif case == "http":
+        response = twilio.post("sms", PARAMS, signed_url="http://app.example.com/connect/webhook/twilio/sms")
+    elif case == "host":
+        # Signed for the Host header the request came with: we only trust PUBLIC_BASE_URL.
+        response = twilio.post("sms", PARAMS, signed_url="https://testserver/connect/webhook/twilio/sms")
+    else:
+        response = twilio.client.post("/connect/webhook/twilio/sms", signed)
+    assert response.status_code == 403
+    assert nothing_written()
+
+
+def test_it_rejects_another_orgs_signature(twilio, number, other_connection):
+    # Charlie's account signs a request naming Alice's account.
+    response = twilio.post("sms", PARAMS, token=other_connection.credentials["authToken"])
+    assert response.status_code == 403
+    assert nothing_written()
+
+
+def test_another_account_cannot_reach_alices_number(number, other_connection):
+    # Correctly signed by Charlie's account, addressed to Alice's number: not his number.
+    root = twiml(Twilio(other_connection).sms("hello"))
+    assert children(root) == []
+    assert nothing_written()
+
+
+def test_an_unknown_account_is_refused(twilio, number):
+    response = twilio.client.post("/connect/webhook/twilio/sms", {**PARAMS, "AccountSid": "AC" + "f" * 32},
+                                  HTTP_X_TWILIO_SIGNATURE="x")
+    assert response.status_code == 403
+
+
+def test_a_call_to_an_unknown_number_gets_polite_twiml(twilio, number):
+    root = twiml(twilio.call(to="+14155550999"))
+    assert [tag for tag, _, _ in children(root)] == ["Say", "Hangup"]
+    assert "not in service" in root.find("Say").text
+
+
+def test_webhooks_need_no_jwt_and_no_csrf(twilio, number):
+    twilio.client = Client(enforce_csrf_checks=True)
+    assert twilio.sms("hello").status_code == 200

@@ -1,0 +1,170 @@
+"""The SMS rule engine: a number's rules (phones.routing.validate_sms_rules), in order.
+
+Every rule whose `match` fits the message runs. Replies: the first rule that replies (auto-reply,
+fill-form, ai-assistant) wins, later ones stay quiet, so a sender gets one answer per text. A sender
+who has opted out gets no reply at all; the rules that do not text them still run. A contact
+half way through a form is answering it: their text goes to the form and no other rule.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from phones.models import Contact, Conversation, FormSession, Message, PhoneNumber
+from phones.routing import TEMPLATE_VARIABLES
+from webhooks import outbound, tasks
+
+logger = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
+AI_NOT_CONFIGURED_REPLY = "Thanks for your message. Someone from our team will get back to you shortly."
+
+
+def render(template: str, variables: dict[str, str]) -> str:
+    return _TOKEN.sub(lambda m: variables.get(m.group(1), ""), template)
+
+
+def matches(match: dict | None, body: str) -> bool:
+    if not match:
+        return True
+    text = body.strip().lower()
+    keywords = [k.strip().lower() for k in match.get("keywords", []) if k.strip()]
+    if match.get("mode") == "contains":
+        return any(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text) for k in keywords)
+    return text in keywords
+
+
+@dataclass
+class Inbound:
+    number: PhoneNumber
+    contact: Contact
+    conversation: Conversation
+    message: Message
+    suppressed: bool
+    replies: list[str] = field(default_factory=list)
+    replied: bool = False
+
+    @property
+    def variables(self) -> dict[str, str]:
+        values = {"from": self.message.from_number, "to": self.message.to_number, "body": self.message.body,
+                  "firstName": self.contact.first_name, "lastName": self.contact.last_name,
+                  "orgName": self.number.org.name}
+        return {k: v for k, v in values.items() if k in TEMPLATE_VARIABLES}
+
+    def reply(self, text: str) -> None:
+        if self.replied or self.suppressed:
+            return
+        self.replied = True
+        if text.strip():
+            self.replies.append(text)
+
+    def event_payload(self, event: str, **extra: object) -> dict:
+        return {"event": event, "org": self.number.org.slug, "number": self.number.e164,
+                "from": self.message.from_number, "body": self.message.body,
+                "messageSid": self.message.provider_sid, "conversationId": self.conversation.public_id,
+                "receivedAt": self.message.created_at.isoformat(), **extra}
+
+
+class RuleEngine:
+    def __init__(self, inbound: Inbound) -> None:
+        self.inbound = inbound
+        self.contact_dirty: set[str] = set()
+
+    def run(self, rules: list[dict]) -> list[str]:
+        if any(rule["type"] == "fill-form" for rule in rules) and self._continue_form():
+            return self.inbound.replies
+        for index, rule in enumerate(rules):
+            if rule["type"] in ("opt-out", "opt-in") or not matches(rule.get("match"), self.inbound.message.body):
+                continue
+            getattr(self, "_" + rule["type"].replace("-", "_"))(index, rule.get("params") or {})
+        if self.contact_dirty:
+            self.inbound.contact.save(update_fields=sorted(self.contact_dirty))
+        return self.inbound.replies
+
+    # ---------------------------------------------------------------- forms
+
+    def _continue_form(self) -> bool:
+        """True when the text answered a form in progress."""
+        if self.inbound.suppressed:
+            return False
+        session = FormSession.objects.filter(phone_number=self.inbound.number, contact=self.inbound.contact).first()
+        if session is None:
+            return False
+        fields = session.form["fields"]
+        session.answers[fields[session.step]["name"]] = self.inbound.message.body.strip()
+        session.step += 1
+        if session.step < len(fields):
+            session.save(update_fields=["answers", "step", "updated_at"])
+            self.inbound.reply(fields[session.step]["prompt"])
+            return True
+        contact = self.inbound.contact
+        contact.fields = {**contact.fields, **session.answers}
+        contact.save(update_fields=["fields"])
+        session.delete()
+        self.inbound.reply(render(session.form["completeMessage"], {**self.inbound.variables, **session.answers}))
+        return True
+
+    def _fill_form(self, index: int, params: dict) -> None:
+        if self.inbound.replied or self.inbound.suppressed:
+            return
+        FormSession.objects.update_or_create(phone_number=self.inbound.number, contact=self.inbound.contact,
+                                             defaults={"form": params, "step": 0, "answers": {}})
+        self.inbound.reply(params["fields"][0]["prompt"])
+
+    # ---------------------------------------------------------------- replies
+
+    def _auto_reply(self, index: int, params: dict) -> None:
+        self.inbound.reply(render(params["template"], self.inbound.variables))
+
+    def _ai_assistant(self, index: int, params: dict) -> None:
+        if self.inbound.replied or self.inbound.suppressed:
+            return
+        org_settings = outbound.messaging_settings(self.inbound.number.org)
+        if org_settings is None or not org_settings.ai_assistant_url:
+            logger.error("ai-assistant rule %d on %s: no AI assistant URL is configured for org %s "
+                         "(MessagingSettings.ai_assistant_url); sent the fallback reply", index,
+                         self.inbound.number.e164, self.inbound.number.org.slug)
+            self.inbound.reply(AI_NOT_CONFIGURED_REPLY)
+            return
+        # The assistant's answer is texted by the task; this text gets no TwiML reply.
+        self.inbound.replied = True
+        tasks.ai_assistant_reply.delay_on_commit(message_id=self.inbound.message.pk,
+                                                 instructions=params.get("instructions", ""))
+
+    # ---------------------------------------------------------------- side effects
+
+    def _forward_sms(self, index: int, params: dict) -> None:
+        message = self.inbound.message
+        tasks.forward_sms.delay_on_commit(number_id=self.inbound.number.pk, to=params["to"],
+                                          body=f"Fwd from {message.from_number}: {message.body}"[:1600])
+
+    def _add_tag(self, index: int, params: dict) -> None:
+        self._tag(params["tag"])
+
+    def _tag(self, tag: str) -> None:
+        contact = self.inbound.contact
+        if tag not in contact.tags:
+            contact.tags = [*contact.tags, tag]
+            self.contact_dirty.add("tags")
+
+    def _create_lead(self, index: int, params: dict) -> None:
+        contact = self.inbound.contact
+        if not contact.is_lead:
+            contact.is_lead = True
+            contact.lead_source = params.get("source", "sms")
+            contact.lead_created_at = self.inbound.message.created_at
+            self.contact_dirty.update({"is_lead", "lead_source", "lead_created_at"})
+        for tag in params.get("tags", []):
+            self._tag(tag)
+
+    def _trigger_automation(self, index: int, params: dict) -> None:
+        self._deliver(index, "sms.automation", automationId=params["automationId"])
+
+    def _go_to_flow(self, index: int, params: dict) -> None:
+        self._deliver(index, "sms.flow", flowId=params["flowId"])
+
+    def _deliver(self, index: int, event: str, **extra: str) -> None:
+        inbound = self.inbound
+        outbound.delivery_create(org=inbound.number.org, key=f"{event}:{inbound.message.provider_sid}:{index}",
+                                 event=event, payload=inbound.event_payload(event, **extra))

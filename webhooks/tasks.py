@@ -1,0 +1,133 @@
+"""The slow parts of answering a webhook, run by Celery after the webhook's transaction commits.
+
+Tasks take ids, call a service, and retry (with exponential backoff) only what can succeed on
+retry: a transport failure or a transient provider error, never a refusal.
+"""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from twilio.base.exceptions import TwilioException
+
+from phones import messaging
+from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
+from telephony.errors import DomainError
+from telephony.models import ProviderConnection
+from telephony.providers.base import ProviderError
+from telephony.providers.registry import provider_for
+from telephony.providers.twilio import TwilioProvider
+from webhooks import outbound
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = 30
+AI_HISTORY = 20
+AI_FALLBACK_REPLY = "Thanks for your message. Someone from our team will get back to you shortly."
+
+
+def backoff(retries: int) -> int:
+    """30 s, 1 min, 2 min, 4 min …"""
+    return BACKOFF_SECONDS * 2 ** retries
+
+
+@shared_task(bind=True, max_retries=6, acks_late=True)
+def deliver_webhook(self, *, delivery_id: int) -> None:
+    delivery = (OutboundWebhookDelivery.objects.select_related("org")
+                .filter(pk=delivery_id, status=OutboundWebhookDelivery.Status.PENDING).first())
+    if delivery is None:  # delivered by an earlier copy of this task, or given up
+        return
+    try:
+        outbound.delivery_attempt(delivery)
+    except outbound.DeliveryFailed:
+        if self.request.retries >= self.max_retries:
+            outbound.delivery_give_up(delivery)
+            return
+        raise self.retry(countdown=backoff(self.request.retries)) from None
+
+
+def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: bool) -> None:
+    number = PhoneNumber.objects.select_related("org").filter(pk=number_id).first()
+    if number is None:
+        return
+    try:
+        messaging.sms_send(org=number.org, from_=number.e164, to=to, body=body,
+                           add_opt_out_language=add_opt_out_language)
+    except ProviderError as exc:
+        # An unknown outcome is not re-sent: a text twice is worse than a lost copy.
+        if exc.permanent or exc.outcome_unknown or task.request.retries >= task.max_retries:
+            logger.error("text from %s to %s not sent: %r", number.e164, to, exc)
+            return
+        raise task.retry(countdown=backoff(task.request.retries)) from exc
+    except DomainError as exc:
+        logger.warning("text from %s to %s not sent: %s", number.e164, to, exc.message)
+
+
+@shared_task(bind=True, max_retries=4, acks_late=True)
+def forward_sms(self, *, number_id: int, to: str, body: str) -> None:
+    """forward-sms rule: the inbound text, to a staff number (an internal message: no TCPA footer)."""
+    _send(self, number_id=number_id, to=to, body=body, add_opt_out_language=False)
+
+
+@shared_task(bind=True, max_retries=4, acks_late=True)
+def send_flow_sms(self, *, number_id: int, to: str, body: str) -> None:
+    """send-sms IVR node: a text to the caller (or a fixed number) while the call goes on."""
+    _send(self, number_id=number_id, to=to, body=body, add_opt_out_language=True)
+
+
+@shared_task(bind=True, max_retries=3, acks_late=True)
+def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None:
+    """ai-assistant rule: POST the conversation to the org's AI endpoint; text back its `reply`.
+
+    The endpoint answers `{"reply": "…"}` (an empty reply sends nothing). When it keeps failing,
+    the sender gets a fallback reply instead of silence.
+    """
+    message = (Message.objects.select_related("org", "phone_number", "conversation")
+               .filter(pk=message_id).first())
+    if message is None or message.phone_number is None:
+        return
+    org_settings = outbound.messaging_settings(message.org)
+    reply = AI_FALLBACK_REPLY
+    if org_settings is None or not org_settings.ai_assistant_url:
+        logger.error("ai-assistant rule on %s: no AI assistant URL is configured for org %s "
+                     "(MessagingSettings.ai_assistant_url); sent the fallback reply",
+                     message.phone_number.e164, message.org.slug)
+    else:
+        history = (list(message.conversation.messages.order_by("-created_at", "-id")[:AI_HISTORY])
+                   if message.conversation else [message])
+        payload = {
+            "event": "sms.ai_assistant", "org": message.org.slug, "number": message.phone_number.e164,
+            "contact": message.from_number, "instructions": instructions,
+            "messages": [{"direction": m.direction, "body": m.body, "at": m.created_at.isoformat()}
+                         for m in reversed(history)],
+        }
+        try:
+            response = outbound.post_signed(org_settings.ai_assistant_url, org_settings.signing_secret, payload,
+                                            event="sms.ai_assistant", webhook_id=f"ai_{message.public_id}")
+            answer = response.json()
+            reply = answer.get("reply", "") if isinstance(answer, dict) else ""
+        except (outbound.DeliveryFailed, ValueError) as exc:
+            if self.request.retries < self.max_retries:
+                raise self.retry(countdown=backoff(self.request.retries)) from exc
+            logger.error("AI assistant of org %s failed (%s); sent the fallback reply", message.org.slug, exc)
+    if isinstance(reply, str) and reply.strip():
+        _send(self, number_id=message.phone_number_id, to=message.from_number, body=reply[:1600],
+              add_opt_out_language=False)
+
+
+@shared_task(acks_late=True)
+def set_recording_status(*, connection_id: int, call_sid: str, status: str) -> None:
+    """pause-/resume-recording IVR nodes: TwiML has no verb for it, Twilio's Recordings API does
+    (`Calls/{sid}/Recordings/Twilio.CURRENT`, Status=paused|in-progress)."""
+    connection = ProviderConnection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return
+    provider = provider_for(connection)
+    if not isinstance(provider, TwilioProvider):
+        logger.error("connection %s cannot pause or resume recordings", connection.public_id)
+        return
+    try:
+        provider.client.api.v2010.account.calls(call_sid).recordings("Twilio.CURRENT").update(status=status)
+    except (TwilioException, OSError) as exc:
+        # A call hung up, or not recording: nothing to retry.
+        logger.warning("could not set the recording of call %s to %s: %s", call_sid, status, exc)

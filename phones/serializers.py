@@ -113,6 +113,9 @@ class UpdateSerializer(StrictSerializer):
     configuration = ConfigurationSerializer(required=False)
     trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
     agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
+    assignments = serializers.ListField(
+        child=serializers.DictField(), required=False,
+        help_text="Voice assignments, as in PUT /phone/numbers/{id}/routing (validated the same way).")
 
 
 class RoutingModeSerializer(StrictSerializer):

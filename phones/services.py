@@ -9,6 +9,7 @@ from __future__ import annotations
 import phonenumbers
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework import serializers
 
 from billing.models import Price
 from billing.periods import add_months, period_key
@@ -161,9 +162,17 @@ def _ensure_configurable(number: PhoneNumber) -> None:
 
 
 def phone_number_update(*, number: PhoneNumber, changes: dict) -> PhoneNumber:
-    """Partial update. A new friendly name is pushed to the provider first: if it refuses,
-    nothing is saved."""
+    """Partial update. Everything is validated, then a new friendly name is pushed to the
+    provider: if it refuses, nothing is saved."""
+    from phones import routing
+    from phones.services_routing import OrgDirectory, routing_update
+
     _ensure_configurable(number)
+    if "assignments" in changes:
+        try:
+            routing.validate_assignments(changes["assignments"], directory=OrgDirectory(number.org))
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"assignments": exc.detail}) from exc
     name = changes.get("friendlyName")
     if name is not None and name != number.friendly_name and number.provider_sid:
         _push_to_provider(number, friendly_name=name)
@@ -174,7 +183,10 @@ def phone_number_update(*, number: PhoneNumber, changes: dict) -> PhoneNumber:
             setattr(number, attr, changes[key] or "")
     if "configuration" in changes:
         number.configuration = merge_configuration(number.configuration, changes["configuration"])
-    number.save()
+    with transaction.atomic():
+        number.save()
+        if "assignments" in changes:
+            routing_update(number=number, changes={"assignments": changes["assignments"]})
     return number
 
 

@@ -39,7 +39,7 @@ def org(alice):
 
 
 @pytest.fixture
-def admin_user(org):
+def org_admin(org):
     user = make_user("adam")
     Membership.objects.create(user=user, org=org, role=Membership.Role.ADMIN)
     return user
@@ -70,8 +70,8 @@ def owner_api(alice, org) -> APIClient:
 
 
 @pytest.fixture
-def admin_api(admin_user, org) -> APIClient:
-    return api_client(admin_user, org)
+def admin_api(org_admin, org) -> APIClient:
+    return api_client(org_admin, org)
 
 
 @pytest.fixture
@@ -83,6 +83,30 @@ def member_api(member, org) -> APIClient:
 def outsider_api(charlie, other_org) -> APIClient:
     """Charlie, acting in his own org, reaching for Alice's objects by id."""
     return api_client(charlie, other_org)
+
+
+def needs(what: str) -> None:
+    """Skip a test that needs a service this run lacks, or fail it where the run must have it (CI)."""
+    import os
+
+    message = f"needs {what}"
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def pytest_runtest_setup(item):
+    """Decide before any fixture touches the database (a serialized rollback would break SQLite)."""
+    from django.conf import settings
+
+    on_postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    if item.get_closest_marker("postgres") and not on_postgres:
+        needs("PostgreSQL (row locks and concurrent transactions): set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("worker"):
+        missing = [name for name, ok in (("PostgreSQL (DATABASE_URL)", on_postgres),
+                                         ("a broker (CELERY_BROKER_URL)", bool(settings.CELERY_BROKER_URL))) if not ok]
+        if missing:
+            needs(" and ".join(missing))
 
 
 @pytest.fixture(autouse=True)

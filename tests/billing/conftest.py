@@ -1,22 +1,15 @@
-"""Billing fixtures: numbers to bill, and the PostgreSQL-only guard for `@pytest.mark.postgres`."""
+"""Billing fixtures: numbers to bill."""
 from __future__ import annotations
 
 import itertools
 from datetime import date, datetime, timezone as dt_timezone
 
 import pytest
-from django.db import connection
 
 from phones.models import PhoneNumber
 from telephony.models import Org, ProviderConnection
 
 _serial = itertools.count(1000000)
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(request):
-    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and concurrent transactions): set DATABASE_URL=postgres://…")
 
 
 def make_number(org: Org, *, status: str = PhoneNumber.Status.ACTIVE, monthly_fee: int = 115, setup_fee: int = 0,

@@ -178,3 +178,17 @@ def test_routing_mode_switch_repoints_the_voice_webhook(owner_api, active_number
     back = owner_api.post(url, {"mode": "voice"}, format="json")
     assert back.json()["routingMode"] == "voice"
     assert SandboxNumber.objects.get(sid=active_number.provider_sid).voice_url.endswith("/twilio/voice")
+
+
+def test_update_sets_assignments_validated_like_the_routing_endpoint(owner_api, active_number, member):
+    url = f"/phone/numbers/{active_number.public_id}"
+    refused = owner_api.put(url, {"friendlyName": "New", "assignments": [{"type": "user", "target": "nobody"}]},
+                            format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["field"].startswith("assignments")
+    active_number.refresh_from_db()
+    assert active_number.friendly_name == "Sales Line"
+    ok = owner_api.put(url, {"assignments": [{"type": "user", "target": member.username}]}, format="json")
+    assert ok.status_code == 200
+    routing = owner_api.get(f"{url}/routing").json()
+    assert [a["target"] for a in routing["assignments"]] == [member.username]

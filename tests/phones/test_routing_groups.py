@@ -60,7 +60,7 @@ def test_a_member_cannot_change_groups(member_api, group):
     assert RingGroup.objects.get(pk=group.pk).name == "Support"
 
 
-def test_an_update_renames_and_replaces_members(owner_api, group, admin_user):
+def test_an_update_renames_and_replaces_members(owner_api, group, org_admin):
     response = owner_api.put(f"/phone/groups/{group.public_id}", {"members": ["adam"]}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["members"] == ["adam"] and response.json()["name"] == "Support"

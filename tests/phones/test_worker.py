@@ -1,7 +1,7 @@
 """Purchase and release on a real Celery worker process, over Redis, against PostgreSQL.
 
-These need both services (CI has them); elsewhere they skip saying why, unless
-REQUIRE_SERVICES=1, which makes a missing service a failure.
+The `worker` marker makes them need both services (CI has them); elsewhere they skip
+saying why, unless REQUIRE_SERVICES=1, which makes a missing service a failure.
 """
 from __future__ import annotations
 
@@ -31,22 +31,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serial
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _require_services() -> None:
-    missing = []
-    if connection.vendor != "postgresql":
-        missing.append("PostgreSQL (DATABASE_URL)")
-    if not settings.CELERY_BROKER_URL:
-        missing.append("a broker (CELERY_BROKER_URL)")
-    if missing:
-        message = "needs " + " and ".join(missing)
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 @pytest.fixture
 def queue():
-    _require_services()
     name = f"test-{uuid.uuid4().hex[:8]}"
     previous = (app.conf.task_default_queue, app.conf.task_always_eager)
     app.conf.task_default_queue, app.conf.task_always_eager = name, False

@@ -1,6 +1,7 @@
 """Request and response shapes of the traffic API (camelCase, as the seeds write it)."""
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from phones.models import Call, Contact, Conversation, SoftphonePresence
@@ -136,14 +137,24 @@ class SoftphoneTokenSerializer(serializers.Serializer):
     ttl = serializers.IntegerField(help_text="Seconds the token is valid.")
 
 
+@extend_schema_field({"type": "string", "pattern": f"^({'|'.join(SoftphonePresence.Status.values)})$",
+                      "description": " | ".join(SoftphonePresence.Status.values)})
+class PresenceStatusField(serializers.ChoiceField):
+    """Documented as a pattern: as an enum, drf-spectacular would name it after the field and collide
+    with the other `status` enums (ENUM_NAME_OVERRIDES, in settings, would be the other way)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=SoftphonePresence.Status.choices, **kwargs)
+
+
 class PresenceUpdateSerializer(StrictSerializer):
-    status = serializers.ChoiceField(choices=SoftphonePresence.Status.choices)
+    status = PresenceStatusField()
 
 
 class PresenceSerializer(serializers.Serializer):
     user = serializers.CharField()
     identity = serializers.CharField()
-    status = serializers.ChoiceField(choices=SoftphonePresence.Status.choices)
+    status = PresenceStatusField()
     updatedAt = serializers.DateTimeField(allow_null=True)
 
 

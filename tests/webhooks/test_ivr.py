@@ -1,0 +1,193 @@
+"""IVR flows rendered node by node: each node type's TwiML, retries, fallback, mid-call actions."""
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from phones.models import Message, RingGroup
+from phones.services_routing import routing_update
+from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
+
+IVR = f"{PUBLIC}/connect/webhook/twilio/ivr-menu"
+
+
+@pytest.fixture
+def flow(number, org, alice, member):
+    group = RingGroup.objects.create(org=org, name="Sales")
+    group.members.set([alice, member])
+    number.routing_mode = "ivr"
+    number.save()
+    routing_update(number=number, changes={"ivrFlow": {
+        "entry": "main", "fallback": "operator", "maxRetries": 2,
+        "nodes": {
+            "main": {"type": "menu", "say": "Press 1 for sales, 2 for support.", "voice": "alice", "timeout": 6,
+                     "options": {"1": "record", "2": "support", "3": "agent", "4": "text", "5": "queue",
+                                 "6": "alice", "7": "vm", "8": "pause", "9": "bye"}},
+            "record": {"type": "start-recording", "next": "sales"},
+            "sales": {"type": "transfer-group", "group": group.public_id, "timeout": 25, "next": "vm"},
+            "support": {"type": "menu", "play": "https://example.com/support.mp3", "options": {"1": "alice"},
+                        "noInput": "main"},
+            "alice": {"type": "transfer-user", "user": "alice"},
+            "agent": {"type": "ai-assistant", "url": "wss://voice.example.com/stream",
+                      "parameters": {"persona": "support"}, "next": "bye"},
+            "text": {"type": "send-sms", "to": "caller", "body": "Our hours: 9-5", "next": "bye"},
+            "queue": {"type": "transfer-queue", "queue": "support"},
+            "operator": {"type": "transfer-phone", "number": "+14155550123", "callerId": NUMBER},
+            "vm": {"type": "voicemail", "say": "Leave a message.", "maxLength": 90},
+            "pause": {"type": "pause-recording", "next": "resume"},
+            "resume": {"type": "resume-recording", "next": "bye"},
+            "bye": {"type": "hangup", "say": "Goodbye."},
+        }}})
+    return group
+
+
+def press(twilio, node: str, digits: str | None, attempt: int = 1, **extra):
+    params = {"Digits": digits} if digits is not None else {}
+    return twiml(twilio.call("ivr-menu", query=f"node={node}&attempt={attempt}", CallStatus="in-progress",
+                             **params, **extra))
+
+
+def test_the_entry_menu_gathers_one_digit_then_redirects_on_silence(twilio, flow):
+    root = twiml(twilio.call("ivr-menu"))
+    assert children(root) == [
+        ("Gather", {"numDigits": "1", "timeout": "6", "method": "POST", "action": f"{IVR}?node=main&attempt=1"}, ""),
+        ("Redirect", {"method": "POST"}, f"{IVR}?node=main&attempt=1&noinput=1"),
+    ]
+    assert children(root.find("Gather")) == [("Say", {"voice": "alice"}, "Press 1 for sales, 2 for support.")]
+
+
+def test_the_voice_url_renders_the_flow_of_an_ivr_number(twilio, flow):
+    assert children(twiml(twilio.call("voice")))[0][0] == "Gather"
+
+
+def test_start_recording_then_transfer_to_a_group(twilio, flow, alice, member):
+    root = press(twilio, "main", "1")
+    assert [tag for tag, _, _ in children(root)] == ["Start", "Dial"]
+    assert children(root.find("Start")) == [("Recording", {
+        "recordingStatusCallback": f"{PUBLIC}/connect/webhook/twilio/recording",
+        "recordingStatusCallbackEvent": "completed", "track": "both", "channels": "dual"}, "")]
+    dial = root.find("Dial")
+    assert dial.attrib == {"action": f"{IVR}?node=sales&dialed=1", "method": "POST", "timeout": "25",
+                           "answerOnBridge": "true"}
+    assert children(dial) == [("Client", {}, f"user_{alice.pk}"), ("Client", {}, f"user_{member.pk}")]
+
+
+def test_an_unanswered_transfer_goes_to_next_and_an_answered_one_ends(twilio, flow):
+    root = twiml(twilio.call("ivr-menu", query="node=sales&dialed=1", DialCallStatus="no-answer"))
+    assert [tag for tag, _, _ in children(root)] == ["Say", "Record"]
+    assert root.find("Record").get("action") == f"{IVR}?done=1"
+    assert root.find("Record").get("maxLength") == "90"
+    root = twiml(twilio.call("ivr-menu", query="node=sales&dialed=1", DialCallStatus="completed"))
+    assert children(root) == [("Hangup", {}, "")]
+
+
+def test_a_sub_menu_plays_audio(twilio, flow):
+    root = press(twilio, "main", "2")
+    assert children(root.find("Gather")) == [("Play", {}, "https://example.com/support.mp3")]
+    assert root.find("Gather").get("action") == f"{IVR}?node=support&attempt=1"
+
+
+def test_no_input_on_a_menu_with_a_no_input_node_goes_there(twilio, flow):
+    root = twiml(twilio.call("ivr-menu", query="node=support&attempt=1&noinput=1"))
+    assert root.find("Gather").get("action") == f"{IVR}?node=main&attempt=1"
+
+
+def test_transfer_to_a_user(twilio, flow, alice):
+    root = press(twilio, "main", "6")
+    assert children(root.find("Dial")) == [("Client", {}, f"user_{alice.pk}")]
+
+
+def test_ai_assistant_streams_with_the_calls_context(twilio, flow, org):
+    root = press(twilio, "main", "3")
+    assert [tag for tag, _, _ in children(root)] == ["Connect", "Redirect"]
+    stream = root.find("Connect/Stream")
+    assert stream.get("url") == "wss://voice.example.com/stream"
+    params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert params == {"persona": "support", "callSid": "CA" + "1" * 32, "from": CALLER, "to": NUMBER,
+                      "org": org.slug, "number": NUMBER}
+    assert root.find("Redirect").text == f"{IVR}?node=bye"
+
+
+def test_send_sms_texts_the_caller_after_commit_and_goes_on(twilio, flow, django_capture_on_commit_callbacks):
+    with mock.patch("webhooks.tasks.send_flow_sms.delay") as send:
+        with django_capture_on_commit_callbacks(execute=True):
+            root = press(twilio, "main", "4")
+    assert children(root) == [("Say", {}, "Goodbye."), ("Hangup", {}, "")]
+    send.assert_called_once_with(number_id=flow.org.phone_numbers.get().pk, to=CALLER, body="Our hours: 9-5")
+
+
+def test_send_sms_really_sends_through_the_provider(twilio, flow, django_capture_on_commit_callbacks, sandbox):
+    from sandbox.models import SandboxMessage, SandboxNumber
+
+    SandboxNumber.objects.create(sid="PN" + "0" * 32, account_id=sandbox_account(sandbox).pk, phone_number=NUMBER,
+                                 friendly_name="x", iso_country="US", number_type="local", sms=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        press(twilio, "main", "4")
+    sent = SandboxMessage.objects.get()
+    assert (sent.to, sent.from_number) == (CALLER, NUMBER)
+    assert sent.body.startswith("Our hours: 9-5")
+    assert Message.objects.get(direction="outbound").provider_sid == sent.sid
+
+
+def sandbox_account(connection):
+    from sandbox.models import SandboxAccount
+
+    return SandboxAccount.objects.get(sid=connection.credentials["accountSid"])
+
+
+def test_queue(twilio, flow):
+    assert children(press(twilio, "main", "5")) == [("Enqueue", {}, "support")]
+
+
+def test_pause_and_resume_recording_use_the_recordings_api(twilio, flow, django_capture_on_commit_callbacks):
+    with mock.patch("webhooks.tasks.set_recording_status.delay") as task:
+        with django_capture_on_commit_callbacks(execute=True):
+            root = press(twilio, "main", "8")
+    assert children(root) == [("Say", {}, "Goodbye."), ("Hangup", {}, "")]
+    assert [c.kwargs["status"] for c in task.call_args_list] == ["paused", "in-progress"]
+
+
+def test_pause_recording_task_updates_the_current_recording(sandbox):
+    from webhooks.tasks import set_recording_status
+
+    with mock.patch("twilio.rest.api.v2010.account.call.recording.RecordingContext.update",
+                    autospec=True) as update:
+        set_recording_status(connection_id=sandbox.pk, call_sid="CA" + "1" * 32, status="paused")
+    context = update.call_args.args[0]
+    assert context._solution == {"account_sid": sandbox.credentials["accountSid"], "call_sid": "CA" + "1" * 32,
+                                 "sid": "Twilio.CURRENT"}
+    assert update.call_args.kwargs == {"status": "paused"}
+
+
+def test_an_invalid_choice_replays_the_menu_then_falls_back(twilio, flow):
+    root = press(twilio, "main", "0", attempt=1)
+    assert [tag for tag, _, _ in children(root)] == ["Say", "Gather", "Redirect"]
+    assert root.find("Say").text == "Sorry, that is not a valid choice."
+    assert root.find("Gather").get("action") == f"{IVR}?node=main&attempt=2"
+    root = press(twilio, "main", "0", attempt=2)
+    [(tag, attrs, _)] = children(root)
+    assert (tag, attrs["action"], attrs["callerId"]) == ("Dial", f"{IVR}?node=operator&dialed=1", NUMBER)
+    assert children(root.find("Dial")) == [("Number", {}, "+14155550123")]
+
+
+def test_silence_replays_without_the_apology(twilio, flow):
+    root = twiml(twilio.call("ivr-menu", query="node=main&attempt=1&noinput=1"))
+    assert [tag for tag, _, _ in children(root)] == ["Gather", "Redirect"]
+    assert root.find("Gather").get("action") == f"{IVR}?node=main&attempt=2"
+
+
+def test_without_a_fallback_it_hangs_up_with_a_message(twilio, flow, number):
+    routing = number.routing
+    routing.ivr_flow = {**routing.ivr_flow, "fallback": None}
+    routing.ivr_flow.pop("fallback")
+    routing.save()
+    root = press(twilio, "main", "0", attempt=2)
+    assert [tag for tag, _, _ in children(root)] == ["Say", "Hangup"]
+
+
+def test_hangup_and_voicemail_end(twilio, flow):
+    assert children(press(twilio, "main", "9")) == [("Say", {}, "Goodbye."), ("Hangup", {}, "")]
+    root = press(twilio, "main", "7")
+    assert [tag for tag, _, _ in children(root)] == ["Say", "Record"]
+    assert children(twiml(twilio.call("ivr-menu", query="done=1")))[-1][0] == "Hangup"

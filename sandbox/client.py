@@ -24,6 +24,8 @@ from twilio.http.response import Response
 from sandbox.twilio_json import FAULT_HEADER, not_found
 
 API_HOST = "api.twilio.com"
+# Hosts the emulator answers for; their paths do not overlap (2010-04-01/… and v1/…).
+EMULATED_HOSTS = (API_HOST, "messaging.twilio.com")
 
 
 class SandboxHttpClient(TwilioHttpClient):
@@ -51,7 +53,7 @@ class SandboxHttpClient(TwilioHttpClient):
 
     @staticmethod
     def _dispatch(host: str | None, path: str, request) -> HttpResponse:
-        if host != API_HOST:
+        if host not in EMULATED_HOSTS:
             return not_found(path)
         try:
             match = resolve(path, urlconf="sandbox.urls")

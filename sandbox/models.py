@@ -133,3 +133,10 @@ class SandboxFault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.method} {self.resource} (x{self.remaining})"
+
+
+from sandbox.models_messaging import (  # noqa: E402,F401  (models kept in their own module)
+    SandboxA2PCampaign,
+    SandboxMessagingService,
+    SandboxServiceNumber,
+)

@@ -2,7 +2,7 @@
 and resolved directly by the in-process client)."""
 from django.urls import path, re_path
 
-from sandbox import views
+from sandbox import messaging, views
 
 ACCOUNT = "2010-04-01/Accounts/<str:account_sid>"
 
@@ -14,4 +14,10 @@ urlpatterns = [
     path(f"{ACCOUNT}/IncomingPhoneNumbers/<str:sid>.json", views.incoming_number, name="sandbox-incoming-number"),
     path(f"{ACCOUNT}/Messages.json", views.messages, name="sandbox-messages"),
     path(f"{ACCOUNT}/Calls.json", views.calls, name="sandbox-calls"),
+    # messaging.twilio.com (Messaging API v1)
+    path("v1/Services", messaging.services_list, name="sandbox-messaging-services"),
+    path("v1/Services/<str:service_sid>/PhoneNumbers", messaging.service_numbers,
+         name="sandbox-messaging-service-numbers"),
+    path("v1/Services/<str:service_sid>/Compliance/Usa2p", messaging.service_campaigns,
+         name="sandbox-messaging-service-campaigns"),
 ]

@@ -127,6 +127,31 @@ class OwnedPage:
 
 
 @dataclass(frozen=True)
+class A2PCampaign:
+    """A US A2P 10DLC campaign registered on a messaging service. `status` is Twilio's
+    campaign_status: VERIFIED, IN_PROGRESS, PENDING, FAILED …"""
+
+    sid: str
+    status: str
+    use_case: str = ""
+
+
+@dataclass(frozen=True)
+class MessagingService:
+    """A messaging service (sender pool) with the numbers in it and its A2P campaigns.
+
+    While a number is in a service, the service's inbound settings take its SMS, unless the
+    service defers to the number's own webhook (`use_inbound_webhook_on_number`).
+    """
+
+    sid: str
+    friendly_name: str = ""
+    use_inbound_webhook_on_number: bool = False
+    numbers: tuple[str, ...] = ()
+    campaigns: tuple[A2PCampaign, ...] = ()
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     account_id: str
     friendly_name: str = ""
@@ -174,6 +199,11 @@ class PhoneProvider(abc.ABC):
     @abc.abstractmethod
     def list_owned(self, page: str | None = None, page_size: int = 1000) -> OwnedPage:
         """One page of the account's numbers; pass `next_page` back for the next."""
+
+    @abc.abstractmethod
+    def list_messaging_services(self) -> list[MessagingService]:
+        """Every messaging service of the account with its numbers (E.164) and A2P campaigns,
+        read with paged lists: a few requests per service, never one per number."""
 
     @abc.abstractmethod
     def configure_webhooks(self, sid: str, webhooks: Webhooks, *, friendly_name: str | None = None

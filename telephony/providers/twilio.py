@@ -23,9 +23,11 @@ from urllib3.exceptions import NewConnectionError
 
 from telephony.providers import consts
 from telephony.providers.base import (
+    A2PCampaign,
     AccountInfo,
     AvailableNumber,
     Capabilities,
+    MessagingService,
     OwnedPage,
     PhoneProvider,
     PlacedCall,
@@ -246,6 +248,23 @@ class TwilioProvider(PhoneProvider):
         if urlsplit(url)._replace(query="").geturl() != expected:
             raise ValueError("not a next-page token of this account's phone numbers")
         return url
+
+    def list_messaging_services(self) -> list[MessagingService]:
+        """Messaging API v1: the services, then each one's numbers and US A2P campaigns (all paged)."""
+        services = self.client.messaging.v1.services
+        found = []
+        with _translate_errors(mutating=False):
+            for service in services.list(page_size=MAX_PAGE_SIZE):
+                context = services(service.sid)
+                numbers = tuple(n.phone_number for n in context.phone_numbers.list(page_size=MAX_PAGE_SIZE))
+                campaigns = tuple(A2PCampaign(sid=c.sid, status=(c.campaign_status or "").upper(),
+                                              use_case=c.us_app_to_person_usecase or "")
+                                  for c in context.us_app_to_person.list(page_size=50))
+                found.append(MessagingService(
+                    sid=service.sid, friendly_name=service.friendly_name or "",
+                    use_inbound_webhook_on_number=bool(service.use_inbound_webhook_on_number),
+                    numbers=numbers, campaigns=campaigns))
+        return found
 
     def configure_webhooks(self, sid: str, webhooks: Webhooks, *, friendly_name: str | None = None
                            ) -> ProvisionedNumber:

@@ -6,6 +6,8 @@ retry: a transport failure or a transient provider error, never a refusal.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from celery import shared_task
 from twilio.base.exceptions import TwilioException
@@ -20,15 +22,40 @@ from telephony.providers.twilio import TwilioProvider
 from webhooks import outbound
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BACKOFF_SECONDS = 30
 AI_HISTORY = 20
 AI_FALLBACK_REPLY = "Thanks for your message. Someone from our team will get back to you shortly."
 
 
+class GaveUp(Exception):
+    """Retries exhausted, or the failure is not one a retry can fix (see __cause__)."""
+
+
 def backoff(retries: int) -> int:
     """30 s, 1 min, 2 min, 4 min …"""
     return BACKOFF_SECONDS * 2 ** retries
+
+
+def with_retries(task, attempt: Callable[[], T], retryable: tuple[type[Exception], ...],
+                 can_retry: Callable[[Exception], bool] = lambda exc: True) -> T:
+    """`attempt()`, retried with backoff on `retryable` failures until the task's max_retries.
+
+    With a broker the retry is a new delivery of the task after the backoff. Without one (eager
+    mode: `make run`, tests) Celery's eager retry() re-raises instead of re-running, so the
+    attempts are repeated here, at once.
+    """
+    tries = task.request.retries
+    while True:
+        try:
+            return attempt()
+        except retryable as exc:
+            if not can_retry(exc) or tries >= task.max_retries:
+                raise GaveUp(str(exc)) from exc
+            if not task.request.is_eager:
+                raise task.retry(countdown=backoff(tries)) from exc
+            tries += 1
 
 
 @shared_task(bind=True, max_retries=6, acks_late=True)
@@ -38,12 +65,9 @@ def deliver_webhook(self, *, delivery_id: int) -> None:
     if delivery is None:  # delivered by an earlier copy of this task, or given up
         return
     try:
-        outbound.delivery_attempt(delivery)
-    except outbound.DeliveryFailed:
-        if self.request.retries >= self.max_retries:
-            outbound.delivery_give_up(delivery)
-            return
-        raise self.retry(countdown=backoff(self.request.retries)) from None
+        with_retries(self, lambda: outbound.delivery_attempt(delivery), (outbound.DeliveryFailed,))
+    except GaveUp:
+        outbound.delivery_give_up(delivery)
 
 
 def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: bool) -> None:
@@ -51,14 +75,12 @@ def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: boo
     if number is None:
         return
     try:
-        messaging.sms_send(org=number.org, from_=number.e164, to=to, body=body,
-                           add_opt_out_language=add_opt_out_language)
-    except ProviderError as exc:
         # An unknown outcome is not re-sent: a text twice is worse than a lost copy.
-        if exc.permanent or exc.outcome_unknown or task.request.retries >= task.max_retries:
-            logger.error("text from %s to %s not sent: %r", number.e164, to, exc)
-            return
-        raise task.retry(countdown=backoff(task.request.retries)) from exc
+        with_retries(task, lambda: messaging.sms_send(org=number.org, from_=number.e164, to=to, body=body,
+                                                      add_opt_out_language=add_opt_out_language),
+                     (ProviderError,), lambda exc: not (exc.permanent or exc.outcome_unknown))
+    except GaveUp as exc:
+        logger.error("text from %s to %s not sent: %r", number.e164, to, exc.__cause__)
     except DomainError as exc:
         logger.warning("text from %s to %s not sent: %s", number.e164, to, exc.message)
 
@@ -101,14 +123,15 @@ def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None
             "messages": [{"direction": m.direction, "body": m.body, "at": m.created_at.isoformat()}
                          for m in reversed(history)],
         }
-        try:
+
+        def ask() -> object:
             response = outbound.post_signed(org_settings.ai_assistant_url, org_settings.signing_secret, payload,
                                             event="sms.ai_assistant", webhook_id=f"ai_{message.public_id}")
             answer = response.json()
-            reply = answer.get("reply", "") if isinstance(answer, dict) else ""
-        except (outbound.DeliveryFailed, ValueError) as exc:
-            if self.request.retries < self.max_retries:
-                raise self.retry(countdown=backoff(self.request.retries)) from exc
+            return answer.get("reply", "") if isinstance(answer, dict) else ""
+        try:
+            reply = with_retries(self, ask, (outbound.DeliveryFailed, ValueError))
+        except GaveUp as exc:
             logger.error("AI assistant of org %s failed (%s); sent the fallback reply", message.org.slug, exc)
     if isinstance(reply, str) and reply.strip():
         _send(self, number_id=message.phone_number_id, to=message.from_number, body=reply[:1600],

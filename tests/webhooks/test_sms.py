@@ -1,0 +1,250 @@
+"""Inbound SMS: stored once, threaded, opt-out keywords, and the number's rules in order."""
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from billing.models import UsageRecord
+from phones.models import Contact, Conversation, FormSession, Message, OptOut, OutboundWebhookDelivery
+from phones.services_routing import sms_rules_update
+from tests.webhooks.conftest import CALLER, NUMBER, children, twiml
+from webhooks.outbound import messaging_settings_update, sign
+
+
+def sids():
+    for i in range(1, 1000):
+        yield f"SM{i:032x}"
+
+
+@pytest.fixture
+def text(twilio):
+    counter = sids()
+
+    def send(body: str, **extra):
+        return twiml(twilio.sms(body, sid=next(counter), **extra))
+    return send
+
+
+def replies(root) -> list[str]:
+    assert all(tag == "Message" for tag, _, _ in children(root))
+    return [body for _, _, body in children(root)]
+
+
+def rules(number, *items):
+    sms_rules_update(number=number, rules=list(items))
+
+
+def test_an_inbound_text_is_stored_once_threaded_and_billed_once(twilio, number):
+    for _ in range(2):
+        root = twiml(twilio.sms("Hello there", NumSegments="2"))
+        assert children(root) == []
+    message = Message.objects.get()
+    assert (message.direction, message.from_number, message.to_number, message.body, message.segments) == (
+        "inbound", CALLER, NUMBER, "Hello there", 2)
+    conversation = Conversation.objects.get()
+    assert message.conversation == conversation
+    assert (conversation.contact.e164, conversation.phone_number, conversation.last_message_preview) == (
+        CALLER, number, "Hello there")
+    usage = UsageRecord.objects.get()
+    assert (usage.kind, usage.quantity, usage.key) == ("sms_segment", 2, f"sms:{message.provider_sid}")
+
+
+def test_a_duplicate_messagesid_replies_nothing_the_second_time(twilio, number):
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    assert replies(twiml(twilio.sms("hi"))) == ["Thanks!"]
+    assert replies(twiml(twilio.sms("hi"))) == []
+    assert Message.objects.filter(direction="inbound").count() == 1
+    assert Message.objects.filter(direction="outbound").count() == 1
+
+
+def test_texts_from_one_contact_share_a_thread_per_number(text, number):
+    text("one")
+    text("two")
+    text("three", From="+14155550222")
+    assert Conversation.objects.count() == 2
+    assert Message.objects.filter(conversation__contact__e164=CALLER).count() == 2
+
+
+@pytest.mark.parametrize("keyword", ["STOP", "stop", " Unsubscribe ", "StopAll", "CANCEL", "END", "QUIT",
+                                     "REVOKE", "OPTOUT"])
+def test_opt_out_keywords_confirm_and_suppress(text, number, org, keyword):
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    [reply] = replies(text(keyword))
+    assert "unsubscribed" in reply and org.name in reply
+    opt_out = OptOut.objects.get()
+    assert (opt_out.e164, opt_out.keyword, opt_out.lifted_at) == (CALLER, keyword.strip().upper(), None)
+    # Suppressed now: the auto-reply stays quiet, the text is still kept.
+    assert replies(text("hello?")) == []
+    assert Message.objects.filter(direction="inbound").count() == 2
+
+
+def test_stop_inside_a_sentence_is_not_a_keyword(text, number):
+    assert replies(text("please stop calling me")) == []
+    assert not OptOut.objects.exists()
+
+
+def test_stop_then_start(text, number):
+    text("STOP")
+    [reply] = replies(text("start"))
+    assert "resubscribed" in reply
+    assert OptOut.objects.get().lifted_at is not None
+    text("STOP")
+    assert OptOut.objects.get().lifted_at is None
+
+
+def test_help_and_custom_keywords(text, number):
+    rules(number, {"type": "opt-out", "params": {"keywords": ["remove"]}},
+          {"type": "opt-in", "params": {"keywords": ["back"]}})
+    assert "Reply STOP to opt out" in replies(text("help"))[0]
+    text("Remove")
+    assert OptOut.objects.get(lifted_at__isnull=True).keyword == "REMOVE"
+    text("back")
+    assert not OptOut.objects.filter(lifted_at__isnull=True).exists()
+
+
+def test_auto_reply_template_variables_and_match_modes(text, number, org):
+    Contact.objects.create(org=org, e164=CALLER, first_name="Dana")
+    rules(number,
+          {"type": "auto-reply", "match": {"keywords": ["hours"], "mode": "contains"},
+           "params": {"template": "Hi {{firstName}}, {{orgName}} is open 9-5. You said: {{ body }}"}},
+          {"type": "auto-reply", "match": {"keywords": ["price"], "mode": "exact"},
+           "params": {"template": "From {{from}} to {{to}}"}})
+    assert replies(text("what are your HOURS?")) == ["Hi Dana, Alice & Co is open 9-5. You said: what are your HOURS?"]
+    assert replies(text("hoursx")) == []
+    assert replies(text("Price")) == [f"From {CALLER} to {NUMBER}"]
+    assert replies(text("price please")) == []
+
+
+def test_only_the_first_reply_rule_answers(text, number):
+    rules(number, {"type": "auto-reply", "params": {"template": "first"}},
+          {"type": "auto-reply", "params": {"template": "second"}})
+    assert replies(text("x")) == ["first"]
+
+
+def test_add_tag_and_create_lead(text, number, org):
+    rules(number, {"type": "add-tag", "params": {"tag": "texted-in"}},
+          {"type": "create-lead", "params": {"source": "sms", "tags": ["inbound", "texted-in"]}})
+    text("hello")
+    text("again")
+    contact = Contact.objects.get(org=org, e164=CALLER)
+    assert contact.tags == ["texted-in", "inbound"]
+    assert (contact.is_lead, contact.lead_source) == (True, "sms")
+
+
+def test_forward_sms_goes_out_after_commit(text, number, django_capture_on_commit_callbacks):
+    rules(number, {"type": "forward-sms", "match": {"keywords": ["urgent"], "mode": "contains"},
+                   "params": {"to": "+14155550123"}})
+    with mock.patch("webhooks.tasks.forward_sms.delay") as forward:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert replies(text("URGENT: call me")) == []
+    forward.assert_called_once_with(number_id=number.pk, to="+14155550123", body=f"Fwd from {CALLER}: URGENT: call me")
+
+
+def test_fill_form_across_messages(text, number, org):
+    rules(number, {"type": "fill-form", "match": {"keywords": ["quote"]},
+                   "params": {"fields": [{"name": "email", "prompt": "Your email?"},
+                                         {"name": "postcode", "prompt": "Your postcode?"}],
+                              "completeMessage": "Thanks! We will email {{email}} about {{postcode}}."}},
+          {"type": "auto-reply", "params": {"template": "Text QUOTE for a quote."}})
+    assert replies(text("hello")) == ["Text QUOTE for a quote."]
+    assert replies(text("Quote")) == ["Your email?"]
+    assert FormSession.objects.get().step == 0
+    assert replies(text("dana@example.com")) == ["Your postcode?"]
+    assert replies(text(" 94110 ")) == ["Thanks! We will email dana@example.com about 94110."]
+    assert not FormSession.objects.exists()
+    assert Contact.objects.get(e164=CALLER).fields == {"email": "dana@example.com", "postcode": "94110"}
+    assert replies(text("hello")) == ["Text QUOTE for a quote."]
+
+
+def test_stop_in_the_middle_of_a_form_still_opts_out(text, number):
+    rules(number, {"type": "fill-form", "params": {"fields": [{"name": "email", "prompt": "Your email?"}],
+                                                   "completeMessage": "Done"}})
+    text("hi")
+    assert "unsubscribed" in replies(text("STOP"))[0]
+    assert OptOut.objects.exists()
+
+
+def test_trigger_automation_posts_a_signed_webhook_and_retries(text, number, org, django_capture_on_commit_callbacks):
+    settings_ = messaging_settings_update(org=org, automation_webhook_url="https://hooks.example.com/in")
+    rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}},
+          {"type": "go-to-flow", "match": {"keywords": ["flow"]}, "params": {"flowId": "onboarding"}})
+    failure = mock.Mock(status_code=503)
+    success = mock.Mock(status_code=200)
+    with mock.patch("webhooks.outbound.requests.post", side_effect=[failure, failure, success]) as post:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert replies(text("hello")) == []
+    assert post.call_count == 3
+    url, body, headers = post.call_args.args[0], post.call_args.kwargs["data"], post.call_args.kwargs["headers"]
+    assert url == "https://hooks.example.com/in"
+    assert headers["X-Signature-SHA256"] == sign(settings_.signing_secret, body)
+    assert headers["X-Webhook-Event"] == "sms.automation"
+    assert all(c.kwargs["headers"]["X-Webhook-Id"] == headers["X-Webhook-Id"] for c in post.call_args_list)
+    import json
+    payload = json.loads(body)
+    assert (payload["automationId"], payload["from"], payload["body"], payload["number"]) == (
+        "welcome", CALLER, "hello", NUMBER)
+    delivery = OutboundWebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("delivered", 3, 200)
+
+
+def test_automation_gives_up_after_its_retries(text, number, org, django_capture_on_commit_callbacks):
+    messaging_settings_update(org=org, automation_webhook_url="https://hooks.example.com/in")
+    rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}})
+    import requests
+    with mock.patch("webhooks.outbound.requests.post", side_effect=requests.ConnectionError("refused")) as post:
+        with django_capture_on_commit_callbacks(execute=True):
+            text("hello")
+    delivery = OutboundWebhookDelivery.objects.get()
+    assert post.call_count == 7
+    assert (delivery.status, delivery.attempts) == ("failed", 7)
+    assert "refused" in delivery.last_error
+
+
+def test_automation_without_a_url_is_a_logged_configuration_error(text, number, caplog):
+    rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}})
+    with mock.patch("webhooks.outbound.requests.post") as post:
+        text("hello")
+    post.assert_not_called()
+    delivery = OutboundWebhookDelivery.objects.get()
+    assert delivery.status == "failed" and "no automation webhook URL" in delivery.last_error
+    assert "no automation webhook URL" in caplog.text
+
+
+def test_ai_assistant_without_an_endpoint_logs_and_sends_a_fallback(text, number, caplog):
+    rules(number, {"type": "ai-assistant", "params": {"instructions": "Be brief."}})
+    [reply] = replies(text("Can I book for Tuesday?"))
+    assert "get back to you" in reply
+    assert "no AI assistant URL is configured" in caplog.text
+
+
+def test_ai_assistant_answer_is_texted_back(text, number, org, django_capture_on_commit_callbacks):
+    settings_ = messaging_settings_update(org=org, ai_assistant_url="https://ai.example.com/sms")
+    rules(number, {"type": "ai-assistant", "params": {"instructions": "Be brief."}})
+    answer = mock.Mock(status_code=200, json=lambda: {"reply": "Tuesday at 3pm works."})
+    with mock.patch("webhooks.outbound.requests.post", return_value=answer) as post, \
+            mock.patch("phones.messaging.sms_send") as send:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert replies(text("Can I book for Tuesday?")) == []
+    import json
+    payload = json.loads(post.call_args.kwargs["data"])
+    assert payload["instructions"] == "Be brief."
+    assert payload["messages"][-1] == {"direction": "inbound", "body": "Can I book for Tuesday?",
+                                       "at": mock.ANY}
+    assert post.call_args.kwargs["headers"]["X-Signature-SHA256"] == sign(settings_.signing_secret,
+                                                                          post.call_args.kwargs["data"])
+    send.assert_called_once_with(org=org, from_=NUMBER, to=CALLER, body="Tuesday at 3pm works.",
+                                 add_opt_out_language=False)
+
+
+def test_replies_are_kept_in_the_thread(text, number):
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    text("hi")
+    reply = Message.objects.get(direction="outbound")
+    assert (reply.body, reply.from_number, reply.to_number) == ("Thanks!", NUMBER, CALLER)
+    assert reply.conversation == Message.objects.get(direction="inbound").conversation
+
+
+def test_a_text_to_an_unknown_number_is_answered_with_nothing(text, number):
+    assert replies(text("hi", To="+14155550999")) == []
+    assert not Message.objects.exists()

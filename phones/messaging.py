@@ -35,22 +35,22 @@ def public_webhook_url(kind: str) -> str:
 # ---------------------------------------------------------------- contacts and threads
 
 def contact_get_or_create(*, org: Org, e164: str) -> Contact:
-    try:
-        with transaction.atomic():
-            contact, _ = Contact.objects.get_or_create(org=org, e164=e164)
-    except IntegrityError:  # created by a concurrent request in between
-        contact = Contact.objects.get(org=org, e164=e164)
-    return contact
+    # get_or_create re-reads the row when a concurrent request created it first.
+    return Contact.objects.get_or_create(org=org, e164=e164)[0]
 
 
 def conversation_get_or_create(*, org: Org, number: PhoneNumber | None, contact: Contact) -> Conversation:
-    defaults = {"org": org, "last_message_at": timezone.now()}
-    try:
-        with transaction.atomic():
-            conversation, _ = Conversation.objects.get_or_create(phone_number=number, contact=contact,
-                                                                 defaults=defaults)
-    except IntegrityError:
-        conversation = Conversation.objects.get(phone_number=number, contact=contact)
+    return Conversation.objects.get_or_create(phone_number=number, contact=contact,
+                                              defaults={"org": org, "last_message_at": timezone.now()})[0]
+
+
+def thread_for(*, org: Org, number: PhoneNumber, e164: str) -> Conversation:
+    """The thread of `e164` on `number`, with its contact: one query once they have texted before."""
+    conversation = (Conversation.objects.select_related("contact")
+                    .filter(phone_number=number, contact__org=org, contact__e164=e164).first())
+    if conversation is None:
+        conversation = conversation_get_or_create(org=org, number=number,
+                                                  contact=contact_get_or_create(org=org, e164=e164))
     return conversation
 
 

@@ -59,8 +59,8 @@ def _handle(hook: Webhook, sid: str) -> tuple[Message, list[str]]:
     org = number.org
     sender, body = params.get("From", ""), params.get("Body", "")
     now = timezone.now()
-    contact = messaging.contact_get_or_create(org=org, e164=sender)
-    conversation = messaging.conversation_get_or_create(org=org, number=number, contact=contact)
+    conversation = messaging.thread_for(org=org, number=number, e164=sender)
+    contact = conversation.contact
     # Unique on provider_sid: Twilio's retry of a text we already have fails here, and the
     # whole transaction (and everything below) is rolled back.
     message = Message.objects.create(

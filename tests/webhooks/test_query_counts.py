@@ -1,0 +1,63 @@
+"""A fixed number of queries per webhook, whatever the org holds (no N+1 over rules, members or history).
+
+The bounds include the SAVEPOINT/RELEASE pairs of atomic blocks: pytest-django's test transaction
+makes every block a savepoint (in production the outermost is BEGIN/COMMIT)."""
+from __future__ import annotations
+
+from django.utils import timezone
+
+from phones.models import Message, RingGroup
+from phones.services_routing import routing_update, sms_rules_update
+from tests.conftest import make_user
+from telephony.models import Membership
+from tests.webhooks.conftest import CALLER, NUMBER
+
+
+def big_org(org, number, count: int):
+    users = [make_user(f"agent{i}") for i in range(count)]
+    Membership.objects.bulk_create([Membership(user=u, org=org) for u in users])
+    group = RingGroup.objects.create(org=org, name="All")
+    group.members.set(users)
+    routing_update(number=number, changes={
+        "assignments": [{"type": "group", "target": group.public_id},
+                        *({"type": "user", "target": u.username} for u in users[:10])]})
+    sms_rules_update(number=number, rules=[
+        {"type": "auto-reply", "match": {"keywords": [f"k{i}"]}, "params": {"template": "x"}} for i in range(count)
+    ] + [{"type": "add-tag", "params": {"tag": "t"}}, {"type": "auto-reply", "params": {"template": "hi"}}])
+    Message.objects.bulk_create([Message(org=org, phone_number=number, direction="inbound", from_number=CALLER,
+                                         to_number=NUMBER, body="old", provider_sid=f"SM{i:032x}",
+                                         public_id=f"msg_old{i}", created_at=timezone.now()) for i in range(count)])
+
+
+def test_inbound_sms_queries_do_not_grow(twilio, number, org, django_assert_max_num_queries):
+    with django_assert_max_num_queries(20):
+        twilio.sms("first", sid="SM" + "e" * 32)
+    big_org(org, number, 30)
+    with django_assert_max_num_queries(13):
+        twilio.sms("hello again", sid="SM" + "f" * 32)
+
+
+def test_voice_queries_do_not_grow(twilio, number, org, django_assert_max_num_queries):
+    big_org(org, number, 30)
+    with django_assert_max_num_queries(4):
+        twilio.call()
+
+
+def test_ivr_queries(twilio, number, django_assert_max_num_queries):
+    number.routing_mode = "ivr"
+    number.save()
+    routing_update(number=number, changes={"ivrFlow": {"entry": "m", "nodes": {
+        "m": {"type": "menu", "say": "Hi", "options": {"1": "bye"}}, "bye": {"type": "hangup"}}}})
+    with django_assert_max_num_queries(2):
+        twilio.call("ivr-menu")
+    with django_assert_max_num_queries(1):
+        twilio.call("ivr-menu", query="node=m&attempt=1", Digits="1")
+
+
+def test_status_callback_queries(twilio, number, org, django_assert_max_num_queries):
+    Message.objects.create(org=org, phone_number=number, direction="outbound", from_number=NUMBER, to_number=CALLER,
+                           provider_sid="SM" + "a" * 32, status="queued", created_at=timezone.now())
+    with django_assert_max_num_queries(11):
+        twilio.post("status", {"MessageSid": "SM" + "a" * 32, "MessageStatus": "sent", "From": NUMBER, "To": CALLER})
+    with django_assert_max_num_queries(4):
+        twilio.post("status", {"MessageSid": "SM" + "a" * 32, "MessageStatus": "sent", "From": NUMBER, "To": CALLER})

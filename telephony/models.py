@@ -47,6 +47,8 @@ class ProviderConnection(models.Model):
     class Type(models.TextChoices):
         TWILIO = "twilio-provider", "Twilio"
         SANDBOX = "sandbox-provider", "Sandbox (Twilio emulator)"
+        PLIVO = "plivo-provider", "Plivo"
+        TELNYX = "telnyx-provider", "Telnyx"
 
     public_id = models.CharField(max_length=32, unique=True, editable=False)
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="connections")

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import binascii
+
 import phonenumbers
 from rest_framework import serializers
 
@@ -73,9 +76,55 @@ class PublicConfigSerializer(StrictSerializer):
         help_text="A Twilio-compatible API (SignalWire, Somleng, a local mock). Default: Twilio's own.")
 
 
+class PlivoCredentialsSerializer(StrictSerializer):
+    authId = serializers.RegexField(
+        r"^[MS]A[A-Z0-9]{18}$", error_messages={"invalid": "Must be a Plivo Auth ID: MA or SA and 18 letters/digits."})
+    authToken = serializers.CharField(max_length=128, trim_whitespace=True)
+
+
+class TelnyxCredentialsSerializer(StrictSerializer):
+    apiKey = serializers.CharField(max_length=256, trim_whitespace=True, help_text="A Telnyx API v2 key.")
+
+
+def telnyx_id_field(**kw) -> serializers.RegexField:
+    return serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$", error_messages={"invalid": "Not a Telnyx id."}, **kw)
+
+
+class Ed25519PublicKeyField(serializers.CharField):
+    default_error_messages = {"invalid_key": "Must be the account's Ed25519 public key, base64 (32 bytes)."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            if value and len(base64.b64decode(value, validate=True)) != 32:
+                self.fail("invalid_key")
+        except (binascii.Error, ValueError):
+            self.fail("invalid_key")
+        return value
+
+
+class TelnyxPublicConfigSerializer(StrictSerializer):
+    """Numbers are attached to a TeXML application (voice answers in TeXML) and a messaging
+    profile; both have their URLs pointed at our webhooks when a number is configured."""
+
+    connectionId = telnyx_id_field(help_text="The TeXML application numbers are attached to.")
+    messagingProfileId = telnyx_id_field(help_text="The messaging profile numbers are attached to.")
+    webhookPublicKey = Ed25519PublicKeyField(
+        required=False, allow_blank=True,
+        help_text="The account's public key (Mission Control, Keys & Credentials): webhooks are refused without it.")
+    defaultSenderNumber = E164Field(required=False, allow_blank=True)
+
+
 CREDENTIAL_SERIALIZERS = {
     ProviderConnection.Type.TWILIO: TwilioCredentialsSerializer,
     ProviderConnection.Type.SANDBOX: SandboxCredentialsSerializer,
+    ProviderConnection.Type.PLIVO: PlivoCredentialsSerializer,
+    ProviderConnection.Type.TELNYX: TelnyxCredentialsSerializer,
+}
+
+# Types whose public configuration is not Twilio's.
+PUBLIC_CONFIG_SERIALIZERS = {
+    ProviderConnection.Type.TELNYX: TelnyxPublicConfigSerializer,
 }
 
 
@@ -94,7 +143,8 @@ class ConnectionCreateSerializer(StrictSerializer):
 
     def validate(self, attrs):
         attrs["credentials"] = _clean(CREDENTIAL_SERIALIZERS[attrs["type"]], attrs["credentials"], "credentials")
-        attrs["publicConfig"] = _clean(PublicConfigSerializer, attrs["publicConfig"], "publicConfig")
+        attrs["publicConfig"] = _clean(PUBLIC_CONFIG_SERIALIZERS.get(attrs["type"], PublicConfigSerializer),
+                                       attrs["publicConfig"], "publicConfig")
         return attrs
 
 
@@ -111,7 +161,8 @@ class ConnectionUpdateSerializer(StrictSerializer):
             _clean(CREDENTIAL_SERIALIZERS[connection.type], merged, "credentials")
             attrs["credentials"] = {k: v for k, v in attrs["credentials"].items() if v not in (None, "")}
         if "publicConfig" in attrs:
-            attrs["publicConfig"] = _clean(PublicConfigSerializer, attrs["publicConfig"], "publicConfig")
+            attrs["publicConfig"] = _clean(PUBLIC_CONFIG_SERIALIZERS.get(connection.type, PublicConfigSerializer),
+                                           attrs["publicConfig"], "publicConfig")
         return attrs
 
 

@@ -27,6 +27,19 @@ def build_provider(type_: str, credentials: dict, public_config: dict | None = N
             api_key_secret=credentials.get("apiKeySecret"),
             http_client=SandboxHttpClient(),
         )
+    if type_ == ProviderConnection.Type.PLIVO:
+        from telephony.providers.plivo import PlivoProvider
+
+        return PlivoProvider(auth_id=credentials["authId"], auth_token=credentials["authToken"])
+    if type_ == ProviderConnection.Type.TELNYX:
+        from telephony.providers.telnyx import TelnyxProvider
+
+        return TelnyxProvider(
+            api_key=credentials["apiKey"],
+            connection_id=public_config.get("connectionId", ""),
+            messaging_profile_id=public_config.get("messagingProfileId", ""),
+            webhook_public_key=public_config.get("webhookPublicKey", ""),
+        )
     raise ValueError(f"unknown provider type {type_!r}")
 
 

@@ -14,14 +14,10 @@ class SendSmsSerializer(StrictSerializer):
     body = serializers.CharField(max_length=1600, allow_blank=True, trim_whitespace=False, default="")
     mediaUrl = serializers.ListField(child=serializers.URLField(max_length=1000), required=False, max_length=10,
                                      default=list)
-    from_ = E164Field(required=False, help_text="One of the org's numbers. Default: the connection's "
-                                                "messagingServiceSid, else its defaultSenderNumber, else the "
-                                                "org's system phone.")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # `from` is a Python keyword: the field is declared as from_ and named `from` on the wire.
-        self.fields["from"] = self.fields.pop("from_")
+    # `from` is a Python keyword, so the field is declared through the class namespace.
+    locals()["from"] = E164Field(required=False, help_text="One of the org's numbers. Default: the connection's "
+                                                           "messagingServiceSid, else its defaultSenderNumber, "
+                                                           "else the org's system phone.")
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("body", "").strip() and not attrs.get("mediaUrl"):
@@ -30,16 +26,12 @@ class SendSmsSerializer(StrictSerializer):
 
 
 class MakeCallSerializer(StrictSerializer):
-    from_ = E164Field(help_text="One of the org's numbers.")
+    locals()["from"] = E164Field(help_text="One of the org's numbers.")
     to = E164Field()
     twimlUrl = serializers.URLField(required=False, max_length=1000,
                                     help_text="TwiML the callee hears (https).")
     flowId = serializers.CharField(required=False, max_length=32,
                                    help_text="Id of one of the org's numbers: the callee walks its IVR flow.")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = self.fields.pop("from_")
 
     def validate_twimlUrl(self, value: str) -> str:
         if not value.startswith("https://"):
@@ -54,14 +46,14 @@ class MakeCallSerializer(StrictSerializer):
 
 class CallSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
-    from_ = serializers.CharField(source="from_number")
+    locals()["from"] = serializers.CharField(source="from_number")
     to = serializers.CharField(source="to_number")
     sid = serializers.CharField(source="provider_sid")
     createdAt = serializers.DateTimeField(source="created_at")
 
     class Meta:
         model = Call
-        fields = ["id", "sid", "direction", "from_", "to", "status", "duration", "createdAt"]
+        fields = ["id", "sid", "direction", "from", "to", "status", "duration", "createdAt"]
         read_only_fields = fields
 
 

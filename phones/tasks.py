@@ -45,3 +45,19 @@ def purchase_number(self, job_id: int) -> None:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def release_number(self, job_id: int) -> None:
     _run(self, provisioning.release_run, provisioning.release_gave_up, job_id)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def verify_numbers(self, job_id: int) -> None:
+    """A verify or reconcile job: check every number of the org against the provider's inventory."""
+    from phones import verify
+
+    _run(self, verify.verify_job_run, verify.verify_gave_up, job_id)
+
+
+@shared_task
+def reconcile_all() -> int:
+    """Beat: start a reconcile job for every connected org; each runs as its own task."""
+    from phones import verify
+
+    return len(verify.reconcile_start_all())

@@ -17,6 +17,7 @@ urlpatterns = [
     path("integrations/<str:public_id>", api.ConnectionDetailView.as_view(), name="integration-detail"),
     path("", include("phones.urls")),
     path("", include("phones.urls_routing")),
+    path("", include("phones.urls_verify")),
     path("", include("billing.urls")),
     path("sandbox/", include("sandbox.urls")),
     path("connect/webhook/", include("webhooks.urls")),

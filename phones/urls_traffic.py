@@ -1,7 +1,9 @@
-"""Traffic URLs (outbound SMS and calls, the inbox, the softphone), included at the root."""
+"""Traffic URLs (outbound SMS and calls, the inbox, the softphone, the sandbox's simulate page),
+included at the root."""
 from django.urls import path
 
 from phones import api_traffic
+from sandbox.simulate import simulate_view
 
 urlpatterns = [
     path("messages/send-sms", api_traffic.SendSmsView.as_view(), name="messages-send-sms"),
@@ -12,4 +14,6 @@ urlpatterns = [
     path("messaging/settings", api_traffic.MessagingSettingsView.as_view(), name="messaging-settings"),
     path("phone/softphone/token", api_traffic.SoftphoneTokenView.as_view(), name="softphone-token"),
     path("phone/softphone/presence", api_traffic.PresenceView.as_view(), name="softphone-presence"),
+    # Staff page of the sandbox (its own urls are the Twilio API it emulates).
+    path("sandbox/simulate", simulate_view, name="sandbox-simulate"),
 ]

@@ -27,6 +27,7 @@ from telephony.providers.base import (
     AccountInfo,
     AvailableNumber,
     Capabilities,
+    MessagingService,
     OwnedPage,
     PhoneProvider,
     PlacedCall,
@@ -38,6 +39,7 @@ from telephony.providers.base import (
 )
 
 AUTH_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+RESOURCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def _error(message: str, **kwargs: Any) -> ProviderError:
@@ -266,6 +268,31 @@ class PlivoProvider(PhoneProvider):
         numbers = [_provisioned(raw) for raw in body.get("objects") or []]
         more = bool((body.get("meta") or {}).get("next")) and bool(numbers)
         return OwnedPage(numbers=numbers, next_page=str(offset + len(numbers)) if more else None)
+
+    def _all(self, path: str) -> list[dict[str, Any]]:
+        """Every object of an offset-paged list, bounded like the application lookup."""
+        found: list[dict[str, Any]] = []
+        for page in range(consts.MAX_APPLICATION_PAGES):
+            body = self._request("GET", path, params={"limit": consts.MAX_PAGE_SIZE,
+                                                      "offset": page * consts.MAX_PAGE_SIZE})
+            found.extend(body.get("objects") or [])
+            if not (body.get("meta") or {}).get("next"):
+                break
+        return found
+
+    def list_messaging_services(self) -> list[MessagingService]:
+        """Plivo's sender pools are Powerpacks, each with a number pool. A Powerpack with an
+        application takes its numbers' inbound SMS. Plivo links 10DLC campaigns to numbers,
+        not to Powerpacks, so no campaigns are reported here."""
+        services = []
+        for pack in self._all("Powerpack/"):
+            pool = (pack.get("number_pool") or "").rstrip("/").rsplit("/", 1)[-1]
+            numbers = tuple(_e164(str(n["number"])) for n in self._all(f"NumberPool/{pool}/Number/")
+                            if n.get("number")) if RESOURCE_ID.fullmatch(pool) else ()
+            services.append(MessagingService(sid=str(pack["uuid"]), friendly_name=pack.get("name") or "",
+                                             use_inbound_webhook_on_number=not pack.get("application_id"),
+                                             numbers=numbers))
+        return services
 
     def configure_webhooks(self, sid: str, webhooks: Webhooks, *, friendly_name: str | None = None
                            ) -> ProvisionedNumber:

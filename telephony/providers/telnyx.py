@@ -29,6 +29,7 @@ from telephony.providers.base import (
     AccountInfo,
     AvailableNumber,
     Capabilities,
+    MessagingService,
     OwnedPage,
     PhoneProvider,
     PlacedCall,
@@ -272,6 +273,28 @@ class TelnyxProvider(PhoneProvider):
         total_pages = int((body.get("meta") or {}).get("total_pages") or 0)
         return OwnedPage(numbers=[_provisioned(raw) for raw in body.get("data") or []],
                          next_page=str(number + 1) if number < total_pages else None)
+
+    def _all(self, path: str) -> list[dict[str, Any]]:
+        """Every record of a page-numbered list."""
+        found: list[dict[str, Any]] = []
+        number = 1
+        while True:
+            body = self._request("GET", path, params=[("page[number]", number), ("page[size]", consts.MAX_PAGE_SIZE)])
+            found.extend(body.get("data") or [])
+            if number >= int((body.get("meta") or {}).get("total_pages") or 0):
+                return found
+            number += 1
+
+    def list_messaging_services(self) -> list[MessagingService]:
+        """Telnyx's sender pools are messaging profiles; a profile's webhook takes its numbers'
+        inbound SMS. 10DLC campaigns are registered per number on Telnyx and not reported here."""
+        services = []
+        for profile in self._all("messaging_profiles"):
+            profile_id = _segment(str(profile.get("id") or ""), "messaging profile")
+            numbers = tuple(n["phone_number"] for n in self._all(f"messaging_profiles/{profile_id}/phone_numbers")
+                            if n.get("phone_number"))
+            services.append(MessagingService(sid=profile_id, friendly_name=profile.get("name") or "", numbers=numbers))
+        return services
 
     def configure_webhooks(self, sid: str, webhooks: Webhooks, *, friendly_name: str | None = None
                            ) -> ProvisionedNumber:

@@ -122,7 +122,7 @@ def _application_fields(webhooks: Webhooks) -> dict[str, str]:
 def application_name(webhooks: Webhooks) -> str:
     """Named for the URLs it carries: the same URLs reuse one application, other URLs (another
     deployment sharing the Plivo account) get their own."""
-    urls = "\n".join((webhooks.voice_url, webhooks.voice_fallback_url, webhooks.sms_url, webhooks.status_callback))
+    urls = f"{webhooks.voice_url}\n{webhooks.voice_fallback_url}\n{webhooks.sms_url}\n{webhooks.status_callback}"
     return f"{consts.APPLICATION_NAME_PREFIX}-{hashlib.sha256(urls.encode()).hexdigest()[:16]}"
 
 

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from billing.models import LedgerEntry, OrgBalance, PastDueNumber, Price, UsageRecord
 from billing.services import MAX_TOPUP, ledger_topup
 from phones.models import PhoneNumber
+from telephony.audit import audit_list, audit_record
 from telephony.errors import DomainError
 from telephony.models import Org
 
@@ -81,6 +82,11 @@ class OrgBalanceAdmin(ReadOnlyAdmin):
                 except DomainError as exc:
                     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 else:
+                    if not audit_list(target=entry).exists():  # the same form sent twice is one top-up
+                        audit_record(actor=request.user, org=entry.org, action="billing.topup", target=entry,
+                                     before={"balance": entry.balance_after - entry.amount},
+                                     after={"balance": entry.balance_after, "amount": entry.amount,
+                                            "currency": entry.currency}, note=data["reason"])
                     self.message_user(request, f"Topped up {entry.org} by {entry.amount} {entry.currency} "
                                                f"(minor units); balance now {entry.balance_after}.", messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:billing_orgbalance_changelist"))

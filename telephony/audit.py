@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -30,7 +29,3 @@ def audit_list(*, target: models.Model) -> models.QuerySet[AuditLog]:
     target_id = getattr(target, "public_id", None) or str(target.pk)
     return AuditLog.objects.filter(target_type=target._meta.label_lower, target_id=target_id)
 
-
-def audit_snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
-    """The named fields of an instance (foreign keys by id), for before/after."""
-    return {name: getattr(instance, name) for name in fields}

@@ -76,6 +76,10 @@ class PhoneNumber(models.Model):
         ]
         indexes = [
             models.Index(fields=["org", "status", "-created_at"], name="phone_org_status_created"),
+            # The listing's order, covering what its filters and totals read, so that deep
+            # offsets and the monthly-cost sum are answered from the index alone.
+            models.Index(fields=["org", "-created_at", "-id"], include=["status", "purpose", "routing_mode",
+                                                                        "monthly_fee"], name="phone_org_listing"),
             models.Index(fields=["status", "next_billing_date"], name="phone_status_billing"),
         ]
 
@@ -435,3 +439,24 @@ class VerifyReport(models.Model):
 
     def __str__(self) -> str:
         return f"verify {self.org} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OrgNumberTotals(models.Model):
+    """How many numbers an org has in each status and what they cost a month.
+
+    On PostgreSQL, triggers on the phone number table keep these rows exact (migration
+    0007): every insert, update and delete, bulk ones included, adjusts them in the same
+    transaction. The listing reads its totals here instead of counting 100,000 rows per
+    request. Nothing in Python writes them.
+    """
+
+    org = models.ForeignKey(Org, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    status = models.CharField(max_length=10)
+    count = models.BigIntegerField(default=0)
+    monthly_fee = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "status"], name="totals_org_status")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.status}: {self.count}"

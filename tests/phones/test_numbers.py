@@ -192,3 +192,34 @@ def test_update_sets_assignments_validated_like_the_routing_endpoint(owner_api, 
     assert ok.status_code == 200
     routing = owner_api.get(f"{url}/routing").json()
     assert [a["target"] for a in routing["assignments"]] == [member.username]
+
+
+@pytest.mark.postgres
+def test_trigger_kept_totals_match_a_recount_after_every_kind_of_write(org, sandbox):
+    from django.db.models import Count, Sum
+
+    from phones.models import OrgNumberTotals
+
+    def numbers(n, start):
+        return [PhoneNumber(public_id=f"pn_t{start + i}", org=org, connection=sandbox, e164=f"+1415555{start + i:04d}",
+                            country="US",
+                            status="active", monthly_fee=115 + i) for i in range(n)]
+
+    def assert_matches():
+        recount = {row["status"]: (row["n"], row["fees"]) for row in
+                   PhoneNumber.objects.filter(org=org).values("status").annotate(n=Count("id"), fees=Sum("monthly_fee"))}
+        kept = {row.status: (row.count, row.monthly_fee) for row in OrgNumberTotals.objects.filter(org=org)
+                if row.count}
+        assert kept == recount
+
+    PhoneNumber.objects.bulk_create(numbers(30, 0))
+    assert_matches()
+    PhoneNumber.objects.filter(org=org, e164__endswith="1").update(status="past_due", monthly_fee=200)
+    assert_matches()
+    one = PhoneNumber.objects.filter(org=org).first()
+    one.status = "released"
+    one.save()
+    assert_matches()
+    first_five = PhoneNumber.objects.filter(org=org, status="active").values_list("pk", flat=True)[:5]
+    PhoneNumber.objects.filter(pk__in=list(first_five)).delete()
+    assert_matches()

@@ -65,7 +65,8 @@ def webhook_params(request: HttpRequest) -> dict[str, str] | None:
 def _our_number(account_sid: str, params: dict[str, str], query: dict[str, str]) -> PhoneNumber | None:
     """The org's number the webhook is about: `flow` in our own URL (an outbound call running a
     number's flow), else `To`, else `From`: one query, routing and connection included."""
-    numbers = (PhoneNumber.objects.select_related("org", "connection", "routing")
+    # order_by(): at most one live number per E.164, so the model's default sort is only cost.
+    numbers = (PhoneNumber.objects.select_related("org", "connection", "routing").order_by()
                .filter(connection__account_id=account_sid, connection__is_active=True,
                        status__in=PhoneNumber.LIVE_STATUSES))
     if query.get("flow"):

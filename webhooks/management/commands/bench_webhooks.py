@@ -1,0 +1,263 @@
+"""Benchmark the webhooks under gunicorn on PostgreSQL, against a bare Django view on the same server.
+
+    DATABASE_URL=postgres://… python manage.py bench_webhooks [--workers 2] [--duration 10] [--connections 16]
+
+Needs `wrk` (Debian: apt-get install wrk). Sets up a bench org with a sandbox connection and a number
+(an IVR flow and one auto-reply rule), precomputes requests signed exactly as Twilio signs them
+(every SMS with its own MessageSid and every call with its own CallSid, so each is really stored),
+starts gunicorn on 127.0.0.1, and for each of: the bare view (`/connect/webhook/ping`), the inbound
+SMS webhook and the IVR voice webhook, runs wrk twice:
+  1. saturated (closed loop, `--connections`): requests/s;
+  2. at about half that rate (each connection paced by wrk's `delay()`): p50/p99 latency.
+It prints those, the queries each webhook makes (counted in-process), and the targets. The bench's
+messages, calls and contacts are deleted afterwards; the org, connection and number are kept.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection as db_connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from twilio.request_validator import RequestValidator
+
+from billing.models import UsageRecord
+from phones.models import Call, Contact, Conversation, Message, PhoneNumber, PhoneRouting
+from telephony.models import Org, ProviderConnection
+from telephony.services import connection_create
+
+BENCH_ORG = "bench-webhooks"
+BENCH_NUMBER = "+15555550100"
+FLOW = {"entry": "main", "maxRetries": 3, "nodes": {
+    "main": {"type": "menu", "say": "For sales press 1, for support press 2.", "timeout": 5,
+             "options": {"1": "bye", "2": "bye"}},
+    "bye": {"type": "hangup", "say": "Goodbye."}}}
+RULES = [{"type": "auto-reply", "match": None, "params": {"template": "Thanks {{firstName}}, we got it."}}]
+
+LUA = r"""
+local requests, index, step, pause = {}, 0, 1, 0
+local thread_count, counter = 0, 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+function init(args)
+  pause = tonumber(args[2]) or 0
+  step = tonumber(args[3]) or 1
+  index = id
+  for line in io.lines(args[1]) do
+    local method, path, signature, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+    local headers = {["Host"] = args[4]}
+    if method == "POST" then
+      headers["Content-Type"] = "application/x-www-form-urlencoded"
+      headers["X-Twilio-Signature"] = signature
+    end
+    requests[#requests + 1] = wrk.format(method, path, headers, body)
+  end
+end
+function request()
+  index = index + step
+  return requests[(index % #requests) + 1]
+end
+function delay()
+  return pause
+end
+function done(summary, latency, requests)
+  io.write(string.format('BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
+    '"non2xx": %d, "errors": %d}\n', summary.requests, summary.duration, latency:percentile(50),
+    latency:percentile(99), summary.errors.status, summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    failed: int
+
+
+class Command(BaseCommand):
+    help = "Requests/s and p50/p99 of the SMS and IVR webhooks vs a bare view, under gunicorn on PostgreSQL."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+        parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run (max 60).")
+        parser.add_argument("--connections", type=int, default=16)
+        parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
+        parser.add_argument("--requests", type=int, default=60_000, help="Distinct signed requests per webhook.")
+
+    def handle(self, *args, workers: int, duration: int, connections: int, port: int, requests: int,
+               **options) -> None:
+        if db_connection.vendor != "postgresql":
+            raise CommandError("Run it on PostgreSQL: DATABASE_URL=postgres://… python manage.py bench_webhooks")
+        if not shutil.which("wrk"):
+            raise CommandError("wrk is needed (Debian/Ubuntu: apt-get install wrk)")
+        duration = max(2, min(duration, 60))
+        number = self._setup()
+        queries = self._count_queries(number)
+        port = port or _free_port()
+        with tempfile.TemporaryDirectory() as tmp:
+            files = self._request_files(Path(tmp), number, requests)
+            script = Path(tmp) / "bench.lua"
+            script.write_text(LUA)
+            server = self._gunicorn(port, workers)
+            try:
+                results = {name: self._measure(script, files[name], port, duration, connections)
+                           for name in ("bare view", "inbound SMS", "IVR voice")}
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=30)
+        stored = Message.objects.filter(phone_number=number, direction="inbound").count()
+        self._report(results, queries, workers, connections, duration, stored)
+        self._clean(number)
+
+    # ---------------------------------------------------------------- setup
+
+    def _setup(self) -> PhoneNumber:
+        org, _ = Org.objects.get_or_create(slug=BENCH_ORG, defaults={"name": "Webhook bench"})
+        connection = ProviderConnection.objects.filter(org=org, is_active=True).first() or connection_create(
+            org=org, type_=ProviderConnection.Type.SANDBOX, name="Bench sandbox", credentials={})
+        taken = PhoneNumber.objects.filter(e164=BENCH_NUMBER, status__in=PhoneNumber.LIVE_STATUSES).exclude(org=org)
+        if taken.exists():
+            raise CommandError(f"{BENCH_NUMBER} belongs to another org here; the bench needs it")
+        number, _ = PhoneNumber.objects.update_or_create(
+            org=org, e164=BENCH_NUMBER, defaults={"connection": connection, "country": "US", "status": "active",
+                                                  "routing_mode": PhoneNumber.RoutingMode.IVR})
+        PhoneRouting.objects.update_or_create(phone_number=number, defaults={"ivr_flow": FLOW, "sms_rules": RULES})
+        self._clean(number)
+        return number
+
+    def _clean(self, number: PhoneNumber) -> None:
+        Message.objects.filter(phone_number=number).delete()
+        Call.objects.filter(phone_number=number).delete()
+        Conversation.objects.filter(phone_number=number).delete()
+        Contact.objects.filter(org=number.org).delete()
+        UsageRecord.objects.filter(phone_number=number, kind__in=["sms_segment", "call_minute"]).delete()
+
+    def _signed(self, number: PhoneNumber, kind: str, params: dict[str, str]) -> tuple[str, str, str]:
+        credentials = number.connection.credentials
+        params = {"AccountSid": credentials["accountSid"], **params}
+        path = f"/connect/webhook/twilio/{kind}"
+        signature = RequestValidator(credentials["authToken"]).compute_signature(
+            f"{settings.PUBLIC_BASE_URL}{path}", params)
+        return path, signature, urlencode(params)
+
+    def _sms(self, number: PhoneNumber, i: int) -> tuple[str, str, str]:
+        return self._signed(number, "sms", {"MessageSid": f"SM{i:032x}", "From": f"+1415555{i % 10000:04d}",
+                                            "To": number.e164, "Body": "Hello there", "NumSegments": "1"})
+
+    def _call(self, number: PhoneNumber, i: int) -> tuple[str, str, str]:
+        return self._signed(number, "ivr-menu", {"CallSid": f"CA{i:032x}", "From": f"+1415555{i % 10000:04d}",
+                                                 "To": number.e164, "CallStatus": "ringing", "Direction": "inbound"})
+
+    def _request_files(self, tmp: Path, number: PhoneNumber, count: int) -> dict[str, Path]:
+        files = {"bare view": tmp / "bare.tsv", "inbound SMS": tmp / "sms.tsv", "IVR voice": tmp / "ivr.tsv"}
+        files["bare view"].write_text("GET\t/connect/webhook/ping\t\t\n")
+        # Offset past the requests counted in-process, so none of them is a duplicate.
+        for name, make in (("inbound SMS", self._sms), ("IVR voice", self._call)):
+            with files[name].open("w") as out:
+                for i in range(10, count + 10):
+                    path, signature, body = make(number, i)
+                    out.write(f"POST\t{path}\t{signature}\t{body}\n")
+        return files
+
+    def _count_queries(self, number: PhoneNumber) -> dict[str, int]:
+        """Queries per webhook, in-process: a new sender's first text, a returning sender's, a call."""
+        client = Client()
+        counts = {}
+        for name, (path, signature, body) in (("inbound SMS (new sender)", self._sms(number, 1)),
+                                              ("inbound SMS (returning sender)", self._sms(number, 10_001)),
+                                              ("IVR voice", self._call(number, 1))):
+            with CaptureQueriesContext(db_connection) as captured:
+                response = client.post(path, body, content_type="application/x-www-form-urlencoded",
+                                       HTTP_X_TWILIO_SIGNATURE=signature)
+            if response.status_code != 200:
+                raise CommandError(f"{name}: HTTP {response.status_code} in-process: {response.content[:200]!r}")
+            counts[name] = len(captured.captured_queries)
+        return counts
+
+    # ---------------------------------------------------------------- running
+
+    def _gunicorn(self, port: int, workers: int) -> subprocess.Popen:
+        env = {**os.environ, "SECRET_KEY": settings.SECRET_KEY,
+               "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+               "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false",
+               "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": ""}
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "telephony.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--log-level", "warning"], env=env, cwd=settings.BASE_DIR)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return server
+            except OSError:
+                time.sleep(0.2)
+        server.kill()
+        raise CommandError("gunicorn did not start")
+
+    def _wrk(self, script: Path, requests: Path, port: int, duration: int, connections: int,
+             pause_ms: int = 0) -> Result:
+        threads = min(2, connections)
+        output = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "5s",
+             "-s", str(script), f"http://127.0.0.1:{port}", "--", str(requests), str(pause_ms), str(threads),
+             f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+        line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+        data = json.loads(line[len("BENCH "):])
+        return Result(rps=data["requests"] / (data["duration_us"] / 1e6), p50_ms=data["p50_us"] / 1000,
+                      p99_ms=data["p99_us"] / 1000, requests=data["requests"], failed=data["non2xx"] + data["errors"])
+
+    def _measure(self, script: Path, requests: Path, port: int, duration: int, connections: int
+                 ) -> tuple[Result, Result]:
+        self._wrk(script, requests, port, 2, connections)  # warm up: connections, imports, caches
+        saturated = self._wrk(script, requests, port, duration, connections)
+        # Each connection waits `pause` between requests so that all together make about half
+        # the saturated rate.
+        pause_ms = max(int(connections / (saturated.rps / 2) * 1000 - saturated.p50_ms), 0)
+        half = self._wrk(script, requests, port, duration, connections, pause_ms=pause_ms)
+        return saturated, half
+
+    # ---------------------------------------------------------------- report
+
+    def _report(self, results: dict[str, tuple[Result, Result]], queries: dict[str, int], workers: int,
+                connections: int, duration: int, stored: int) -> None:
+        write = self.stdout.write
+        write(f"gunicorn {workers} sync workers, PostgreSQL {db_connection.settings_dict['HOST']}, wrk "
+              f"{connections} connections, {duration}s per run, 127.0.0.1\n")
+        write(f"{'endpoint':<14} {'req/s (sat.)':>12} {'% of bare':>10} {'rate at half':>13} {'p50 ms':>8} "
+              f"{'p99 ms':>8} {'failed':>7}")
+        bare = results["bare view"][0].rps
+        for name, (saturated, half) in results.items():
+            write(f"{name:<14} {saturated.rps:>12.0f} {saturated.rps / bare * 100:>9.0f}% {half.rps:>13.0f} "
+                  f"{half.p50_ms:>8.2f} {half.p99_ms:>8.2f} {saturated.failed + half.failed:>7}")
+        write("\nqueries per webhook (in-process, fixed): "
+              + ", ".join(f"{name} {count}" for name, count in queries.items()))
+        write(f"inbound texts stored during the runs: {stored}")
+        ok = all(s.rps >= bare / 2 and h.p99_ms < 50 and not (s.failed or h.failed)
+                 for name, (s, h) in results.items() if name != "bare view")
+        write(f"targets (each webhook >= 50% of the bare view, p99 < 50 ms at half load, no failures): "
+              f"{'met' if ok else 'NOT met'}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

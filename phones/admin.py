@@ -79,7 +79,7 @@ class ProviderFilter(admin.SimpleListFilter):
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(admin.ModelAdmin):
     list_display = ["number", "friendly_name", "org", "status_badge", "routing_mode", "provider", "is_system",
-                    "monthly_cost", "next_billing_date", "created_at"]
+                    "monthly_cost", "next_billing_date"]
     list_display_links = ["number"]
     list_filter = [("org", admin.RelatedOnlyFieldListFilter), "status", "routing_mode", ProviderFilter,
                    "is_system", PastDueFilter, "number_type", "country"]
@@ -114,7 +114,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
 
     @admin.display(description="number", ordering="e164")
     def number(self, obj: PhoneNumber) -> str:
-        return formatted(obj.e164)
+        return format_html('<span style="white-space:nowrap">{}</span>', formatted(obj.e164))
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: PhoneNumber) -> str:
@@ -126,7 +126,8 @@ class PhoneNumberAdmin(admin.ModelAdmin):
 
     @admin.display(description="monthly", ordering="monthly_fee")
     def monthly_cost(self, obj: PhoneNumber) -> str:
-        return admin_actions.money(obj.monthly_fee, obj.currency)
+        return format_html('<span style="white-space:nowrap">{}</span>',
+                           admin_actions.money(obj.monthly_fee, obj.currency))
 
     @admin.display(description="audit log")
     def audit_trail(self, obj: PhoneNumber) -> str:

@@ -121,7 +121,13 @@ def phone_number_import(*, org: Org, user, e164: str, friendly_name: str = "", p
         raise InsufficientBalance(f"Importing {e164} costs {price.monthly_fee} for the first month",
                                   needed=price.monthly_fee, available=available, currency=price.currency)
     provider = provider_for(connection)
-    owned = provider.find_owned(e164)
+    try:
+        owned = provider.find_owned(e164)
+    except ProviderError as exc:
+        if exc.permanent and exc.status in (401, 403):
+            raise InvalidInput(f"The provider rejected the connection's credentials: {exc.message}",
+                               code="invalid_credentials", field="phoneNumber") from exc
+        raise
     if owned is None:
         raise InvalidInput(f"{e164} is not owned by the connected provider account ({connection.account_id})",
                            code="number_not_owned", field="phoneNumber")

@@ -59,7 +59,9 @@ def connection_update(*, connection: ProviderConnection, name: str | None = None
     if name is not None:
         connection.name = name
     if public_config is not None:
-        if not credentials and public_config.get("apiBaseUrl") != connection.public_config.get("apiBaseUrl"):
+        if not credentials and public_config != connection.public_config:
+            # Public config can name provider-side objects (an API base URL, a Telnyx
+            # application or messaging profile): check them before saving.
             _check_with_provider(connection.type, connection.credentials, public_config)
         connection.public_config = public_config
     connection.save()

@@ -223,3 +223,14 @@ def test_trigger_kept_totals_match_a_recount_after_every_kind_of_write(org, sand
     first_five = PhoneNumber.objects.filter(org=org, status="active").values_list("pk", flat=True)[:5]
     PhoneNumber.objects.filter(pk__in=list(first_five)).delete()
     assert_matches()
+
+
+def test_importing_with_credentials_rotated_at_the_provider_is_a_400(owner_api, sandbox, funded):
+    from sandbox.models import SandboxAccount
+
+    e164 = owned_elsewhere(sandbox)
+    SandboxAccount.objects.filter(sid=sandbox.account_id).update(auth_token="f" * 32)
+    response = owner_api.post("/phone/numbers/add", {"phoneNumber": e164}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_credentials"
+    assert not PhoneNumber.objects.exists()

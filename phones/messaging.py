@@ -156,7 +156,8 @@ def sms_send(*, org: Org, to: str, body: str, media_urls: list[str] | None = Non
         conversation = conversation_get_or_create(org=org, number=number, contact=contact)
         message = Message.objects.create(
             org=org, phone_number=number, direction=Message.Direction.OUTBOUND,
-            from_number=sent.from_ or sender.from_ or sender.messaging_service_sid or "", to_number=to,
+            # Through a messaging service the sender is Twilio's pick, known once it answers.
+            from_number=sent.from_ or sender.from_ or "", to_number=to,
             body=body, media_urls=media_urls or [], provider_sid=sent.sid, status=sent.status,
             segments=sent.segments, conversation=conversation, created_at=timezone.now())
         conversation_touch(conversation=conversation, message=message)

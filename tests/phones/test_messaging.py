@@ -58,6 +58,7 @@ def test_from_defaults_to_the_messaging_service(owner_api, active_number, sandbo
     sandbox.save()
     assert send(owner_api, to=US, body="Hi").status_code == 201
     assert SandboxMessage.objects.get().messaging_service_sid == "MG" + "1" * 32
+    assert Message.objects.get().status == "accepted"
 
 
 def test_from_defaults_to_the_system_phone(owner_api, active_number):

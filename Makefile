@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: install run test migrate demo bench-renewal worker beat
+.PHONY: install run test migrate demo bench-renewal bench-verify worker beat
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: install
 
 bench-renewal: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_renewal $(ARGS)
+
+bench-verify: migrate
+	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_verify $(ARGS)
 
 worker: install
 	$(VENV)/bin/celery -A telephony worker --loglevel=INFO

@@ -26,7 +26,8 @@ def test_release_asks_first_showing_each_refund(staff_client, active_number):
     assert active_number.status == "active"  # nothing happens before confirming
 
 
-def test_confirming_releases_refunds_and_records_it(staff_client, staff, active_number, django_capture_on_commit_callbacks):
+def test_confirming_releases_refunds_and_records_it(staff_client, staff, active_number,
+                                                     django_capture_on_commit_callbacks):
     preview = act(staff_client, "release_numbers", [active_number]).context["rows"][0]["refund"]
     with django_capture_on_commit_callbacks(execute=True):
         page = act(staff_client, "release_numbers", [active_number], confirm="yes")

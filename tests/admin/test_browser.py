@@ -98,7 +98,8 @@ def run_action(tab, live_server, action: str, numbers: list[PhoneNumber]) -> Non
     tab.click("button[name=index]")
 
 
-def test_staff_release_a_number_through_the_confirmation_page(page, live_server, active_number, second_number):  # noqa: F811
+def test_staff_release_a_number_through_the_confirmation_page(page, live_server, active_number,
+                                                              second_number):  # noqa: F811
     PhoneNumber.objects.filter(pk=active_number.pk).update(is_system=True)
     run_action(page, live_server, "release_numbers", [active_number, second_number])
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -147,8 +148,10 @@ def purchase_hold_reverse(*, phone_number: PhoneNumber, reason: str) -> LedgerEn
         metadata={"reverses": hold.public_id, "reason": reason})
 
 
-def _paid_for_period(*, phone_number: PhoneNumber, period_start: date, period_end: date, purchase_day: date) -> int:
-    """What the ledger says was paid for this number's monthly fee in the period (not the setup fee)."""
+def _period_payment(*, phone_number: PhoneNumber, period_start: date, period_end: date,
+                    purchase_day: date) -> tuple[int, LedgerEntry | None]:
+    """What the ledger says was paid for this number's monthly fee in the period (not the setup
+    fee), and the entry that paid it: its org is who a refund goes back to."""
     first_period_end = add_months(purchase_day, 1, anchor_day=purchase_day.day)
     if period_end <= first_period_end:
         # The first period was paid by the purchase hold, unless the hold was reversed.
@@ -156,44 +159,69 @@ def _paid_for_period(*, phone_number: PhoneNumber, period_start: date, period_en
             key__in=[hold_key(phone_number), hold_reversal_key(phone_number)])}
         hold = entries.get(hold_key(phone_number))
         if hold is None or hold_reversal_key(phone_number) in entries:
-            return 0
-        return min(-hold.amount, int(hold.metadata.get("monthlyFee", 0)))
+            return 0, None
+        return min(-hold.amount, int(hold.metadata.get("monthlyFee", 0))), hold
     charge = LedgerEntry.objects.filter(key=monthly_key(phone_number, period_start)).first()
-    return -charge.amount if charge is not None else 0
+    return (-charge.amount, charge) if charge is not None else (0, None)
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    amount: int
+    payer: LedgerEntry | None
+    period_start: date | None = None
+    period_end: date | None = None
+    paid: int = 0
+
+
+def _refund_plan(phone_number: PhoneNumber, released_on: date) -> RefundPlan:
+    """The prorated refund for releasing on `released_on`:
+
+        min(paid, floor(monthly_fee × unused_days / days_in_period))
+
+    over the current period [next_billing_date - 1 month, next_billing_date) on the purchase
+    day-of-month, where the release day counts as used and `paid` is what the ledger shows was
+    charged for that period (the hold's monthly part for the first period, the `monthly:` entry
+    after that; 0 if unpaid, e.g. past due, or if refunded already).
+    """
+    if LedgerEntry.objects.filter(key=refund_key(phone_number)).exists():
+        return RefundPlan(0, None)
+    if phone_number.purchased_at is None or phone_number.next_billing_date is None:
+        return RefundPlan(0, None)
+    purchase_day = timezone.localdate(phone_number.purchased_at)
+    start, end = period_bounds(next_billing_date=phone_number.next_billing_date, anchor_day=purchase_day.day)
+    paid, payer = _period_payment(phone_number=phone_number, period_start=start, period_end=end,
+                                  purchase_day=purchase_day)
+    amount = prorated_refund(monthly_fee=phone_number.monthly_fee, paid=paid, period_start=start, period_end=end,
+                             released_on=released_on)
+    return RefundPlan(amount, payer, start, end, paid)
+
+
+def release_refund_preview(*, phone_number: PhoneNumber, on: date | None = None) -> int:
+    """What releasing the number on `on` (default today) would refund; nothing is written."""
+    return _refund_plan(phone_number, on or timezone.localdate()).amount
 
 
 def release_refund(*, phone_number: PhoneNumber, released_at: datetime) -> int:
     """Credit the prorated refund for the unused part of the current period; return it (minor units).
 
-    The current period is [next_billing_date - 1 month, next_billing_date), on the
-    purchase day-of-month. The refund is
-
-        min(paid, floor(monthly_fee × unused_days / days_in_period))
-
-    where the release day counts as used and `paid` is what the ledger shows was
-    charged for that period (the hold's monthly part for the first period, the
-    `monthly:` entry after that; 0 if unpaid, e.g. past due). Once only
-    (key `refund:<public_id>`); nothing is written when the refund is 0.
+    The refund goes to the org that paid for the period, which is not the number's org when
+    staff moved the number to another org within the period. Once only (key
+    `refund:<public_id>`); nothing is written when the refund is 0.
     """
     existing = LedgerEntry.objects.filter(key=refund_key(phone_number)).first()
     if existing is not None:
         return existing.amount
-    if phone_number.purchased_at is None or phone_number.next_billing_date is None:
-        return 0
-    purchase_day = timezone.localdate(phone_number.purchased_at)
-    start, end = period_bounds(next_billing_date=phone_number.next_billing_date, anchor_day=purchase_day.day)
-    paid = _paid_for_period(phone_number=phone_number, period_start=start, period_end=end, purchase_day=purchase_day)
     released_on = timezone.localdate(released_at)
-    refund = prorated_refund(monthly_fee=phone_number.monthly_fee, paid=paid, period_start=start, period_end=end,
-                             released_on=released_on)
-    if refund == 0:
+    plan = _refund_plan(phone_number, released_on)
+    if plan.amount == 0:
         return 0
     entry = _post(
-        org=phone_number.org, amount=refund, key=refund_key(phone_number), kind=LedgerEntry.Kind.REFUND,
+        org=plan.payer.org, amount=plan.amount, key=refund_key(phone_number), kind=LedgerEntry.Kind.REFUND,
         description=f"Prorated refund for {phone_number.e164}: released {released_on.isoformat()}",
         phone_number=phone_number,
-        metadata={"periodStart": start.isoformat(), "periodEnd": end.isoformat(),
-                  "releasedOn": released_on.isoformat(), "paid": paid})
+        metadata={"periodStart": plan.period_start.isoformat(), "periodEnd": plan.period_end.isoformat(),
+                  "releasedOn": released_on.isoformat(), "paid": plan.paid})
     return entry.amount
 
 

@@ -6,19 +6,14 @@ action and the selected ids back, with `confirm`), verify answers with the repor
 """
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from billing.models import LedgerEntry
-from billing.periods import period_bounds, prorated_refund
-from billing.services import _paid_for_period, refund_key
+from billing.services import release_refund_preview
 from phones.models import PhoneNumber
 from phones.reassign import orgs_for_move, phone_number_move_to_org, phone_number_reassign
 from phones.services import phone_number_release, system_phone_set
@@ -27,22 +22,6 @@ from telephony.audit import audit_record
 from telephony.errors import DomainError
 from telephony.models import Membership, Org
 from telephony.providers.base import ProviderError
-
-
-def release_refund_preview(number: PhoneNumber, *, on: date | None = None) -> int:
-    """What releasing the number on `on` (default today) would refund; nothing is written.
-
-    The same sum billing.services.release_refund credits: the unused part of the period paid.
-    """
-    if LedgerEntry.objects.filter(key=refund_key(number)).exists():
-        return 0  # refunded once already: never twice
-    if number.purchased_at is None or number.next_billing_date is None:
-        return 0
-    purchase_day = timezone.localdate(number.purchased_at)
-    start, end = period_bounds(next_billing_date=number.next_billing_date, anchor_day=purchase_day.day)
-    paid = _paid_for_period(phone_number=number, period_start=start, period_end=end, purchase_day=purchase_day)
-    return prorated_refund(monthly_fee=number.monthly_fee, paid=paid, period_start=start, period_end=end,
-                           released_on=on or timezone.localdate())
 
 
 def money(amount: int, currency: str) -> str:
@@ -70,7 +49,7 @@ def _page(modeladmin: admin.ModelAdmin, request: HttpRequest, template: str, tit
 
 def release(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[PhoneNumber]) -> HttpResponse | None:
     numbers = list(queryset.select_related("org", "connection").order_by("org__slug", "e164"))
-    rows = [{"number": n, "refusal": _refusal(n), "refund": money(release_refund_preview(n), n.currency)}
+    rows = [{"number": n, "refusal": _refusal(n), "refund": money(release_refund_preview(phone_number=n), n.currency)}
             for n in numbers]
     if not request.POST.get("confirm"):
         return _page(modeladmin, request, "release_confirm.html", "Release phone numbers", rows=rows,

@@ -111,7 +111,7 @@ class MessagingSettingsView(OrgScopedAPIView):
     default_read_role = Membership.Role.ADMIN
 
     @extend_schema(operation_id="messaging_settings_get", tags=["messages"],
-                   responses={200: MessagingSettingsSerializer},
+                   responses={200: MessagingSettingsSerializer, **errors()},
                    description="Where trigger-automation/go-to-flow and ai-assistant SMS rules send their signed "
                                "POSTs, and the secret they are signed with (admins and owners).")
     def get(self, request):
@@ -148,7 +148,7 @@ class PresenceView(OrgScopedAPIView):
     roles = {"PUT": MEMBER}
 
     @extend_schema(operation_id="softphone_presence_list", tags=["softphone"],
-                   responses={200: PresenceListSerializer},
+                   responses={200: PresenceListSerializer, **errors()},
                    description="Every member of the org with their softphone presence (offline if never set).")
     def get(self, request):
         return Response({"data": softphone.presence_list(org=self.org)})

@@ -95,7 +95,8 @@ def _figures_from_totals(org: Org, filters: dict) -> dict:
 
 def phone_messages(*, number: PhoneNumber, limit: int, before=None, after=None) -> tuple[list[Message], bool]:
     """Newest first; `before`/`after` are timestamps (cursors). One query: limit + 1 rows tell hasMore."""
-    messages = Message.objects.filter(phone_number=number)
+    # The org too: a number staff moved to another org does not bring its old org's messages.
+    messages = Message.objects.filter(phone_number=number, org=number.org)
     if before:
         messages = messages.filter(created_at__lt=before)
     if after:

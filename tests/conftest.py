@@ -85,6 +85,16 @@ def outsider_api(charlie, other_org) -> APIClient:
     return api_client(charlie, other_org)
 
 
+@pytest.fixture
+def seeded_prices(transactional_db):
+    """The price table a migration seeds, again: transactional tests flush it between tests."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("billing.migrations.0002_seed_prices").seed(apps, None)
+
+
 def needs(what: str) -> None:
     """Skip a test that needs a service this run lacks, or fail it where the run must have it (CI)."""
     import os

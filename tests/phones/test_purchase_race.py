@@ -15,7 +15,7 @@ from tests.conftest import make_user
 from tests.phones.conftest import available
 from telephony.models import Membership, Org
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_prices")]
 
 
 def test_two_orgs_buying_one_number_at_once_one_wins_and_the_other_pays_nothing():

@@ -26,8 +26,7 @@ from tests.conftest import api_client
 from tests.phones.conftest import available
 from telephony.services import connection_create
 
-# serialized_rollback: the price table seeded by a migration survives the flush between tests.
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_prices")]
 ROOT = Path(__file__).resolve().parents[2]
 
 

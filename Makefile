@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: install run test migrate demo bench-renewal bench-verify worker beat
+.PHONY: install run test migrate demo bench-renewal bench-verify bench-numbers worker beat
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: install
 
 bench-renewal: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_renewal $(ARGS)
+
+bench-numbers: migrate
+	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_numbers_list $(ARGS)
 
 bench-verify: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_verify $(ARGS)

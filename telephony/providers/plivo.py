@@ -37,6 +37,7 @@ from telephony.providers.base import (
     SentMessage,
     Webhooks,
 )
+from telephony.providers.json_http import json_request
 
 AUTH_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 RESOURCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -170,30 +171,8 @@ class PlivoProvider(PhoneProvider):
 
     def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                  json: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One API call; every failure comes out as a ProviderError. Requests that change
-        something and broke off after being sent may have taken effect: outcome_unknown."""
-        mutating = method != "GET"
-        try:
-            response = self.http.request(method, path, params=params, json=json)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise _error("Plivo could not be reached", code=consts.CONNECTION_FAILED, unavailable=True) from exc
-        except httpx.TimeoutException as exc:
-            raise _error("Plivo did not answer in time", code=consts.TIMEOUT, outcome_unknown=mutating) from exc
-        except httpx.TransportError as exc:
-            raise _error(f"The connection to Plivo broke off: {exc}", code=consts.CONNECTION_FAILED,
-                         outcome_unknown=mutating) from exc
-        if response.is_error:
-            raise _from_answer(response)
-        if not response.content:
-            return {}
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise _error("Plivo answered with something that is not a JSON object", code=consts.BAD_RESPONSE,
-                         status=response.status_code, outcome_unknown=mutating)
-        return body
+        return json_request(self.http, method, path, provider=consts.PROVIDER_NAME, display_name="Plivo",
+                            from_answer=_from_answer, params=params, json=json)
 
     def validate_credentials(self) -> AccountInfo:
         account = self._request("GET", "")

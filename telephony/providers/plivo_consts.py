@@ -5,6 +5,8 @@ there is no error-code catalogue as Twilio has, so the status decides what retry
 (400 a bad parameter, 401 bad credentials, 404 no such resource, 429 rate limited, 5xx theirs).
 """
 
+from telephony.providers.json_http import BAD_RESPONSE, CONNECTION_FAILED, TIMEOUT  # noqa: F401 (codes shared by all JSON providers)
+
 PROVIDER_NAME = "plivo"
 API_BASE = "https://api.plivo.com"
 
@@ -35,6 +37,3 @@ INVALID_REQUEST = "invalid_request"
 RATE_LIMITED = "rate_limited"
 SERVER_ERROR = "server_error"
 PURCHASE_PENDING = "purchase_pending"
-TIMEOUT = "timeout"
-CONNECTION_FAILED = "connection_failed"
-BAD_RESPONSE = "bad_response"

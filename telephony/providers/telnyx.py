@@ -39,6 +39,7 @@ from telephony.providers.base import (
     SentMessage,
     Webhooks,
 )
+from telephony.providers.json_http import json_request
 
 RESOURCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -119,30 +120,8 @@ class TelnyxProvider(PhoneProvider):
 
     def _request(self, method: str, path: str, *, params: Any = None, json: dict[str, Any] | None = None
                  ) -> dict[str, Any]:
-        """One API call; every failure comes out as a ProviderError. Requests that change
-        something and broke off after being sent may have taken effect: outcome_unknown."""
-        mutating = method != "GET"
-        try:
-            response = self.http.request(method, path, params=params, json=json)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise _error("Telnyx could not be reached", code=consts.CONNECTION_FAILED, unavailable=True) from exc
-        except httpx.TimeoutException as exc:
-            raise _error("Telnyx did not answer in time", code=consts.TIMEOUT, outcome_unknown=mutating) from exc
-        except httpx.TransportError as exc:
-            raise _error(f"The connection to Telnyx broke off: {exc}", code=consts.CONNECTION_FAILED,
-                         outcome_unknown=mutating) from exc
-        if response.is_error:
-            raise _from_answer(response)
-        if not response.content:
-            return {}
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise _error("Telnyx answered with something that is not a JSON object", code=consts.BAD_RESPONSE,
-                         status=response.status_code, outcome_unknown=mutating)
-        return body
+        return json_request(self.http, method, path, provider=consts.PROVIDER_NAME, display_name="Telnyx",
+                            from_answer=_from_answer, params=params, json=json)
 
     def _data(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         data = self._request(method, path, **kwargs).get("data")

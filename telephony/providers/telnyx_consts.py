@@ -5,6 +5,8 @@ the HTTP status says what retrying would do (401/403 credentials, 404 not found,
 429 rate limited, 5xx theirs) and the first error's code and detail say why.
 """
 
+from telephony.providers.json_http import BAD_RESPONSE, CONNECTION_FAILED, TIMEOUT  # noqa: F401 (codes shared by all JSON providers)
+
 PROVIDER_NAME = "telnyx"
 API_BASE = "https://api.telnyx.com/v2"
 
@@ -36,6 +38,3 @@ NOT_FOUND = "not_found"
 NOT_CONFIGURED = "not_configured"
 ORDER_FAILED = "order_failed"
 ORDER_STILL_PENDING = "order_pending"
-TIMEOUT = "timeout"
-CONNECTION_FAILED = "connection_failed"
-BAD_RESPONSE = "bad_response"

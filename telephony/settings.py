@@ -41,6 +41,9 @@ if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
     SECRET_KEY = "insecure-dev-key-only-for-debug-and-tests"
+elif len(SECRET_KEY.encode()) < 32 and not DEBUG:
+    # It signs the API's JWTs (HS256), which need at least 32 bytes of key.
+    raise ImproperlyConfigured("SECRET_KEY must be at least 32 bytes long")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from billing.services import usage_record
 from phones.models import Call, Message, Recording
+from webhooks.events import StatusEvent, to_int
 from webhooks.security import Webhook
 
 logger = logging.getLogger(__name__)
@@ -31,13 +32,6 @@ RECORDING_RANK = {"in-progress": 0, "paused": 0, "stopped": 1, "completed": 2, "
 BILLED_MESSAGE_RANK = MESSAGE_RANK["sent"]
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def _moves_forward(ranks: dict[str, int], old: str, new: str) -> bool:
     return ranks[new] > ranks.get(old, -1)
 
@@ -46,10 +40,8 @@ def _month_start():
     return timezone.now().date().replace(day=1)
 
 
-def message_status(hook: Webhook) -> None:
-    params = hook.params
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
-    status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+def message_status(hook: Webhook, event: StatusEvent) -> None:
+    sid, status = event.sid, event.status
     if status not in MESSAGE_RANK:
         logger.info("message %s: status %r not tracked", sid, status)
         return
@@ -62,8 +54,8 @@ def message_status(hook: Webhook) -> None:
             return
         was_billed = MESSAGE_RANK.get(message.status, -1) >= BILLED_MESSAGE_RANK
         message.status = status
-        message.error_code = params.get("ErrorCode") or message.error_code
-        message.segments = _int(params.get("NumSegments")) or message.segments
+        message.error_code = event.error_code or message.error_code
+        message.segments = event.segments or message.segments
         message.save(update_fields=["status", "error_code", "segments"])
         if (message.direction == Message.Direction.OUTBOUND and not was_billed
                 and MESSAGE_RANK[status] >= BILLED_MESSAGE_RANK and status not in ("failed", "canceled")):
@@ -71,9 +63,8 @@ def message_status(hook: Webhook) -> None:
                          quantity=message.segments, period=_month_start(), key=f"sms:{sid}")
 
 
-def call_status(hook: Webhook) -> None:
-    params = hook.params
-    sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
+def call_status(hook: Webhook, event: StatusEvent) -> None:
+    sid, status = event.sid, event.status
     if status not in CALL_RANK:
         logger.info("call %s: status %r not tracked", sid, status)
         return
@@ -85,21 +76,19 @@ def call_status(hook: Webhook) -> None:
                 return
             # A call we did not see start (placed elsewhere on the account, or this callback
             # overtook the voice webhook): known from now on.
-            outbound = params.get("Direction", "").startswith("outbound")
             try:
                 with transaction.atomic():
                     call = Call.objects.create(
                         org=hook.org, phone_number=hook.number, provider_sid=sid, status="",
-                        direction=Call.Direction.OUTBOUND if outbound else Call.Direction.INBOUND,
-                        from_number=params.get("From", ""), to_number=params.get("To", ""))
+                        direction=Call.Direction.OUTBOUND if event.outbound else Call.Direction.INBOUND,
+                        from_number=event.from_, to_number=event.to)
             except IntegrityError:
                 call = Call.objects.select_for_update().get(provider_sid=sid)
         if not _moves_forward(CALL_RANK, call.status, status):
             return
         call.status = status
-        duration = _int(params.get("CallDuration"))
-        if duration is not None:
-            call.duration = duration
+        if event.duration is not None:
+            call.duration = event.duration
         call.save(update_fields=["status", "duration", "updated_at"])
         if status == "completed" and call.duration:
             usage_record(org=call.org, phone_number=call.phone_number, kind="call_minute",
@@ -107,12 +96,13 @@ def call_status(hook: Webhook) -> None:
 
 
 def status_callback(hook: Webhook) -> None:
-    if hook.params.get("MessageSid") or hook.params.get("SmsSid"):
-        message_status(hook)
-    elif hook.params.get("CallSid"):
-        call_status(hook)
+    event = hook.status
+    if event is None:
+        logger.info("%s status callback about neither a message nor a call: ignored", hook.provider)
+    elif event.kind == "message":
+        message_status(hook, event)
     else:
-        logger.info("status callback with neither MessageSid nor CallSid: ignored")
+        call_status(hook, event)
 
 
 def _recording(hook: Webhook, sid: str) -> Recording | None:
@@ -143,7 +133,7 @@ def recording_callback(hook: Webhook) -> None:
             return
         # Only the reference is kept: the audio stays at the provider (seed 001).
         recording.url = recording.url or params.get("RecordingUrl", "")
-        recording.duration = _int(params.get("RecordingDuration")) or recording.duration
+        recording.duration = to_int(params.get("RecordingDuration")) or recording.duration
         if status in RECORDING_RANK and _moves_forward(RECORDING_RANK, recording.status, status):
             recording.status = status
         recording.save()

@@ -36,12 +36,6 @@ def _attempt(hook: Webhook) -> int:
         return 1
 
 
-def _other_party(hook: Webhook) -> str:
-    """The person on the line: the caller, or the callee of a call we placed."""
-    outbound = hook.params.get("Direction", "").startswith("outbound")
-    return hook.params.get("To" if outbound else "From", "")
-
-
 class FlowRenderer:
     def __init__(self, hook: Webhook, flow: dict) -> None:
         self.hook = hook
@@ -56,7 +50,7 @@ class FlowRenderer:
     # ---------------------------------------------------------------- after a caller's input
 
     def after_menu(self, node_id: str, node: dict, attempt: int) -> VoiceResponse:
-        digits = self.hook.params.get("Digits") or None
+        digits = self.hook.call.digits or None
         if digits is not None and digits in node.get("options", {}):
             return self.render(node["options"][digits])
         redirect = node.get("invalid") if digits is not None else node.get("noInput")
@@ -69,8 +63,9 @@ class FlowRenderer:
         return self.render(node_id, attempt=attempt + 1)
 
     def after_dial(self, node: dict) -> VoiceResponse:
-        if self.hook.params.get("DialCallStatus") in twiml.ANSWERED or not node.get("next"):
-            if self.hook.params.get("DialCallStatus") not in twiml.ANSWERED:
+        answered = self.hook.call.dial_status in twiml.ANSWERED
+        if answered or not node.get("next"):
+            if not answered:
                 self.response.say(twiml.NOBODY_AVAILABLE)
             self.response.hangup()
             return self.response
@@ -154,15 +149,14 @@ class FlowRenderer:
                                transcribe=bool(node.get("transcribe")))
 
     def _send_sms(self, node_id: str, node: dict, attempt: int) -> str:
-        to = _other_party(self.hook) if node["to"] == "caller" else node["to"]
+        to = self.hook.call.other_party if node["to"] == "caller" else node["to"]
         if to.startswith("+") and self.hook.number is not None:
             tasks.send_flow_sms.delay_on_commit(number_id=self.hook.number.pk, to=to, body=node["body"])
         return node["next"]
 
     def _ai_assistant(self, node_id: str, node: dict, attempt: int) -> None:
         stream = self.response.connect().stream(url=node["url"])
-        context = {"callSid": self.hook.params.get("CallSid", ""), "from": self.hook.params.get("From", ""),
-                   "to": self.hook.params.get("To", ""), "org": self.hook.org.slug,
+        context = {"callSid": self.hook.call.sid, "from": self.hook.call.from_, "to": self.hook.call.to, "org": self.hook.org.slug,
                    "number": self.hook.number.e164 if self.hook.number else ""}
         for name, value in {**node.get("parameters", {}), **context}.items():
             stream.parameter(name=name, value=value)
@@ -187,7 +181,7 @@ class FlowRenderer:
         return node["next"]
 
     def _recording_status(self, status: str) -> None:
-        call_sid = self.hook.params.get("CallSid", "")
+        call_sid = self.hook.call.sid
         if call_sid:
             tasks.set_recording_status.delay_on_commit(connection_id=self.hook.connection.pk, call_sid=call_sid,
                                                        status=status)
@@ -212,6 +206,6 @@ def ivr_response(hook: Webhook) -> VoiceResponse:
         return renderer.render(flow["entry"])
     if hook.query.get("dialed"):
         return renderer.after_dial(node)
-    if node["type"] == "menu" and ("Digits" in hook.params or hook.query.get("noinput")):
+    if node["type"] == "menu" and (hook.call.digits is not None or hook.query.get("noinput")):
         return renderer.after_menu(node_id, node, _attempt(hook))
     return renderer.render(node_id, attempt=_attempt(hook))

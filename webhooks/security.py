@@ -1,39 +1,53 @@
 """Who sent a webhook, and whether they really did.
 
-The connection is found by the `AccountSid` the request names and the number by `To` (or
-`From`, for callbacks about calls and texts we placed), both in one query; the signature is then
-checked by that connection's provider against the URL Twilio was given, which we build from
-PUBLIC_BASE_URL: the Host header is the caller's to choose, so it proves nothing.
+Twilio names its account (`AccountSid`); the number is `To` (or `From`, for callbacks about calls
+and texts we placed). Plivo sends no account id and Telnyx's ids are not our `account_id`, so
+their webhooks are resolved by the number alone, among that provider's connections. Number,
+connection, org and routing come in one statement (webhooks.sql). The
+signature is then checked by that connection's provider against the URL the provider was given,
+built from PUBLIC_BASE_URL: the Host header is the caller's to choose, so it proves nothing.
 """
 from __future__ import annotations
 
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpRequest
 
 from phones.models import PhoneNumber, PhoneRouting
 from telephony.models import Org, ProviderConnection
+from telephony.providers.base import PhoneProvider
 from telephony.providers.registry import provider_for
+from webhooks import sql
+from webhooks.events import CallEvent, InboundSms, StatusEvent
 
 logger = logging.getLogger(__name__)
 
 # Two organisations may connect the same Twilio account; the signature is the same for both,
 # and the number then tells them apart. More than a handful is a misconfiguration, not a case.
 MAX_CONNECTIONS_PER_ACCOUNT = 5
-
+TWILIO_CONNECTION_TYPES = (ProviderConnection.Type.TWILIO, ProviderConnection.Type.SANDBOX)
 
 @dataclass
 class Webhook:
-    """A verified webhook: its parameters, the connection it is for and, when known, our number."""
+    """A verified webhook: its parameters, the connection it is for and, when known, our number.
+
+    `provider` names the URL family it came in on (twilio, plivo, telnyx); the adapter that
+    parsed it fills in what it says (`call`, `sms` or `status`) in provider-neutral values.
+    """
 
     kind: str
     params: dict[str, str]
     query: dict[str, str]
     connection: ProviderConnection
     number: PhoneNumber | None = None
+    provider: str = "twilio"
+    call: CallEvent | None = None
+    sms: InboundSms | None = None
+    status: StatusEvent | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -43,6 +57,21 @@ class Webhook:
     @property
     def routing(self) -> PhoneRouting | None:
         return getattr(self.number, "routing", None) if self.number is not None else None
+
+
+# Building a provider decrypts the credentials and, for Twilio, constructs an SDK client: per
+# process, once per version of the connection (a rotated secret or changed config is a new key).
+_providers: dict[int, tuple[tuple[datetime, str, str], PhoneProvider]] = {}
+
+
+def provider_cached(connection: ProviderConnection) -> PhoneProvider:
+    version = (connection.updated_at, connection.secret_blob, json.dumps(connection.public_config, sort_keys=True))
+    hit = _providers.get(connection.pk)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    provider = provider_for(connection)
+    _providers[connection.pk] = (version, provider)
+    return provider
 
 
 def public_url(request: HttpRequest) -> str:
@@ -62,24 +91,23 @@ def webhook_params(request: HttpRequest) -> dict[str, str] | None:
     return {key: request.POST.get(key, "") for key in request.POST}
 
 
-def _our_number(account_sid: str, params: dict[str, str], query: dict[str, str]) -> PhoneNumber | None:
-    """The org's number the webhook is about: `flow` in our own URL (an outbound call running a
-    number's flow), else `To`, else `From`: one query, routing and connection included."""
-    # order_by(): at most one live number per E.164, so the model's default sort is only cost.
-    numbers = (PhoneNumber.objects.select_related("org", "connection", "routing").order_by()
-               .filter(connection__account_id=account_sid, connection__is_active=True,
-                       status__in=PhoneNumber.LIVE_STATUSES))
-    if query.get("flow"):
-        return numbers.filter(public_id=query["flow"]).first()
-    candidates = [e164 for e164 in (params.get("To", ""), params.get("From", "")) if e164.startswith("+")]
+def number_lookup(*, e164s: list[str], account_id: str | None = None,
+                  connection_types: tuple[str, ...] = (), flow: str = "") -> PhoneNumber | None:
+    """The org's live number: `flow` (its public id, in our own URL), else the first of `e164s`
+    that is ours, on an active connection of the account or types given. One query."""
+    if flow:
+        found = sql.numbers_lookup(public_id=flow, account_id=account_id, connection_types=connection_types)
+        return found[0] if found else None
+    candidates = [e164 for e164 in e164s if e164.startswith("+")]
     if not candidates:
         return None
-    found = {number.e164: number for number in numbers.filter(e164__in=candidates)}
-    return next((found[e164] for e164 in candidates if e164 in found), None)
+    by_e164 = {number.e164: number for number in sql.numbers_lookup(
+        e164s=candidates, account_id=account_id, connection_types=connection_types)}
+    return next((by_e164[e164] for e164 in candidates if e164 in by_e164), None)
 
 
 def verify(request: HttpRequest, kind: str) -> Webhook | None:
-    """The verified webhook, or None when it is not signed by the account it names (→ 403)."""
+    """The verified Twilio webhook, or None when it is not signed by the account it names (→ 403)."""
     params = webhook_params(request)
     if params is None:
         return None
@@ -88,14 +116,36 @@ def verify(request: HttpRequest, kind: str) -> Webhook | None:
         return None
     query = {key: request.GET.get(key, "") for key in request.GET}
     url = public_url(request)
-    number = _our_number(account_sid, params, query)
+    number = number_lookup(e164s=[params.get("To", ""), params.get("From", "")], account_id=account_sid,
+                           connection_types=TWILIO_CONNECTION_TYPES, flow=query.get("flow", ""))
     if number is not None:
         connections = [number.connection]
     else:
         connections = list(ProviderConnection.objects.select_related("org")
-                           .filter(account_id=account_sid, is_active=True)[:MAX_CONNECTIONS_PER_ACCOUNT])
+                           .filter(account_id=account_sid, is_active=True,
+                                   type__in=TWILIO_CONNECTION_TYPES)[:MAX_CONNECTIONS_PER_ACCOUNT])
     for connection in connections:
-        if provider_for(connection).validate_webhook(request, url):
+        if provider_cached(connection).validate_webhook(request, url):
             return Webhook(kind=kind, params=params, query=query, connection=connection, number=number)
     logger.warning("rejected %s webhook for account %s: bad or missing signature for %s", kind, account_sid, url)
     return None
+
+
+def verify_by_number(request: HttpRequest, kind: str, *, provider: str, connection_type: str,
+                     params: dict[str, str], e164s: list[str]) -> Webhook | None:
+    """A Plivo or Telnyx webhook about one of our numbers on a connection of `connection_type`,
+    verified with that connection's key; None (→ 403) when the number is not ours or the
+    signature is not the connection's: without the number there is no key to check it with."""
+    query = {key: request.GET.get(key, "") for key in request.GET}
+    number = number_lookup(e164s=e164s, connection_types=(connection_type,), flow=query.get("flow", ""))
+    url = public_url(request)
+    if number is None:
+        logger.warning("rejected %s %s webhook: none of %s is a live number of a %s connection",
+                       provider, kind, e164s, connection_type)
+        return None
+    if not provider_cached(number.connection).validate_webhook(request, url):
+        logger.warning("rejected %s %s webhook for %s: bad or missing signature for %s", provider, kind,
+                       number.e164, url)
+        return None
+    return Webhook(kind=kind, params=params, query=query, connection=number.connection, number=number,
+                   provider=provider)

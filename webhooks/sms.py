@@ -1,26 +1,34 @@
-"""Inbound SMS: stored once per MessageSid, threaded, opt-out keywords, then the number's rules.
+"""Inbound SMS: stored once per message SID, opt-out keywords, the number's rules, then threaded.
+
+While the provider waits, only what the answer needs: the text is inserted (ON CONFLICT on its
+unique SID: a retried webhook inserts nothing and gets no reply) and the reply is decided; keyword check in Python, rules from the
+routing row the webhook was resolved with, and one query for the sender's name and opt-out when
+a rule may reply. Threading into the inbox, usage, the opt-out record and the rules' other effects
+run in tasks.inbound_sms_process once the text is committed.
 
 Keywords are the whole message (trimmed, any case): the standard lists of phones.routing plus the
-number's opt-out/opt-in rule keywords. Their confirmation goes out in this response's TwiML, so
-it is sent whether or not the sender is (now) suppressed; the suppression is recorded with it.
-A keyword text runs no other rule.
+number's opt-out/opt-in rule keywords. Their confirmation is the reply, so it is sent whether or
+not the sender is (now) suppressed; the suppression is recorded after it. A keyword text runs no
+other rule.
 """
 from __future__ import annotations
 
 import logging
-from datetime import date
+from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
-from twilio.twiml.messaging_response import MessagingResponse
 
 from billing.services import usage_record
 from phones import messaging
-from phones.models import Message
+from phones.models import Contact, Message, OptOut, PhoneNumber
 from phones.routing import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
 from telephony.ids import new_public_id
-from webhooks.security import Webhook
-from webhooks.sms_rules import Inbound, RuleEngine
+from telephony.models import Org
+from webhooks import sql, tasks
+from webhooks.events import InboundSms
+from webhooks.sms_rules import REPLYING_RULES, Inbound, RuleEngine
 
 logger = logging.getLogger(__name__)
 
@@ -30,68 +38,78 @@ OPTED_IN = "You have been resubscribed to {org}. Reply STOP to unsubscribe."
 HELP = "{org}: reply to this message to reach us, or call {number}. Msg & data rates may apply. Reply STOP to opt out."
 
 
+@dataclass
+class Answer:
+    """What the webhook answers, and what is left for after commit."""
+
+    replies: list[str]
+    keyword: str = ""
+    keyword_kind: str = ""  # opt-out, opt-in, help
+    ai_instructions: str | None = None
+    run_rules: bool = True
+
+
 def _keywords(rules: list[dict], kind: str, standard: frozenset[str]) -> frozenset[str]:
     extra = {k.upper() for rule in rules if rule["type"] == kind for k in rule.get("params", {}).get("keywords", [])}
     return standard | extra
 
 
-def _media_urls(params: dict[str, str]) -> list[str]:
-    try:
-        count = min(int(params.get("NumMedia") or 0), 10)
-    except ValueError:
-        count = 0
-    return [params[f"MediaUrl{i}"] for i in range(count) if params.get(f"MediaUrl{i}")]
+def _sender(org: Org, e164: str) -> tuple[Contact, bool]:
+    """The sender's contact (unsaved when new) and whether they opted out: one query."""
+    contacts = Contact.objects.filter(org=org, e164=e164)
+    row = Org.objects.filter(pk=org.pk).values(
+        suppressed=Exists(OptOut.objects.filter(org=org, e164=e164, lifted_at__isnull=True)),
+        contact_id=Subquery(contacts.values("pk")[:1]),
+        first_name=Subquery(contacts.values("first_name")[:1]),
+        last_name=Subquery(contacts.values("last_name")[:1])).get()
+    contact = Contact(pk=row["contact_id"], org=org, e164=e164, first_name=row["first_name"] or "",
+                      last_name=row["last_name"] or "")
+    return contact, row["suppressed"]
 
 
-def _segments(params: dict[str, str]) -> int:
-    try:
-        return max(int(params.get("NumSegments") or 1), 1)
-    except ValueError:
-        return 1
-
-
-def _month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _handle(hook: Webhook, sid: str) -> tuple[Message, list[str]]:
-    number, params = hook.number, hook.params
-    org = number.org
-    sender, body = params.get("From", ""), params.get("Body", "")
-    now = timezone.now()
-    conversation = messaging.thread_for(org=org, number=number, e164=sender)
-    contact = conversation.contact
-    # Unique on provider_sid: Twilio's retry of a text we already have fails here, and the
-    # whole transaction (and everything below) is rolled back.
-    message = Message.objects.create(
-        org=org, phone_number=number, direction=Message.Direction.INBOUND, from_number=sender,
-        to_number=params.get("To", ""), body=body, media_urls=_media_urls(params), provider_sid=sid,
-        status=params.get("SmsStatus") or "received", segments=_segments(params), conversation=conversation,
-        created_at=now)
-    messaging.conversation_touch(conversation=conversation, message=message)
-    usage_record(org=org, phone_number=number, kind="sms_segment", quantity=message.segments,
-                 period=_month(now.date()), key=f"sms:{sid}")
-
-    routing = hook.routing
-    rules = list(routing.sms_rules or []) if routing else []
-    keyword = body.strip().upper()
-    names = {"org": org.name, "number": number.e164}
+def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:
+    keyword = message.body.strip().upper()
+    names = {"org": number.org.name, "number": number.e164}
     if keyword in _keywords(rules, "opt-out", STANDARD_OPT_OUT):
-        replies = [OPTED_OUT.format(**names)]
-        messaging.opt_out_record(org=org, e164=sender, keyword=keyword, number=number)
-        return message, replies
+        return Answer([OPTED_OUT.format(**names)], keyword, "opt-out", run_rules=False)
     if keyword in _keywords(rules, "opt-in", STANDARD_OPT_IN):
-        messaging.opt_out_lift(org=org, e164=sender)
-        return message, [OPTED_IN.format(**names)]
+        return Answer([OPTED_IN.format(**names)], keyword, "opt-in", run_rules=False)
     if keyword in STANDARD_HELP:
-        return message, [HELP.format(**names)]
-    inbound = Inbound(number=number, contact=contact, conversation=conversation, message=message,
-                      suppressed=messaging.is_opted_out(org=org, e164=sender))
-    return message, RuleEngine(inbound).run(rules)
+        return Answer([HELP.format(**names)], keyword, "help", run_rules=False)
+    if not any(rule["type"] in REPLYING_RULES for rule in rules):
+        return Answer([])
+    contact, suppressed = _sender(number.org, message.from_number)
+    inbound = Inbound(number=number, contact=contact, message=message, suppressed=suppressed)
+    replies = RuleEngine(inbound).replies(rules)
+    return Answer(replies, ai_instructions=inbound.ai_instructions, run_rules=not inbound.answered_form)
+
+
+def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send_replies: bool = False
+                ) -> list[str] | None:
+    """Store `sms` and decide its replies; None when this SID was already received.
+
+    `send_replies`: the provider cannot take the replies in its answer (Telnyx), so they are
+    texted by a task after commit instead of being returned for the response.
+    """
+    message = Message(org=number.org, phone_number=number, direction=Message.Direction.INBOUND,
+                      from_number=sms.from_, to_number=sms.to, body=sms.body, media_urls=sms.media_urls,
+                      provider_sid=sms.sid, status=sms.status, segments=sms.segments, created_at=timezone.now(),
+                      public_id=new_public_id("msg"))
+    with transaction.atomic():
+        # Unique on provider_sid: the provider's retry of a text we already have inserts nothing.
+        if not sql.insert_once(message, unique="provider_sid"):
+            logger.info("inbound SMS %s already handled: answered with nothing", sms.sid)
+            return None
+        answer = _answer(number, rules, message)
+        tasks.inbound_sms_process.delay_on_commit(
+            message_id=message.pk, replies=answer.replies, keyword=answer.keyword,
+            keyword_kind=answer.keyword_kind, ai_instructions=answer.ai_instructions,
+            run_rules=answer.run_rules, send_replies=send_replies)
+    return [] if send_replies else answer.replies
 
 
 def _store_replies(inbound: Message, replies: list[str]) -> None:
-    """The TwiML replies, in the thread (Twilio creates them; their SIDs are not known to us)."""
+    """Replies the provider sent from our answer, in the thread (their SIDs are not known to us)."""
     now = timezone.now()
     Message.objects.bulk_create([
         Message(org=inbound.org, phone_number=inbound.phone_number, direction=Message.Direction.OUTBOUND,
@@ -102,22 +120,36 @@ def _store_replies(inbound: Message, replies: list[str]) -> None:
         for text in replies])
 
 
-def sms_response(hook: Webhook) -> MessagingResponse:
-    response = MessagingResponse()
-    sid = hook.params.get("MessageSid") or hook.params.get("SmsSid") or ""
-    if hook.number is None or not sid:
-        logger.info("inbound SMS %s to %s: not one of our numbers", sid, hook.params.get("To"))
-        return response
-    try:
-        with transaction.atomic():
-            message, replies = _handle(hook, sid)
-            if replies:
-                _store_replies(message, replies)
-    except IntegrityError:
-        if not Message.objects.filter(provider_sid=sid).exists():
-            raise
-        logger.info("inbound SMS %s already handled: answered with nothing", sid)
-        return response
-    for text in replies:
-        response.message(text)
-    return response
+def sms_thread(*, message_id: int, replies: list[str], keyword: str, keyword_kind: str,
+               ai_instructions: str | None, run_rules: bool, send_replies: bool) -> None:
+    """After commit: thread the text, record its usage and keyword, run the rules' effects, keep
+    or send the replies. A text already threaded is left alone (a redelivered task)."""
+    with transaction.atomic():
+        message = (Message.objects.select_for_update(of=("self",))
+                   .select_related("org", "phone_number__org", "phone_number__routing")
+                   .filter(pk=message_id, conversation__isnull=True).first())
+        if message is None or message.phone_number is None:
+            return
+        number, org = message.phone_number, message.org
+        conversation = messaging.thread_for(org=org, number=number, e164=message.from_number)
+        message.conversation = conversation
+        message.save(update_fields=["conversation"])
+        messaging.conversation_touch(conversation=conversation, message=message)
+        usage_record(org=org, phone_number=number, kind="sms_segment", quantity=message.segments,
+                     period=message.created_at.date().replace(day=1), key=f"sms:{message.provider_sid}")
+        if keyword_kind == "opt-out":
+            messaging.opt_out_record(org=org, e164=message.from_number, keyword=keyword, number=number)
+        elif keyword_kind == "opt-in":
+            messaging.opt_out_lift(org=org, e164=message.from_number)
+        if run_rules:
+            routing = getattr(number, "routing", None)
+            inbound = Inbound(number=number, contact=conversation.contact, conversation=conversation,
+                              message=message, suppressed=False)
+            RuleEngine(inbound).effects(list(routing.sms_rules or []) if routing else [])
+        if send_replies:
+            for text in replies:
+                tasks.sms_reply_send.delay_on_commit(message_id=message.pk, body=text)
+        elif replies:
+            _store_replies(message, replies)
+        if ai_instructions is not None:
+            tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=ai_instructions)

@@ -4,13 +4,19 @@ Every rule whose `match` fits the message runs. Replies: the first rule that rep
 fill-form, ai-assistant) wins, later ones stay quiet, so a sender gets one answer per text. A sender
 who has opted out gets no reply at all; the rules that do not text them still run. A contact
 half way through a form is answering it: their text goes to the form and no other rule.
+
+The engine runs in two passes. `replies()` runs while the webhook is answered, because the reply
+is the response; `effects()` (tags, leads, forwards, outbound webhooks) runs after commit in
+tasks.inbound_sms_process. No rule both replies and has another effect, so the split keeps order.
 """
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from phones import messaging
 from phones.models import Contact, Conversation, FormSession, Message, PhoneNumber
 from phones.routing import TEMPLATE_VARIABLES
 from webhooks import outbound, tasks
@@ -35,15 +41,23 @@ def matches(match: dict | None, body: str) -> bool:
     return text in keywords
 
 
+REPLYING_RULES = frozenset({"auto-reply", "fill-form", "ai-assistant"})
+KEYWORD_RULES = frozenset({"opt-out", "opt-in"})
+
+
 @dataclass
 class Inbound:
     number: PhoneNumber
+    # Unsaved (no name, no tags) while answering a sender who has never texted before.
     contact: Contact
-    conversation: Conversation
     message: Message
     suppressed: bool
+    conversation: Conversation | None = None
     replies: list[str] = field(default_factory=list)
     replied: bool = False
+    # ai-assistant: the reply is the assistant's, texted by a task once the text is threaded.
+    ai_instructions: str | None = None
+    answered_form: bool = False
 
     @property
     def variables(self) -> dict[str, str]:
@@ -62,7 +76,8 @@ class Inbound:
     def event_payload(self, event: str, **extra: object) -> dict:
         return {"event": event, "org": self.number.org.slug, "number": self.number.e164,
                 "from": self.message.from_number, "body": self.message.body,
-                "messageSid": self.message.provider_sid, "conversationId": self.conversation.public_id,
+                "messageSid": self.message.provider_sid,
+                "conversationId": self.conversation.public_id if self.conversation else None,
                 "receivedAt": self.message.created_at.isoformat(), **extra}
 
 
@@ -71,22 +86,30 @@ class RuleEngine:
         self.inbound = inbound
         self.contact_dirty: set[str] = set()
 
-    def run(self, rules: list[dict]) -> list[str]:
+    def replies(self, rules: list[dict]) -> list[str]:
+        """The replying rules; sets `answered_form` when the text went to a form in progress."""
         if any(rule["type"] == "fill-form" for rule in rules) and self._continue_form():
+            self.inbound.answered_form = True
             return self.inbound.replies
-        for index, rule in enumerate(rules):
-            if rule["type"] in ("opt-out", "opt-in") or not matches(rule.get("match"), self.inbound.message.body):
-                continue
-            getattr(self, "_" + rule["type"].replace("-", "_"))(index, rule.get("params") or {})
+        self._run(rules, lambda kind: kind in REPLYING_RULES)
+        return self.inbound.replies
+
+    def effects(self, rules: list[dict]) -> None:
+        """The other rules (never for a text that answered a form)."""
+        self._run(rules, lambda kind: kind not in REPLYING_RULES | KEYWORD_RULES)
         if self.contact_dirty:
             self.inbound.contact.save(update_fields=sorted(self.contact_dirty))
-        return self.inbound.replies
+
+    def _run(self, rules: list[dict], wanted: Callable[[str], bool]) -> None:
+        for index, rule in enumerate(rules):
+            if wanted(rule["type"]) and matches(rule.get("match"), self.inbound.message.body):
+                getattr(self, "_" + rule["type"].replace("-", "_"))(index, rule.get("params") or {})
 
     # ---------------------------------------------------------------- forms
 
     def _continue_form(self) -> bool:
         """True when the text answered a form in progress."""
-        if self.inbound.suppressed:
+        if self.inbound.suppressed or self.inbound.contact.pk is None:
             return False
         session = FormSession.objects.filter(phone_number=self.inbound.number, contact=self.inbound.contact).first()
         if session is None:
@@ -98,7 +121,8 @@ class RuleEngine:
             session.save(update_fields=["answers", "step", "updated_at"])
             self.inbound.reply(fields[session.step]["prompt"])
             return True
-        contact = self.inbound.contact
+        # The contact answering is known by name only (webhooks.sms._sender): its fields are read now.
+        contact = self.inbound.contact = Contact.objects.get(pk=self.inbound.contact.pk)
         contact.fields = {**contact.fields, **session.answers}
         contact.save(update_fields=["fields"])
         session.delete()
@@ -108,6 +132,9 @@ class RuleEngine:
     def _fill_form(self, index: int, params: dict) -> None:
         if self.inbound.replied or self.inbound.suppressed:
             return
+        if self.inbound.contact.pk is None:
+            self.inbound.contact = messaging.contact_get_or_create(org=self.inbound.number.org,
+                                                                   e164=self.inbound.message.from_number)
         FormSession.objects.update_or_create(phone_number=self.inbound.number, contact=self.inbound.contact,
                                              defaults={"form": params, "step": 0, "answers": {}})
         self.inbound.reply(params["fields"][0]["prompt"])
@@ -127,10 +154,9 @@ class RuleEngine:
                          self.inbound.number.e164, self.inbound.number.org.slug)
             self.inbound.reply(AI_NOT_CONFIGURED_REPLY)
             return
-        # The assistant's answer is texted by the task; this text gets no TwiML reply.
+        # The assistant's answer is texted by a task; this text gets no reply in the response.
         self.inbound.replied = True
-        tasks.ai_assistant_reply.delay_on_commit(message_id=self.inbound.message.pk,
-                                                 instructions=params.get("instructions", ""))
+        self.inbound.ai_instructions = params.get("instructions", "")
 
     # ---------------------------------------------------------------- side effects
 

@@ -10,16 +10,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from celery import shared_task
+from django.utils import timezone
 from twilio.base.exceptions import TwilioException
 
 from phones import messaging
+from phones.webhook_urls import webhooks_for as webhook_urls_for
 from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
 from telephony.errors import DomainError
 from telephony.models import ProviderConnection
 from telephony.providers.base import ProviderError
 from telephony.providers.registry import provider_for
 from telephony.providers.twilio import TwilioProvider
-from webhooks import outbound
+from webhooks import outbound, sms
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,6 +85,43 @@ def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: boo
         logger.error("text from %s to %s not sent: %r", number.e164, to, exc.__cause__)
     except DomainError as exc:
         logger.warning("text from %s to %s not sent: %s", number.e164, to, exc.message)
+
+
+@shared_task(acks_late=True)
+def inbound_sms_process(*, message_id: int, replies: list[str], keyword: str = "", keyword_kind: str = "",
+                        ai_instructions: str | None = None, run_rules: bool = True, send_replies: bool = False
+                        ) -> None:
+    """The part of an inbound text its webhook does not wait for (webhooks.sms.sms_thread)."""
+    sms.sms_thread(message_id=message_id, replies=replies, keyword=keyword, keyword_kind=keyword_kind,
+                   ai_instructions=ai_instructions, run_rules=run_rules, send_replies=send_replies)
+
+
+@shared_task(bind=True, max_retries=4, acks_late=True)
+def sms_reply_send(self, *, message_id: int, body: str) -> None:
+    """A reply to an inbound text, for a provider whose webhook answer cannot carry it (Telnyx).
+
+    Sent even to a sender who has just opted out: the reply was decided before the opt-out was
+    recorded (an opt-out's confirmation is such a reply), and rule replies to suppressed senders
+    were never decided. Kept in the thread with the provider's SID, so its status callbacks apply.
+    """
+    inbound = (Message.objects.select_related("org", "phone_number__connection")
+               .filter(pk=message_id).first())
+    if inbound is None or inbound.phone_number is None:
+        return
+    number = inbound.phone_number
+    provider = provider_for(number.connection)
+    try:
+        sent = with_retries(self, lambda: provider.send_sms(
+            to=inbound.from_number, body=body, from_=number.e164,
+            status_callback=webhook_urls_for(number).status_callback),
+            (ProviderError,), lambda exc: not (exc.permanent or exc.outcome_unknown))
+    except GaveUp as exc:
+        logger.error("reply from %s to %s not sent: %r", number.e164, inbound.from_number, exc.__cause__)
+        return
+    Message.objects.create(org=inbound.org, phone_number=number, direction=Message.Direction.OUTBOUND,
+                           from_number=sent.from_ or number.e164, to_number=inbound.from_number, body=body,
+                           provider_sid=sent.sid, status=sent.status, segments=sent.segments,
+                           conversation_id=inbound.conversation_id, created_at=timezone.now())
 
 
 @shared_task(bind=True, max_retries=4, acks_late=True)

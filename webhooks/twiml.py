@@ -16,6 +16,7 @@ from phones.models import Call, PhoneNumber
 from phones.softphone import identity_for
 from telephony.ids import new_public_id
 from telephony.models import Org
+from webhooks import sql
 from webhooks.security import Webhook
 
 # What <Dial>'s action receives as DialCallStatus when the callee picked up (the call is over
@@ -83,18 +84,16 @@ def record_voicemail(response: VoiceResponse, *, kind: str, prompt: dict, max_le
 
 
 def call_remember(hook: Webhook) -> None:
-    """The inbound call, stored once per CallSid in one statement (a retried webhook adds nothing)."""
-    call_sid = hook.params.get("CallSid", "")
-    if not call_sid or hook.number is None:
+    """The inbound call, stored once per call SID in one statement (a retried webhook adds nothing)."""
+    call = hook.call
+    if call is None or not call.sid or hook.number is None:
         return
-    outbound = hook.params.get("Direction", "").startswith("outbound")
-    Call.objects.bulk_create([Call(
-        org=hook.number.org, phone_number=hook.number,
-        direction=Call.Direction.OUTBOUND if outbound else Call.Direction.INBOUND,
-        from_number=hook.params.get("From", ""), to_number=hook.params.get("To", ""),
-        provider_sid=call_sid, status=hook.params.get("CallStatus", "") or "ringing",
-        # bulk_create skips save(), which is where public ids are usually made.
-        public_id=new_public_id("call"))], ignore_conflicts=True)
+    sql.insert_once(Call(
+        org_id=hook.number.org_id, phone_number=hook.number,
+        direction=Call.Direction.OUTBOUND if call.outbound else Call.Direction.INBOUND,
+        from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing",
+        # Not saved with save(), which is where public ids are usually made.
+        public_id=new_public_id("call")), unique="provider_sid")
 
 
 def identities(org: Org, *, usernames: Iterable[str] = (), groups: Iterable[str] = ()

@@ -1,8 +1,10 @@
-"""Twilio's webhooks: verify first (403, nothing written, when the signature is not the named
-account's), then dispatch by kind. What is not ours (an unknown number) is answered politely:
-a 5xx would make Twilio call the number's fallback URL and, for a voice call, play an error.
+"""The providers' webhooks: verify first (403, nothing written, when the signature is not the
+connection's), then dispatch by kind to the provider-neutral handlers. What is not ours (an
+unknown number) is answered politely: a 5xx would make the provider call the number's fallback
+URL and, for a voice call, play an error.
 
-No JWT, no CSRF: the signature is the authentication.
+No JWT, no CSRF: the signature is the authentication. Twilio's views are here; Plivo's and
+Telnyx's adapters (webhooks.plivo, webhooks.telnyx) translate their payloads and answers.
 """
 from __future__ import annotations
 
@@ -12,12 +14,14 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotFound
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from phones.models import PhoneNumber
-from webhooks import callbacks, twiml
+from webhooks import callbacks, events, twiml
 from webhooks.ivr import ivr_response
 from webhooks.security import Webhook, verify
-from webhooks.sms import sms_response
+from webhooks.sms import sms_receive
 from webhooks.voice import voice_response
 
 logger = logging.getLogger(__name__)
@@ -25,22 +29,44 @@ logger = logging.getLogger(__name__)
 TWIML = "text/xml; charset=utf-8"
 
 
-def _voice(hook: Webhook) -> HttpResponse:
+def call_answer(hook: Webhook) -> VoiceResponse:
+    """The TwiML for a call: `voice` asks the number's routing mode, `ivr-menu` runs the flow."""
     if hook.number is None:
-        logger.info("call to %s: not one of our numbers", hook.params.get("To"))
-        return HttpResponse(str(twiml.not_in_service()), content_type=TWIML)
-    ivr = hook.number.routing_mode == PhoneNumber.RoutingMode.IVR
-    return HttpResponse(str(ivr_response(hook) if ivr else voice_response(hook)), content_type=TWIML)
+        logger.info("call to %s: not one of our numbers", hook.call.to if hook.call else "")
+        return twiml.not_in_service()
+    if hook.kind == "ivr-menu" or hook.number.routing_mode == PhoneNumber.RoutingMode.IVR:
+        return ivr_response(hook)
+    return voice_response(hook)
 
 
-def _ivr(hook: Webhook) -> HttpResponse:
-    if hook.number is None:
-        return HttpResponse(str(twiml.not_in_service()), content_type=TWIML)
-    return HttpResponse(str(ivr_response(hook)), content_type=TWIML)
+def sms_answer(hook: Webhook, *, send_replies: bool = False) -> list[str]:
+    """The replies to put in the answer (none for a duplicate, or when they are texted instead)."""
+    sms = hook.sms
+    if hook.number is None or sms is None or not sms.sid:
+        logger.info("inbound SMS %s to %s: not one of our numbers", sms.sid if sms else "", sms.to if sms else "")
+        return []
+    routing = hook.routing
+    rules = list(routing.sms_rules or []) if routing else []
+    return sms_receive(number=hook.number, rules=rules, sms=sms, send_replies=send_replies) or []
+
+
+def _call(hook: Webhook) -> HttpResponse:
+    hook.call = events.twilio_call(hook.params)
+    return HttpResponse(str(call_answer(hook)), content_type=TWIML)
 
 
 def _sms(hook: Webhook) -> HttpResponse:
-    return HttpResponse(str(sms_response(hook)), content_type=TWIML)
+    hook.sms = events.twilio_sms(hook.params)
+    response = MessagingResponse()
+    for text in sms_answer(hook):
+        response.message(text)
+    return HttpResponse(str(response), content_type=TWIML)
+
+
+def _status(hook: Webhook) -> HttpResponse:
+    hook.status = events.twilio_status(hook.params)
+    callbacks.status_callback(hook)
+    return HttpResponse(status=204)
 
 
 def _callback(handle: Callable[[Webhook], None]) -> Callable[[Webhook], HttpResponse]:
@@ -51,10 +77,10 @@ def _callback(handle: Callable[[Webhook], None]) -> Callable[[Webhook], HttpResp
 
 
 HANDLERS: dict[str, Callable[[Webhook], HttpResponse]] = {
-    "voice": _voice,
-    "ivr-menu": _ivr,
+    "voice": _call,
+    "ivr-menu": _call,
     "sms": _sms,
-    "status": _callback(callbacks.status_callback),
+    "status": _status,
     "recording": _callback(callbacks.recording_callback),
     "transcription": _callback(callbacks.transcription_callback),
 }

@@ -81,7 +81,7 @@ def _system_phone(hook: Webhook) -> PhoneNumber | None:
 def voice_response(hook: Webhook) -> VoiceResponse:
     if hook.query.get("done"):
         return twiml.goodbye()
-    if hook.params.get("DialCallStatus") in twiml.ANSWERED:
+    if hook.call.dial_status in twiml.ANSWERED:
         response = VoiceResponse()
         response.hangup()
         return response

@@ -45,9 +45,12 @@ def other_connection(other_org):
 class Twilio:
     """Plays Twilio: posts webhooks signed with an account's auth token."""
 
-    def __init__(self, connection) -> None:
+    def __init__(self, connection, after_commit=None) -> None:
         self.connection = connection
         self.client = Client()
+        # django_capture_on_commit_callbacks: an inbound text is threaded (and its rules' effects
+        # run) after its transaction commits, which a test's own transaction never does.
+        self.after_commit = after_commit
 
     @property
     def account_sid(self) -> str:
@@ -70,9 +73,14 @@ class Twilio:
         return self.client.post(path, tamper or raw, content_type="application/json",
                                 HTTP_X_TWILIO_SIGNATURE=signature)
 
-    def sms(self, body: str, *, sid: str = "SM" + "1" * 32, from_: str = CALLER, to: str = NUMBER, **extra):
-        return self.post("sms", {"MessageSid": sid, "From": from_, "To": to, "Body": body, "NumSegments": "1",
-                                 **extra})
+    def sms(self, body: str, *, sid: str = "SM" + "1" * 32, from_: str = CALLER, to: str = NUMBER,
+            commit: bool = True, **extra):
+        """`commit=False`: only the request, without what runs after its commit."""
+        params = {"MessageSid": sid, "From": from_, "To": to, "Body": body, "NumSegments": "1", **extra}
+        if not commit or self.after_commit is None:
+            return self.post("sms", params)
+        with self.after_commit(execute=True):
+            return self.post("sms", params)
 
     def call(self, kind: str = "voice", *, query: str = "", call_sid: str = "CA" + "1" * 32, from_: str = CALLER,
              to: str = NUMBER, **extra):
@@ -81,8 +89,8 @@ class Twilio:
 
 
 @pytest.fixture
-def twilio(sandbox) -> Twilio:
-    return Twilio(sandbox)
+def twilio(sandbox, django_capture_on_commit_callbacks) -> Twilio:
+    return Twilio(sandbox, django_capture_on_commit_callbacks)
 
 
 def twiml(response) -> ET.Element:

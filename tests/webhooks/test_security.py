@@ -91,3 +91,33 @@ def test_a_call_to_an_unknown_number_gets_polite_twiml(twilio, number):
 def test_webhooks_need_no_jwt_and_no_csrf(twilio, number):
     twilio.client = Client(enforce_csrf_checks=True)
     assert twilio.sms("hello").status_code == 200
+
+
+def test_the_provider_is_built_once_per_version_of_its_connection(twilio, number, sandbox):
+    from unittest import mock
+
+    from telephony.providers import registry
+    from webhooks import security
+
+    security._providers.clear()
+    with mock.patch("webhooks.security.provider_for", wraps=registry.provider_for) as build:
+        assert twilio.call().status_code == 200
+        assert twilio.call(call_sid="CA" + "2" * 32).status_code == 200
+        assert build.call_count == 1
+        sandbox.name = "Renamed"
+        sandbox.save()  # a new updated_at: credentials or config may have changed
+        assert twilio.call(call_sid="CA" + "3" * 32).status_code == 200
+        assert build.call_count == 2
+
+
+def test_a_text_is_threaded_only_after_its_webhook_commits(twilio, number, django_capture_on_commit_callbacks):
+    from phones.models import Conversation, Message
+
+    with django_capture_on_commit_callbacks() as after_commit:
+        assert twilio.sms("hello", commit=False).status_code == 200
+    message = Message.objects.get()
+    assert message.conversation is None and not Conversation.objects.exists()
+    for callback in after_commit:
+        callback()
+    message.refresh_from_db()
+    assert message.conversation == Conversation.objects.get()

@@ -132,12 +132,11 @@ def test_add_tag_and_create_lead(text, number, org):
     assert (contact.is_lead, contact.lead_source) == (True, "sms")
 
 
-def test_forward_sms_goes_out_after_commit(text, number, django_capture_on_commit_callbacks):
+def test_forward_sms_goes_out_after_commit(text, number):
     rules(number, {"type": "forward-sms", "match": {"keywords": ["urgent"], "mode": "contains"},
                    "params": {"to": "+14155550123"}})
     with mock.patch("webhooks.tasks.forward_sms.delay") as forward:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert replies(text("URGENT: call me")) == []
+        assert replies(text("URGENT: call me")) == []
     forward.assert_called_once_with(number_id=number.pk, to="+14155550123", body=f"Fwd from {CALLER}: URGENT: call me")
 
 
@@ -165,15 +164,14 @@ def test_stop_in_the_middle_of_a_form_still_opts_out(text, number):
     assert OptOut.objects.exists()
 
 
-def test_trigger_automation_posts_a_signed_webhook_and_retries(text, number, org, django_capture_on_commit_callbacks):
+def test_trigger_automation_posts_a_signed_webhook_and_retries(text, number, org):
     settings_ = messaging_settings_update(org=org, automation_webhook_url="https://hooks.example.com/in")
     rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}},
           {"type": "go-to-flow", "match": {"keywords": ["flow"]}, "params": {"flowId": "onboarding"}})
     failure = mock.Mock(status_code=503)
     success = mock.Mock(status_code=200)
     with mock.patch("webhooks.outbound.requests.post", side_effect=[failure, failure, success]) as post:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert replies(text("hello")) == []
+        assert replies(text("hello")) == []
     assert post.call_count == 3
     url, body, headers = post.call_args.args[0], post.call_args.kwargs["data"], post.call_args.kwargs["headers"]
     assert url == "https://hooks.example.com/in"
@@ -188,13 +186,12 @@ def test_trigger_automation_posts_a_signed_webhook_and_retries(text, number, org
     assert (delivery.status, delivery.attempts, delivery.response_status) == ("delivered", 3, 200)
 
 
-def test_automation_gives_up_after_its_retries(text, number, org, django_capture_on_commit_callbacks):
+def test_automation_gives_up_after_its_retries(text, number, org):
     messaging_settings_update(org=org, automation_webhook_url="https://hooks.example.com/in")
     rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}})
     import requests
     with mock.patch("webhooks.outbound.requests.post", side_effect=requests.ConnectionError("refused")) as post:
-        with django_capture_on_commit_callbacks(execute=True):
-            text("hello")
+        text("hello")
     delivery = OutboundWebhookDelivery.objects.get()
     assert post.call_count == 7
     assert (delivery.status, delivery.attempts) == ("failed", 7)
@@ -218,14 +215,13 @@ def test_ai_assistant_without_an_endpoint_logs_and_sends_a_fallback(text, number
     assert "no AI assistant URL is configured" in caplog.text
 
 
-def test_ai_assistant_answer_is_texted_back(text, number, org, django_capture_on_commit_callbacks):
+def test_ai_assistant_answer_is_texted_back(text, number, org):
     settings_ = messaging_settings_update(org=org, ai_assistant_url="https://ai.example.com/sms")
     rules(number, {"type": "ai-assistant", "params": {"instructions": "Be brief."}})
     answer = mock.Mock(status_code=200, json=lambda: {"reply": "Tuesday at 3pm works."})
     with mock.patch("webhooks.outbound.requests.post", return_value=answer) as post, \
             mock.patch("phones.messaging.sms_send") as send:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert replies(text("Can I book for Tuesday?")) == []
+        assert replies(text("Can I book for Tuesday?")) == []
     import json
     payload = json.loads(post.call_args.kwargs["data"])
     assert payload["instructions"] == "Be brief."

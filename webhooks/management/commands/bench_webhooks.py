@@ -1,8 +1,12 @@
 """Benchmark the webhooks under gunicorn on PostgreSQL, against a bare Django view on the same server.
 
     DATABASE_URL=postgres://… python manage.py bench_webhooks [--workers 2] [--duration 10] [--connections 16]
+        [--broker redis://127.0.0.1:6379/0]
 
-Needs `wrk` (Debian: apt-get install wrk). Sets up a bench org with a sandbox connection and a number
+Needs `wrk` (Debian: apt-get install wrk) and Redis: an inbound text's threading, usage and rule
+effects run in a Celery task after commit, so a real worker (one process, on its own queue) runs
+beside gunicorn, on the same cores, as in production; the bench waits for it to drain the queue
+and reports how long that took. Sets up a bench org with a sandbox connection and a number
 (an IVR flow and one auto-reply rule), precomputes requests signed exactly as Twilio signs them
 (every SMS with its own MessageSid and every call with its own CallSid, so each is really stored),
 starts gunicorn on 127.0.0.1, and for each of: the bare view (`/connect/webhook/ping`), the inbound
@@ -29,7 +33,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection as db_connection
+from django.db import connection as db_connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from twilio.request_validator import RequestValidator
@@ -41,6 +45,7 @@ from telephony.services import connection_create
 
 BENCH_ORG = "bench-webhooks"
 BENCH_NUMBER = "+15555550100"
+BENCH_QUEUE = "bench-webhooks"
 FLOW = {"entry": "main", "maxRetries": 3, "nodes": {
     "main": {"type": "menu", "say": "For sales press 1, for support press 2.", "timeout": 5,
              "options": {"1": "bye", "2": "bye"}},
@@ -102,9 +107,11 @@ class Command(BaseCommand):
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
         parser.add_argument("--requests", type=int, default=60_000, help="Distinct signed requests per webhook.")
+        parser.add_argument("--broker", default=settings.CELERY_BROKER_URL or "redis://127.0.0.1:6379/0",
+                            help="Redis for the Celery worker (default: CELERY_BROKER_URL, else local Redis).")
 
     def handle(self, *args, workers: int, duration: int, connections: int, port: int, requests: int,
-               **options) -> None:
+               broker: str, **options) -> None:
         if db_connection.vendor != "postgresql":
             raise CommandError("Run it on PostgreSQL: DATABASE_URL=postgres://… python manage.py bench_webhooks")
         if not shutil.which("wrk"):
@@ -117,15 +124,24 @@ class Command(BaseCommand):
             files = self._request_files(Path(tmp), number, requests)
             script = Path(tmp) / "bench.lua"
             script.write_text(LUA)
-            server = self._gunicorn(port, workers)
+            env = self._environment(broker)
+            worker = self._worker(env)
+            server = self._gunicorn(port, workers, env)
             try:
-                results = {name: self._measure(script, files[name], port, duration, connections)
-                           for name in ("bare view", "inbound SMS", "IVR voice")}
+                results = {}
+                for name in ("bare view", "inbound SMS", "IVR voice"):
+                    results[name] = self._measure(script, files[name], port, duration, connections)
+                    if name == "inbound SMS":
+                        # Its backlog is drained before the next endpoint, which would otherwise
+                        # share the cores with it.
+                        drained = self._drain(number)
             finally:
-                server.send_signal(signal.SIGTERM)
-                server.wait(timeout=30)
+                for process in (server, worker):
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=30)
         stored = Message.objects.filter(phone_number=number, direction="inbound").count()
-        self._report(results, queries, workers, connections, duration, stored)
+        threaded = Message.objects.filter(phone_number=number, direction="inbound", conversation__isnull=False).count()
+        self._report(results, queries, workers, connections, duration, stored, threaded, drained)
         self._clean(number)
 
     # ---------------------------------------------------------------- setup
@@ -178,28 +194,53 @@ class Command(BaseCommand):
                     out.write(f"POST\t{path}\t{signature}\t{body}\n")
         return files
 
-    def _count_queries(self, number: PhoneNumber) -> dict[str, int]:
-        """Queries per webhook, in-process: a new sender's first text, a returning sender's, a call."""
+    def _count_queries(self, number: PhoneNumber) -> dict[str, tuple[int, int]]:
+        """Queries per webhook, in-process: (the request's, after its commit) for a new sender's
+        first text, a returning sender's, and a call. The request runs in a transaction so that
+        what it leaves for after commit (run eagerly here) is counted apart; the savepoints that
+        makes of its own transactions, and transaction control, are not counted."""
         client = Client()
         counts = {}
         for name, (path, signature, body) in (("inbound SMS (new sender)", self._sms(number, 1)),
                                               ("inbound SMS (returning sender)", self._sms(number, 10_001)),
                                               ("IVR voice", self._call(number, 1))):
-            with CaptureQueriesContext(db_connection) as captured:
-                response = client.post(path, body, content_type="application/x-www-form-urlencoded",
-                                       HTTP_X_TWILIO_SIGNATURE=signature)
+            with CaptureQueriesContext(db_connection) as after:
+                with transaction.atomic(), CaptureQueriesContext(db_connection) as request:
+                    response = client.post(path, body, content_type="application/x-www-form-urlencoded",
+                                           HTTP_X_TWILIO_SIGNATURE=signature)
             if response.status_code != 200:
                 raise CommandError(f"{name}: HTTP {response.status_code} in-process: {response.content[:200]!r}")
-            counts[name] = len(captured.captured_queries)
+            counts[name] = (len(_statements(request.captured_queries)),
+                            len(_statements(after.captured_queries)) - len(_statements(request.captured_queries)))
         return counts
 
     # ---------------------------------------------------------------- running
 
-    def _gunicorn(self, port: int, workers: int) -> subprocess.Popen:
-        env = {**os.environ, "SECRET_KEY": settings.SECRET_KEY,
-               "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-               "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false",
-               "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": ""}
+    def _environment(self, broker: str) -> dict[str, str]:
+        return {**os.environ, "SECRET_KEY": settings.SECRET_KEY,
+                "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+                "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false",
+                "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": broker, "CELERY_QUEUE": BENCH_QUEUE}
+
+    def _worker(self, env: dict[str, str]) -> subprocess.Popen:
+        """One Celery worker process on the bench's own queue, emptied first."""
+        celery = str(Path(sys.executable).with_name("celery"))
+        subprocess.run([celery, "-A", "telephony", "purge", "-f", "-Q", BENCH_QUEUE], env=env,
+                       cwd=settings.BASE_DIR, check=True, capture_output=True, timeout=30)
+        worker = subprocess.Popen([celery, "-A", "telephony", "worker", "-Q", BENCH_QUEUE, "--pool", "solo",
+                                   "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+                                  env=env, cwd=settings.BASE_DIR)
+        return worker
+
+    def _drain(self, number: PhoneNumber) -> float:
+        """Seconds after the SMS runs until the worker has threaded every stored text."""
+        started = time.monotonic()
+        pending = Message.objects.filter(phone_number=number, direction="inbound", conversation__isnull=True)
+        while pending.exists() and time.monotonic() - started < 600:
+            time.sleep(0.5)
+        return time.monotonic() - started
+
+    def _gunicorn(self, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
         server = subprocess.Popen(
             [str(Path(sys.executable).with_name("gunicorn")), "telephony.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--log-level", "warning"], env=env, cwd=settings.BASE_DIR)
@@ -237,24 +278,30 @@ class Command(BaseCommand):
 
     # ---------------------------------------------------------------- report
 
-    def _report(self, results: dict[str, tuple[Result, Result]], queries: dict[str, int], workers: int,
-                connections: int, duration: int, stored: int) -> None:
+    def _report(self, results: dict[str, tuple[Result, Result]], queries: dict[str, tuple[int, int]],
+                workers: int, connections: int, duration: int, stored: int, threaded: int, drained: float) -> None:
         write = self.stdout.write
         write(f"gunicorn {workers} sync workers, PostgreSQL {db_connection.settings_dict['HOST']}, wrk "
-              f"{connections} connections, {duration}s per run, 127.0.0.1\n")
+              f"{connections} connections, {duration}s per run, 127.0.0.1, on {os.cpu_count()} cores shared "
+              f"with a Celery worker (1 process, Redis) running the inbound texts' after-commit task\n")
         write(f"{'endpoint':<14} {'req/s (sat.)':>12} {'% of bare':>10} {'rate at half':>13} {'p50 ms':>8} "
               f"{'p99 ms':>8} {'failed':>7}")
         bare = results["bare view"][0].rps
         for name, (saturated, half) in results.items():
             write(f"{name:<14} {saturated.rps:>12.0f} {saturated.rps / bare * 100:>9.0f}% {half.rps:>13.0f} "
                   f"{half.p50_ms:>8.2f} {half.p99_ms:>8.2f} {saturated.failed + half.failed:>7}")
-        write("\nqueries per webhook (in-process, fixed): "
-              + ", ".join(f"{name} {count}" for name, count in queries.items()))
-        write(f"inbound texts stored during the runs: {stored}")
+        write("\nqueries per webhook (in-process, fixed), in the request + after commit: "
+              + ", ".join(f"{name} {request} + {after}" for name, (request, after) in queries.items()))
+        write(f"inbound texts stored during the runs: {stored}, threaded by the worker: {threaded} "
+              f"(its queue drained {drained:.1f}s after the SMS runs)")
         ok = all(s.rps >= bare / 2 and h.p99_ms < 50 and not (s.failed or h.failed)
                  for name, (s, h) in results.items() if name != "bare view")
         write(f"targets (each webhook >= 50% of the bare view, p99 < 50 ms at half load, no failures): "
               f"{'met' if ok else 'NOT met'}")
+
+
+def _statements(queries: list[dict]) -> list[dict]:
+    return [q for q in queries if q["sql"] not in ("BEGIN", "COMMIT") and "SAVEPOINT" not in q["sql"]]
 
 
 def _free_port() -> int:

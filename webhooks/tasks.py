@@ -14,8 +14,8 @@ from django.utils import timezone
 from twilio.base.exceptions import TwilioException
 
 from phones import messaging
-from phones.webhook_urls import webhooks_for as webhook_urls_for
 from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
+from phones.webhook_urls import webhooks_for as webhook_urls_for
 from telephony.errors import DomainError
 from telephony.models import ProviderConnection
 from telephony.providers.base import ProviderError

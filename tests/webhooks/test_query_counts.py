@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from phones.models import Message, RingGroup
 from phones.services_routing import routing_update, sms_rules_update
-from tests.conftest import make_user
 from telephony.models import Membership
+from tests.conftest import make_user
 from tests.webhooks.conftest import CALLER, NUMBER
 
 
@@ -35,16 +35,14 @@ def test_inbound_sms_answers_in_a_fixed_number_of_queries(twilio, number, org, d
     """The webhook: number lookup, INSERT, the sender's name and opt-out (and a savepoint pair).
     Threading, usage and the rules' effects run after commit, bounded too."""
     sms_rules_update(number=number, rules=[{"type": "auto-reply", "params": {"template": "Hi {{firstName}}"}}])
-    with django_capture_on_commit_callbacks() as after_commit:
-        with django_assert_num_queries(5):
-            twilio.sms("first", sid="SM" + "e" * 32, commit=False)
+    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(5):
+        twilio.sms("first", sid="SM" + "e" * 32, commit=False)
     with django_assert_max_num_queries(20):
         for callback in after_commit:
             callback()
     big_org(org, number, 30)
-    with django_capture_on_commit_callbacks() as after_commit:
-        with django_assert_num_queries(5):
-            twilio.sms("hello again", sid="SM" + "f" * 32, commit=False)
+    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(5):
+        twilio.sms("hello again", sid="SM" + "f" * 32, commit=False)
     with django_assert_max_num_queries(13):
         for callback in after_commit:
             callback()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from phones.models import Call, RingGroup
 from phones.services_routing import routing_update
+from telephony.models import Membership
 from tests.conftest import make_user
 from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
-from telephony.models import Membership
 
 VOICE = f"{PUBLIC}/connect/webhook/twilio/voice"
 

@@ -33,7 +33,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection as db_connection, transaction
+from django.db import connection as db_connection
+from django.db import transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from twilio.request_validator import RequestValidator
@@ -204,10 +205,11 @@ class Command(BaseCommand):
         for name, (path, signature, body) in (("inbound SMS (new sender)", self._sms(number, 1)),
                                               ("inbound SMS (returning sender)", self._sms(number, 10_001)),
                                               ("IVR voice", self._call(number, 1))):
-            with CaptureQueriesContext(db_connection) as after:
-                with transaction.atomic(), CaptureQueriesContext(db_connection) as request:
-                    response = client.post(path, body, content_type="application/x-www-form-urlencoded",
-                                           HTTP_X_TWILIO_SIGNATURE=signature)
+            # Left in reverse order: the request's queries, then the commit (and what runs after it).
+            with CaptureQueriesContext(db_connection) as after, transaction.atomic(), \
+                    CaptureQueriesContext(db_connection) as request:
+                response = client.post(path, body, content_type="application/x-www-form-urlencoded",
+                                       HTTP_X_TWILIO_SIGNATURE=signature)
             if response.status_code != 200:
                 raise CommandError(f"{name}: HTTP {response.status_code} in-process: {response.content[:200]!r}")
             counts[name] = (len(_statements(request.captured_queries)),

@@ -1,0 +1,128 @@
+"""Plivo's webhooks: `/connect/webhook/plivo/<kind>`, signed with Plivo's V3 signature.
+
+Plivo names no account, so the number (`To`, else `From`) finds the connection, among Plivo
+connections only. Its form fields are translated to the neutral values the shared handlers take,
+and their TwiML answers to Plivo XML (webhooks.plivo_xml). Plivo writes numbers without the `+`.
+
+Kinds: voice (answer_url), sms (message_url), status (hangup_url, and message status `url`), and
+the ones our own XML points back to: ivr-menu, recording, transcription.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotFound
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from telephony.models import ProviderConnection
+from webhooks import callbacks, plivo_xml
+from webhooks.events import CallEvent, InboundSms, StatusEvent, to_int
+from webhooks.security import Webhook, verify_by_number
+from webhooks.views import call_answer, sms_answer
+
+logger = logging.getLogger(__name__)
+
+XML = "application/xml; charset=utf-8"
+# Plivo's words for how a call or a dial ended, in the vocabulary webhooks.callbacks ranks.
+CALL_STATUS = {"ringing": "ringing", "in-progress": "in-progress", "completed": "completed", "busy": "busy",
+               "failed": "failed", "timeout": "no-answer", "no-answer": "no-answer", "cancel": "canceled"}
+MESSAGE_STATUS = {"queued": "queued", "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
+                  "failed": "failed", "rejected": "failed", "read": "read"}
+NO_ERROR = "000"
+MAX_MEDIA = 10
+
+
+def e164(value: str) -> str:
+    value = value.strip()
+    return f"+{value}" if value.isdigit() else value
+
+
+def call_event(params: dict[str, str]) -> CallEvent:
+    return CallEvent(sid=params.get("CallUUID", ""), from_=e164(params.get("From", "")),
+                     to=e164(params.get("To", "")), status=CALL_STATUS.get(params.get("CallStatus", ""), ""),
+                     outbound=params.get("Direction", "") == "outbound", digits=params.get("Digits"),
+                     dial_status=CALL_STATUS.get(params.get("DialStatus", ""), ""))
+
+
+def inbound_sms(params: dict[str, str]) -> InboundSms:
+    count = min(to_int(params.get("MediaCount")) or 0, MAX_MEDIA)
+    return InboundSms(sid=params.get("MessageUUID", ""), from_=e164(params.get("From", "")),
+                      to=e164(params.get("To", "")), body=params.get("Text", ""),
+                      media_urls=[params[f"Media{i}"] for i in range(count) if params.get(f"Media{i}")],
+                      segments=max(to_int(params.get("Units")) or 1, 1))
+
+
+def status_event(params: dict[str, str]) -> StatusEvent | None:
+    common = {"from_": e164(params.get("From", "")), "to": e164(params.get("To", ""))}
+    if params.get("MessageUUID"):
+        error = params.get("ErrorCode", "")
+        return StatusEvent(kind="message", sid=params["MessageUUID"],
+                           status=MESSAGE_STATUS.get(params.get("Status", ""), params.get("Status", "")),
+                           error_code="" if error == NO_ERROR else error, segments=to_int(params.get("Units")),
+                           **common)
+    if params.get("CallUUID"):
+        return StatusEvent(kind="call", sid=params["CallUUID"],
+                           status=CALL_STATUS.get(params.get("CallStatus", ""), params.get("CallStatus", "")),
+                           outbound=params.get("Direction", "") == "outbound",
+                           duration=to_int(params.get("Duration")), **common)
+    return None
+
+
+def _call(hook: Webhook) -> HttpResponse:
+    hook.call = call_event(hook.params)
+    return HttpResponse(plivo_xml.voice_xml(str(call_answer(hook))), content_type=XML)
+
+
+def _sms(hook: Webhook) -> HttpResponse:
+    hook.sms = inbound_sms(hook.params)
+    replies = sms_answer(hook)
+    return HttpResponse(plivo_xml.message_xml(src=hook.sms.to, dst=hook.sms.from_, replies=replies),
+                        content_type=XML)
+
+
+def _status(hook: Webhook) -> HttpResponse:
+    hook.status = status_event(hook.params)
+    callbacks.status_callback(hook)
+    return HttpResponse(status=204)
+
+
+def _recording(hook: Webhook) -> HttpResponse:
+    """A Record's callbackUrl: RecordingID, RecordUrl and RecordingDuration (seconds) of a call."""
+    params = hook.params
+    hook.params = {"RecordingSid": params.get("RecordingID", ""), "RecordingUrl": params.get("RecordUrl", ""),
+                   "RecordingDuration": params.get("RecordingDuration", ""), "CallSid": params.get("CallUUID", ""),
+                   "RecordingStatus": "completed"}
+    callbacks.recording_callback(hook)
+    return HttpResponse(status=204)
+
+
+def _transcription(hook: Webhook) -> HttpResponse:
+    """A Record's transcriptionUrl: the transcription of recording_id, or an error."""
+    params = hook.params
+    hook.params = {"RecordingSid": params.get("recording_id", ""), "CallSid": params.get("call_uuid", ""),
+                   "TranscriptionText": params.get("transcription", ""),
+                   "TranscriptionStatus": "failed" if params.get("error") else "completed"}
+    callbacks.transcription_callback(hook)
+    return HttpResponse(status=204)
+
+
+HANDLERS: dict[str, Callable[[Webhook], HttpResponse]] = {
+    "voice": _call, "ivr-menu": _call, "sms": _sms, "status": _status, "recording": _recording,
+    "transcription": _transcription,
+}
+
+
+@csrf_exempt
+@require_POST
+def plivo_webhook(request: HttpRequest, kind: str) -> HttpResponse:
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        return HttpResponseNotFound()
+    params = {key: request.POST.get(key, "") for key in request.POST}
+    hook = verify_by_number(request, kind, provider="plivo", connection_type=ProviderConnection.Type.PLIVO,
+                            params=params, e164s=[e164(params.get("To", "")), e164(params.get("From", ""))])
+    if hook is None:
+        return HttpResponseForbidden("Invalid Plivo signature")
+    return handler(hook)

@@ -1,0 +1,132 @@
+"""Telnyx's webhooks: `/connect/webhook/telnyx/<kind>`, signed with the account's Ed25519 key
+over `<timestamp>|<raw body>` (checked within five minutes of now).
+
+Telnyx's ids are not our `account_id`, so the number finds the connection, among Telnyx
+connections only. Two payload shapes arrive:
+  - TeXML (voice, ivr-menu, recording, transcription, and call status on `status`): Twilio's form
+    fields, answered with TeXML, which is Twilio's markup; our URLs in it are rewritten to the
+    Telnyx family so the next request is checked with Telnyx's signature.
+  - Messaging events (JSON `{"data": {"event_type", "payload"}}`): `message.received` on `sms`,
+    and the status of texts we sent (`message.sent`, `message.finalized`) on `sms` (the messaging
+    profile's URL) or `status` (a text's own webhook_url). A JSON event cannot carry a reply, so
+    the replies to an inbound text are sent with the provider's send_sms by a task after commit.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotFound
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from telephony.models import ProviderConnection
+from webhooks import callbacks, events
+from webhooks.events import InboundSms, StatusEvent, to_int
+from webhooks.security import Webhook, verify_by_number
+from webhooks.views import TWIML, call_answer, sms_answer
+
+logger = logging.getLogger(__name__)
+
+TWILIO_PATH = "/connect/webhook/twilio/"
+TELNYX_PATH = "/connect/webhook/telnyx/"
+TEXML_KINDS = frozenset({"voice", "ivr-menu", "status", "recording", "transcription"})
+EVENT_KINDS = frozenset({"sms", "status"})
+# Telnyx's per-recipient message statuses, in the vocabulary webhooks.callbacks ranks.
+MESSAGE_STATUS = {"queued": "queued", "sending": "sending", "sent": "sent", "delivered": "delivered",
+                  "sending_failed": "failed", "delivery_failed": "undelivered", "delivery_unconfirmed": "sent"}
+STATUS_EVENTS = frozenset({"message.sent", "message.finalized"})
+MAX_MEDIA = 10
+
+
+def _payload(raw: bytes) -> tuple[str, dict] | None:
+    try:
+        body = json.loads(raw or b"{}")
+        data = body["data"]
+        return str(data["event_type"]), dict(data["payload"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _recipient(payload: dict) -> dict:
+    recipients = payload.get("to") or [{}]
+    return recipients[0] if isinstance(recipients, list) and isinstance(recipients[0], dict) else {}
+
+
+def inbound_sms(payload: dict) -> InboundSms:
+    media = [m.get("url", "") for m in (payload.get("media") or [])[:MAX_MEDIA] if isinstance(m, dict)]
+    return InboundSms(sid=str(payload.get("id", "")), from_=(payload.get("from") or {}).get("phone_number", ""),
+                      to=_recipient(payload).get("phone_number", ""), body=payload.get("text") or "",
+                      media_urls=[url for url in media if url], segments=max(to_int(payload.get("parts")) or 1, 1))
+
+
+def message_status(payload: dict) -> StatusEvent:
+    status = _recipient(payload).get("status", "")
+    errors = payload.get("errors") or []
+    return StatusEvent(kind="message", sid=str(payload.get("id", "")), status=MESSAGE_STATUS.get(status, status),
+                       from_=(payload.get("from") or {}).get("phone_number", ""),
+                       to=_recipient(payload).get("phone_number", ""), outbound=True,
+                       error_code=str(errors[0].get("code", "")) if errors and isinstance(errors[0], dict) else "",
+                       segments=to_int(payload.get("parts")))
+
+
+def texml(hook: Webhook) -> str:
+    """TeXML is Twilio's markup: only our URLs in it change family."""
+    return str(call_answer(hook)).replace(TWILIO_PATH, TELNYX_PATH)
+
+
+def _event(request: HttpRequest, kind: str) -> HttpResponse:
+    parsed = _payload(request.body)
+    if parsed is None:
+        return HttpResponseBadRequest("Not a Telnyx event")
+    event_type, payload = parsed
+    if event_type == "message.received" and kind == "sms":
+        sms = inbound_sms(payload)
+        hook = verify_by_number(request, kind, provider="telnyx", connection_type=ProviderConnection.Type.TELNYX,
+                                params={}, e164s=[sms.to])
+        if hook is None:
+            return HttpResponseForbidden("Invalid Telnyx signature")
+        hook.sms = sms
+        sms_answer(hook, send_replies=True)
+        return HttpResponse(status=204)
+    if event_type in STATUS_EVENTS:
+        status = message_status(payload)
+        hook = verify_by_number(request, kind, provider="telnyx", connection_type=ProviderConnection.Type.TELNYX,
+                                params={}, e164s=[status.from_])
+        if hook is None:
+            return HttpResponseForbidden("Invalid Telnyx signature")
+        hook.status = status
+        callbacks.status_callback(hook)
+        return HttpResponse(status=204)
+    # Saleor's rule: what is not handled is logged and acknowledged, or Telnyx retries it.
+    logger.info("Telnyx %s event on %s: not handled", event_type, kind)
+    return HttpResponse(status=204)
+
+
+def _texml(request: HttpRequest, kind: str) -> HttpResponse:
+    params = {key: request.POST.get(key, "") for key in request.POST}
+    hook = verify_by_number(request, kind, provider="telnyx", connection_type=ProviderConnection.Type.TELNYX,
+                            params=params, e164s=[params.get("To", ""), params.get("From", "")])
+    if hook is None:
+        return HttpResponseForbidden("Invalid Telnyx signature")
+    if kind in ("voice", "ivr-menu"):
+        hook.call = events.twilio_call(params)
+        return HttpResponse(texml(hook), content_type=TWIML)
+    if kind == "status":
+        hook.status = events.twilio_status(params)
+        callbacks.status_callback(hook)
+    elif kind == "recording":
+        callbacks.recording_callback(hook)
+    else:
+        callbacks.transcription_callback(hook)
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def telnyx_webhook(request: HttpRequest, kind: str) -> HttpResponse:
+    # The signature is over the raw body: read it before the form parser consumes the stream.
+    request.body  # noqa: B018
+    if request.content_type == "application/json":
+        return _event(request, kind) if kind in EVENT_KINDS else HttpResponseNotFound()
+    return _texml(request, kind) if kind in TEXML_KINDS else HttpResponseNotFound()

@@ -17,12 +17,11 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, Subquery
 from django.utils import timezone
 
 from billing.services import usage_record
 from phones import messaging
-from phones.models import Contact, Message, OptOut, PhoneNumber
+from phones.models import Contact, Message, PhoneNumber
 from phones.routing import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
 from telephony.ids import new_public_id
 from telephony.models import Org
@@ -55,16 +54,9 @@ def _keywords(rules: list[dict], kind: str, standard: frozenset[str]) -> frozens
 
 
 def _sender(org: Org, e164: str) -> tuple[Contact, bool]:
-    """The sender's contact (unsaved when new) and whether they opted out: one query."""
-    contacts = Contact.objects.filter(org=org, e164=e164)
-    row = Org.objects.filter(pk=org.pk).values(
-        suppressed=Exists(OptOut.objects.filter(org=org, e164=e164, lifted_at__isnull=True)),
-        contact_id=Subquery(contacts.values("pk")[:1]),
-        first_name=Subquery(contacts.values("first_name")[:1]),
-        last_name=Subquery(contacts.values("last_name")[:1])).get()
-    contact = Contact(pk=row["contact_id"], org=org, e164=e164, first_name=row["first_name"] or "",
-                      last_name=row["last_name"] or "")
-    return contact, row["suppressed"]
+    """The sender's contact (unsaved when new; known by name only) and whether they opted out."""
+    contact_id, first_name, last_name, suppressed = sql.sender_lookup(org_id=org.pk, e164=e164)
+    return Contact(pk=contact_id, org=org, e164=e164, first_name=first_name, last_name=last_name), suppressed
 
 
 def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:

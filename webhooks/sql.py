@@ -1,6 +1,6 @@
-"""The two statements every webhook makes, written out once per process instead of compiled by
-the ORM on each request: compiling a four-table select_related query cost more (about 1.5 ms)
-than running it. Table and column names come from the models, so a renamed field still works.
+"""The statements on the webhooks' hot path, written out once per process instead of compiled
+by the ORM on each request: compiling a four-table select_related query cost more (about 1.5 ms)
+than running it, and the sender's Exists + Subquery lookup about 4 ms. Table and column names come from the models, so a renamed field still works.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from functools import cache
 from django.db import connection
 from django.db.models import Model
 
-from phones.models import PhoneNumber, PhoneRouting
+from phones.models import Contact, OptOut, PhoneNumber, PhoneRouting
 from telephony.models import Org, ProviderConnection
 
 # The fields (attnames) the webhook handlers read, per model, primary key included.
@@ -148,3 +148,21 @@ def insert_once(obj: Model, *, unique: str) -> bool:
     obj.pk = row[0]
     obj._state.adding, obj._state.db = False, connection.alias
     return True
+
+
+@cache
+def _sender_sql() -> str:
+    contact, opt_out = _qn(Contact._meta.db_table), _qn(OptOut._meta.db_table)
+    return (f"SELECT c.{_qn('id')}, c.{_qn('first_name')}, c.{_qn('last_name')}, "
+            f"EXISTS(SELECT 1 FROM {opt_out} o WHERE o.{_qn('org_id')} = %s AND o.{_qn('e164')} = %s "
+            f"AND o.{_qn('lifted_at')} IS NULL) "
+            f"FROM (SELECT 1) one LEFT JOIN {contact} c ON c.{_qn('org_id')} = %s AND c.{_qn('e164')} = %s")
+
+
+def sender_lookup(*, org_id: int, e164: str) -> tuple[int | None, str, str, bool]:
+    """The sender's contact id and name (None, "", "" when new) and whether they opted out: one
+    statement (the ORM's Exists + Subquery version took longer to compile than to run)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sender_sql(), [org_id, e164, org_id, e164])
+        contact_id, first_name, last_name, suppressed = cursor.fetchone()
+    return contact_id, first_name or "", last_name or "", bool(suppressed)

@@ -140,9 +140,9 @@ def test_queue(twilio, flow):
 
 
 def test_pause_and_resume_recording_use_the_recordings_api(twilio, flow, django_capture_on_commit_callbacks):
-    with mock.patch("webhooks.tasks.set_recording_status.delay") as task:
-        with django_capture_on_commit_callbacks(execute=True):
-            root = press(twilio, "main", "8")
+    with mock.patch("webhooks.tasks.set_recording_status.delay") as task, \
+            django_capture_on_commit_callbacks(execute=True):
+        root = press(twilio, "main", "8")
     assert children(root) == [("Say", {}, "Goodbye."), ("Hangup", {}, "")]
     assert [c.kwargs["status"] for c in task.call_args_list] == ["paused", "in-progress"]
 

@@ -244,3 +244,12 @@ def test_replies_are_kept_in_the_thread(text, number):
 def test_a_text_to_an_unknown_number_is_answered_with_nothing(text, number):
     assert replies(text("hi", To="+14155550999")) == []
     assert not Message.objects.exists()
+
+
+def test_a_completed_form_keeps_the_contacts_other_fields(text, number, org):
+    rules(number, {"type": "fill-form", "match": {"keywords": ["quote"]},
+                   "params": {"fields": [{"name": "email", "prompt": "Your email?"}], "completeMessage": "Done"}})
+    text("quote")
+    Contact.objects.filter(org=org, e164=CALLER).update(fields={"company": "Acme"}, first_name="Dana")
+    assert replies(text("dana@example.com")) == ["Done"]
+    assert Contact.objects.get(e164=CALLER).fields == {"company": "Acme", "email": "dana@example.com"}

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from telephony.ids import new_public_id
+from telephony.ids import PublicIdModel
 from telephony.models import Org, ProviderConnection
 
 
@@ -14,7 +14,9 @@ class NumberType(models.TextChoices):
     MOBILE = "mobile"
 
 
-class PhoneNumber(models.Model):
+class PhoneNumber(PublicIdModel):
+    public_id_prefix = "pn"
+
     class Status(models.TextChoices):
         PENDING = "pending"
         ACTIVE = "active"
@@ -33,7 +35,6 @@ class PhoneNumber(models.Model):
         VOICE = "voice"
         IVR = "ivr"
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
     org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="phone_numbers")
     connection = models.ForeignKey(ProviderConnection, on_delete=models.PROTECT, related_name="phone_numbers")
     e164 = models.CharField("number", max_length=16)
@@ -86,14 +87,11 @@ class PhoneNumber(models.Model):
     def __str__(self) -> str:
         return self.e164
 
-    def save(self, *args, **kwargs) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("pn")
-        super().save(*args, **kwargs)
 
-
-class Job(models.Model):
+class Job(PublicIdModel):
     """A unit of background work (purchase, release, verify, reconcile) the API can poll."""
+
+    public_id_prefix = "job"
 
     class Kind(models.TextChoices):
         PURCHASE = "purchase"
@@ -107,7 +105,6 @@ class Job(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -132,16 +129,12 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.public_id} ({self.status})"
 
-    def save(self, *args, **kwargs) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("job")
-        super().save(*args, **kwargs)
 
-
-class RingGroup(models.Model):
+class RingGroup(PublicIdModel):
     """Users whose softphones ring at once when a call is routed to the group."""
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    public_id_prefix = "grp"
+
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="ring_groups")
     name = models.CharField(max_length=100)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="ring_groups")
@@ -153,11 +146,6 @@ class RingGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("grp")
-        super().save(*args, **kwargs)
 
 
 class PhoneRouting(models.Model):
@@ -178,14 +166,15 @@ class PhoneRouting(models.Model):
         return f"routing of {self.phone_number}"
 
 
-class Message(models.Model):
+class Message(PublicIdModel):
     """An SMS/MMS sent or received on one of our numbers. Kept after the number is released (audit)."""
+
+    public_id_prefix = "msg"
 
     class Direction(models.TextChoices):
         INBOUND = "inbound"
         OUTBOUND = "outbound"
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="messages")
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="messages")
@@ -209,11 +198,6 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.from_number} → {self.to_number}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("msg")
-        super().save(*args, **kwargs)
 
 
 # ---------------------------------------------------------------- traffic (webhooks, inbox, softphone)
@@ -241,11 +225,12 @@ class Contact(models.Model):
         return self.e164
 
 
-class Conversation(models.Model):
+class Conversation(PublicIdModel):
     """An inbox thread: one per org, number and contact. `phone_number` is empty for messages sent
     through a messaging service whose sender is not one of the org's numbers."""
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    public_id_prefix = "cnv"
+
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="conversations")
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="conversations")
@@ -262,11 +247,6 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} on {self.phone_number}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("cnv")
-        super().save(*args, **kwargs)
 
 
 class OptOut(models.Model):
@@ -288,12 +268,13 @@ class OptOut(models.Model):
         return f"{self.e164} ({'lifted' if self.lifted_at else 'opted out'})"
 
 
-class Call(models.Model):
+class Call(PublicIdModel):
+    public_id_prefix = "call"
+
     class Direction(models.TextChoices):
         INBOUND = "inbound"
         OUTBOUND = "outbound"
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="calls")
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="calls")
@@ -315,11 +296,6 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} call {self.from_number} → {self.to_number}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("call")
-        super().save(*args, **kwargs)
 
 
 class Recording(models.Model):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from telephony import crypto
-from telephony.ids import new_public_id
+from telephony.ids import PublicIdModel
 
 
 class Org(models.Model):
@@ -43,14 +43,15 @@ class Membership(models.Model):
         return self.RANK[self.role] >= self.RANK[role]
 
 
-class ProviderConnection(models.Model):
+class ProviderConnection(PublicIdModel):
+    public_id_prefix = "int"
+
     class Type(models.TextChoices):
         TWILIO = "twilio-provider", "Twilio"
         SANDBOX = "sandbox-provider", "Sandbox (Twilio emulator)"
         PLIVO = "plivo-provider", "Plivo"
         TELNYX = "telnyx-provider", "Telnyx"
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="connections")
     type = models.CharField(max_length=32, choices=Type.choices)
     name = models.CharField(max_length=200)
@@ -68,11 +69,6 @@ class ProviderConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_type_display()})"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("int")
-        super().save(*args, **kwargs)
 
     @property
     def credentials(self) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -48,7 +48,6 @@ class Webhook:
     call: CallEvent | None = None
     sms: InboundSms | None = None
     status: StatusEvent | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def org(self) -> Org:

@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from phones.models import Call, Contact, Conversation, Message, OptOut, PhoneNumber
+from phones.webhook_urls import webhook_url
 from telephony.errors import Conflict, InvalidInput
 from telephony.models import Org, ProviderConnection
 from telephony.providers.registry import provider_for
@@ -25,11 +25,6 @@ logger = logging.getLogger(__name__)
 # TCPA (seed 001): marketing texts to US numbers must tell the recipient how to stop them.
 OPT_OUT_LANGUAGE = "Reply STOP to opt out."
 _HAS_OPT_OUT_LANGUAGE = re.compile(r"\b(stop|unsubscribe|opt[\s-]?out)\b", re.IGNORECASE)
-
-
-def public_webhook_url(kind: str) -> str:
-    """The absolute URL Twilio calls for `kind` (voice, ivr-menu, sms, status, recording, transcription)."""
-    return f"{settings.PUBLIC_BASE_URL}/connect/webhook/twilio/{kind}"
 
 
 # ---------------------------------------------------------------- contacts and threads
@@ -147,7 +142,7 @@ def sms_send(*, org: Org, to: str, body: str, media_urls: list[str] | None = Non
         body = with_opt_out_language(body, to)
     sent = provider_for(sender.connection).send_sms(
         to=to, body=body, from_=sender.from_, messaging_service_sid=sender.messaging_service_sid,
-        media_urls=media_urls or None, status_callback=public_webhook_url("status"))
+        media_urls=media_urls or None, status_callback=webhook_url("status", sender.connection.type))
     number = sender.number
     if number is None and sent.from_:
         number = PhoneNumber.objects.filter(org=org, e164=sent.from_, status__in=PhoneNumber.LIVE_STATUSES).first()
@@ -166,9 +161,10 @@ def sms_send(*, org: Org, to: str, body: str, media_urls: list[str] | None = Non
 
 # ---------------------------------------------------------------- outbound calls
 
-def flow_url(number: PhoneNumber) -> str:
-    """The TwiML URL that runs `number`'s IVR flow on a call placed from any of the org's numbers."""
-    return f"{public_webhook_url('ivr-menu')}?flow={number.public_id}"
+def flow_url(number: PhoneNumber, connection_type: str | None = None) -> str:
+    """The URL that runs `number`'s IVR flow on a call placed through a `connection_type` provider
+    (which fetches it, so it must be that provider's path and markup)."""
+    return f"{webhook_url('ivr-menu', connection_type)}?flow={number.public_id}"
 
 
 def call_make(*, org: Org, from_: str, to: str, twiml_url: str | None = None, flow_id: str | None = None) -> Call:
@@ -182,13 +178,13 @@ def call_make(*, org: Org, from_: str, to: str, twiml_url: str | None = None, fl
         if flow_number is None or routing is None or not routing.ivr_flow:
             raise InvalidInput(f"No number {flow_id!r} with an IVR flow in this org", code="unknown_flow",
                                field="flowId")
-        url = flow_url(flow_number)
+        url = flow_url(flow_number, number.connection.type)
     elif twiml_url:
         url = twiml_url
     else:
         raise InvalidInput("Give twimlUrl or flowId", field="twimlUrl")
     placed = provider_for(number.connection).make_call(to=to, from_=number.e164, url=url,
-                                                       status_callback=public_webhook_url("status"))
+                                                       status_callback=webhook_url("status", number.connection.type))
     try:
         with transaction.atomic():
             return Call.objects.create(org=org, phone_number=number, direction=Call.Direction.OUTBOUND,

@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.messaging import public_webhook_url
 from phones.models import Call, PhoneNumber
 from phones.softphone import identity_for
+from phones.webhook_urls import webhook_url
 from telephony.ids import new_public_id
 from telephony.models import Org
 from webhooks import sql
@@ -29,7 +29,7 @@ THANKS = "Thank you. Goodbye."
 
 def link(kind: str, **query: object) -> str:
     params = {k: v for k, v in query.items() if v not in (None, "")}
-    return f"{public_webhook_url(kind)}?{urlencode(params)}" if params else public_webhook_url(kind)
+    return f"{webhook_url(kind)}?{urlencode(params)}" if params else webhook_url(kind)
 
 
 def say_or_play(target, prompt: dict) -> None:

@@ -170,3 +170,32 @@ def test_messaging_settings_are_for_admins(owner_api, member_api, org):
     rotated = owner_api.put("/messaging/settings", {"rotateSecret": True}, format="json").json()
     assert rotated["signingSecret"] != first["signingSecret"]
     assert rotated["automationWebhookUrl"] == "https://hooks.example.com/x"
+
+
+def test_texts_and_calls_through_plivo_get_plivos_callback_paths(owner_api, org, settings):
+    """Plivo posts Plivo's callbacks and fetches Plivo XML: never the Twilio endpoints."""
+    from telephony.models import ProviderConnection
+    from telephony.providers.base import PlacedCall, SentMessage
+    from telephony.providers.plivo import PlivoProvider
+
+    settings.PUBLIC_BASE_URL = "https://numbers.example.com"
+    connection = ProviderConnection(org=org, type="plivo-provider", name="Plivo", account_id="MA" + "1" * 18)
+    connection.credentials = {"authId": "MA" + "1" * 18, "authToken": "t" * 40}
+    connection.save()
+    number = PhoneNumber.objects.create(org=org, connection=connection, e164="+14155550111", country="US",
+                                        status="active", provider_sid="14155550111")
+    routing_update(number=number, changes={"ivrFlow": {"entry": "bye", "nodes": {"bye": {"type": "hangup"}}}})
+    with mock.patch.object(PlivoProvider, "send_sms", autospec=True,
+                           return_value=SentMessage(sid="plivo-msg-1", status="queued", to="+14155550199",
+                                                    from_=number.e164)) as send_sms, \
+            mock.patch.object(PlivoProvider, "make_call", autospec=True,
+                              return_value=PlacedCall(sid="plivo-call-1", status="queued", to="+14155550199",
+                                                      from_=number.e164)) as make_call:
+        assert send(owner_api, to="+14155550199", body="Hi, reply STOP to opt out",
+                    **{"from": number.e164}).status_code == 201
+        assert owner_api.post("/calls/make-call", {"from": number.e164, "to": "+14155550199",
+                                                   "flowId": number.public_id}, format="json").status_code == 201
+    assert send_sms.call_args.kwargs["status_callback"] == "https://numbers.example.com/connect/webhook/plivo/status"
+    assert make_call.call_args.kwargs["status_callback"] == "https://numbers.example.com/connect/webhook/plivo/status"
+    assert make_call.call_args.kwargs["url"] == (
+        f"https://numbers.example.com/connect/webhook/plivo/ivr-menu?flow={number.public_id}")

@@ -109,6 +109,9 @@ class SandboxCall(models.Model):
     status_callback_method = models.CharField(max_length=8, default="POST")
     status = models.CharField(max_length=16, default="queued")
     direction = models.CharField(max_length=16, default="outbound-api")
+    # The call's recording, once <Start><Recording> ran: Twilio.CURRENT names it.
+    recording_sid = models.CharField(max_length=34, blank=True)
+    recording_status = models.CharField(max_length=16, blank=True)
     date_created = models.DateTimeField(auto_now_add=True)
     date_updated = models.DateTimeField(auto_now=True)
 

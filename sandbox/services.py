@@ -250,3 +250,30 @@ def sandbox_call_create(*, account: SandboxAccount, params: dict[str, str]) -> S
     return SandboxCall.objects.create(
         sid=new_sid("CA"), account=account, to=to, from_number=from_, url=url, method=method,
         status_callback=params.get("StatusCallback", ""), status_callback_method=callback_method)
+
+
+RECORDING_STATUSES = ("in-progress", "paused", "stopped")
+
+
+def sandbox_call_recording_start(*, call: SandboxCall) -> SandboxCall:
+    """What Twilio does when a call's TwiML says <Start><Recording>."""
+    if not call.recording_sid:
+        call.recording_sid = new_sid("RE")
+    call.recording_status = "in-progress"
+    call.save(update_fields=["recording_sid", "recording_status", "date_updated"])
+    return call
+
+
+def sandbox_call_recording_update(*, account: SandboxAccount, call_sid: str, recording_sid: str,
+                                  params: dict[str, str]) -> SandboxCall:
+    """Pause, resume or stop a call's recording (`Twilio.CURRENT` is the one in progress)."""
+    call = account.calls.filter(sid=call_sid).first()
+    if call is None or not call.recording_sid or recording_sid not in ("Twilio.CURRENT", call.recording_sid):
+        raise TwilioApiError(404, 20404, f"The requested resource /2010-04-01/Accounts/{account.sid}/Calls/"
+                                         f"{call_sid}/Recordings/{recording_sid}.json was not found")
+    status = params.get("Status", "")
+    if status not in RECORDING_STATUSES:
+        raise _bad_request(INVALID_PARAMETER, f"Status must be one of {', '.join(RECORDING_STATUSES)}")
+    call.recording_status = status
+    call.save(update_fields=["recording_status", "date_updated"])
+    return call

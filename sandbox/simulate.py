@@ -25,7 +25,8 @@ from django.test import RequestFactory
 from django.urls import Resolver404, resolve
 from twilio.request_validator import RequestValidator
 
-from sandbox.models import SandboxNumber
+from sandbox.models import SandboxCall, SandboxNumber
+from sandbox.services import sandbox_call_recording_start
 
 MAX_STEPS = 20
 
@@ -94,12 +95,18 @@ def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = 
             "ApiVersion": "2010-04-01"}
     pending = list(digits)
     url, extra = simulation.number.voice_url or _default_url("voice"), {"CallStatus": "ringing"}
+    # The emulator knows the call, as Twilio does, so the API can act on it (pause a recording…).
+    live = SandboxCall.objects.create(sid=call["CallSid"], account=simulation.number.account, to=to,
+                                      from_number=from_, url=url, direction="inbound", status="in-progress")
     for _ in range(MAX_STEPS):
         exchange = _post(simulation, url, {**call, **extra})
         if exchange.status != 200:
             simulation.ended = f"HTTP {exchange.status}"
             return simulation
-        next_step = _next(ET.fromstring(exchange.body), pending, dial_status)
+        root = ET.fromstring(exchange.body)
+        if root.find("Start/Recording") is not None:
+            sandbox_call_recording_start(call=live)
+        next_step = _next(root, pending, dial_status)
         if isinstance(next_step, str):
             simulation.ended = next_step
             return simulation

@@ -231,3 +231,28 @@ def list_envelope(*, key: str, items: list[dict[str, Any]], path: str, filters: 
         "start": start,
         "uri": uri(page),
     }
+
+
+def recording_json(call: SandboxCall) -> dict[str, Any]:
+    """A call's recording as the Recordings resource answers it."""
+    return {
+        "account_sid": call.account.sid,
+        "api_version": API_VERSION,
+        "call_sid": call.sid,
+        "conference_sid": None,
+        "date_created": rfc2822(call.date_created),
+        "date_updated": rfc2822(call.date_updated),
+        "start_time": rfc2822(call.date_created),
+        "duration": None,
+        "sid": call.recording_sid,
+        "price": None,
+        "uri": account_path(call.account.sid, f"/Calls/{call.sid}/Recordings/{call.recording_sid}.json"),
+        "encryption_details": None,
+        "price_unit": "USD",
+        "status": call.recording_status,
+        "channels": 2,
+        # The spec's enum has no TwiML source for <Start><Recording>; its nearest value.
+        "source": "StartCallRecordingAPI",
+        "error_code": None,
+        "track": "both",
+    }

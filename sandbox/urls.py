@@ -14,6 +14,8 @@ urlpatterns = [
     path(f"{ACCOUNT}/IncomingPhoneNumbers/<str:sid>.json", views.incoming_number, name="sandbox-incoming-number"),
     path(f"{ACCOUNT}/Messages.json", views.messages, name="sandbox-messages"),
     path(f"{ACCOUNT}/Calls.json", views.calls, name="sandbox-calls"),
+    path(f"{ACCOUNT}/Calls/<str:call_sid>/Recordings/<str:recording_sid>.json", views.call_recording,
+         name="sandbox-call-recording"),
     # messaging.twilio.com (Messaging API v1)
     path("v1/Services", messaging.services_list, name="sandbox-messaging-services"),
     path("v1/Services/<str:service_sid>/PhoneNumbers", messaging.service_numbers,

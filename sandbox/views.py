@@ -31,6 +31,7 @@ from sandbox.twilio_json import (
     message_json,
     not_found,
     number_json,
+    recording_json,
 )
 
 NUMBER_KINDS = {"Local": inventory.LOCAL, "TollFree": inventory.TOLL_FREE, "Mobile": inventory.MOBILE}
@@ -163,6 +164,13 @@ def messages(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
         key="messages", items=[message_json(m) for m in page.items],
         path=account_path(account.sid, "/Messages.json"), filters=filters, page=page.page,
         page_size=page.page_size, next_token=page.next_token))
+
+
+@twilio_endpoint("Calls", ("POST",))
+def call_recording(request: HttpRequest, account: SandboxAccount, call_sid: str, recording_sid: str) -> HttpResponse:
+    call = services.sandbox_call_recording_update(account=account, call_sid=call_sid, recording_sid=recording_sid,
+                                                  params=_params(request))
+    return JsonResponse(recording_json(call))
 
 
 @twilio_endpoint("Calls", ("POST",))

@@ -11,7 +11,6 @@ from typing import TypeVar
 
 from celery import shared_task
 from django.utils import timezone
-from twilio.base.exceptions import TwilioException
 
 from phones import messaging
 from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
@@ -20,7 +19,6 @@ from telephony.errors import DomainError
 from telephony.models import ProviderConnection
 from telephony.providers.base import ProviderError
 from telephony.providers.registry import provider_for
-from telephony.providers.twilio import TwilioProvider
 from webhooks import outbound, sms
 
 logger = logging.getLogger(__name__)
@@ -179,17 +177,12 @@ def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None
 
 @shared_task(acks_late=True)
 def set_recording_status(*, connection_id: int, call_sid: str, status: str) -> None:
-    """pause-/resume-recording IVR nodes: TwiML has no verb for it, Twilio's Recordings API does
-    (`Calls/{sid}/Recordings/Twilio.CURRENT`, Status=paused|in-progress)."""
+    """pause-/resume-recording IVR nodes: TwiML has no verb for them; the provider's API does."""
     connection = ProviderConnection.objects.filter(pk=connection_id).first()
     if connection is None:
         return
-    provider = provider_for(connection)
-    if not isinstance(provider, TwilioProvider):
-        logger.error("connection %s cannot pause or resume recordings", connection.public_id)
-        return
     try:
-        provider.client.api.v2010.account.calls(call_sid).recordings("Twilio.CURRENT").update(status=status)
-    except (TwilioException, OSError) as exc:
-        # A call hung up, or not recording: nothing to retry.
-        logger.warning("could not set the recording of call %s to %s: %s", call_sid, status, exc)
+        provider_for(connection).set_call_recording(call_sid, status)
+    except ProviderError as exc:
+        # A call that hung up, one not recording, or a provider that cannot: nothing to retry.
+        logger.warning("could not set the recording of call %s to %s: %s", call_sid, status, exc.message)

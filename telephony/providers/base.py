@@ -224,6 +224,14 @@ class PhoneProvider(abc.ABC):
     def make_call(self, *, to: str, from_: str, url: str, status_callback: str | None = None) -> PlacedCall:
         ...
 
+    def set_call_recording(self, call_sid: str, status: str) -> None:
+        """Pause (`paused`), resume (`in-progress`) or stop (`stopped`) a live call's recording.
+
+        Not every provider can: those that cannot say so with a permanent error.
+        """
+        raise ProviderError(f"{self.name or type(self).__name__} cannot pause or resume a call's recording",
+                            code="unsupported", permanent=True, provider=self.name)
+
     @abc.abstractmethod
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the inbound webhook request is signed by this connection."""

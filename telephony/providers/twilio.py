@@ -308,6 +308,12 @@ class TwilioProvider(PhoneProvider):
         # The SDK names the "from" field `_from` on calls (`from_` on messages).
         return PlacedCall(sid=call.sid, status=call.status or "", to=call.to or to, from_=call._from or from_)
 
+    def set_call_recording(self, call_sid: str, status: str) -> None:
+        # TwiML can start a recording but not pause it: the Recordings API can, and
+        # `Twilio.CURRENT` names the call's recording in progress.
+        with _translate_errors(mutating=True):
+            self._account.calls(call_sid).recordings("Twilio.CURRENT").update(status=status)
+
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the Django `request` carries Twilio's signature for `url`, made with our auth token.
 

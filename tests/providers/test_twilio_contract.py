@@ -186,6 +186,13 @@ class TestRequestsAreValidTwilioRequests:
                            status_callback="https://app.example.com/status")
         assert_accepted(http)
 
+    @pytest.mark.parametrize("status", ["paused", "in-progress"])
+    def test_set_call_recording(self, against_prism, status):
+        provider, http = against_prism
+        provider.set_call_recording("CA" + "0123456789abcdef" * 2, status)
+        [call] = assert_accepted(http)
+        assert call["url"].endswith("/Recordings/Twilio.CURRENT.json") and call["data"] == {"Status": status}
+
 
 @pytest.fixture(scope="session")
 def registry(spec) -> Registry:
@@ -237,6 +244,7 @@ class TestEmulatorAnswersAsTheSpecSays:
     NUMBER = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json"
     MESSAGES = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
     CALLS = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
+    CALL_RECORDING = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Recordings/{Sid}.json"
 
     @pytest.fixture
     def emulated(self, account):
@@ -296,6 +304,18 @@ class TestEmulatorAnswersAsTheSpecSays:
         provider, http = emulated
         provider.make_call(to="+14155550123", from_="+15005550006", url="https://app.example.com/voice")
         assert_matches_spec(spec, registry, self.last(http), self.CALLS, "post", 201)
+
+    def test_call_recording_update(self, spec, registry, emulated, account):
+        from sandbox.models import SandboxCall
+        from sandbox.services import sandbox_call_recording_start
+
+        provider, http = emulated
+        call = SandboxCall.objects.create(sid="CA" + "5" * 32, account=account, to="+14155550123",
+                                          from_number="+15005550006", url="https://app.example.com/voice")
+        sandbox_call_recording_start(call=call)
+        provider.set_call_recording(call.sid, "paused")
+        assert self.last(http)["status"] == "paused"
+        assert_matches_spec(spec, registry, self.last(http), self.CALL_RECORDING, "post", 200)
 
     def test_error_bodies(self, spec, emulated):
         """The spec declares no 4xx/5xx bodies for these paths; the emulator answers Twilio's documented

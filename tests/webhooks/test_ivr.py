@@ -147,18 +147,6 @@ def test_pause_and_resume_recording_use_the_recordings_api(twilio, flow, django_
     assert [c.kwargs["status"] for c in task.call_args_list] == ["paused", "in-progress"]
 
 
-def test_pause_recording_task_updates_the_current_recording(sandbox):
-    from webhooks.tasks import set_recording_status
-
-    with mock.patch("twilio.rest.api.v2010.account.call.recording.RecordingContext.update",
-                    autospec=True) as update:
-        set_recording_status(connection_id=sandbox.pk, call_sid="CA" + "1" * 32, status="paused")
-    context = update.call_args.args[0]
-    assert context._solution == {"account_sid": sandbox.credentials["accountSid"], "call_sid": "CA" + "1" * 32,
-                                 "sid": "Twilio.CURRENT"}
-    assert update.call_args.kwargs == {"status": "paused"}
-
-
 def test_an_invalid_choice_replays_the_menu_then_falls_back(twilio, flow):
     root = press(twilio, "main", "0", attempt=1)
     assert [tag for tag, _, _ in children(root)] == ["Say", "Gather", "Redirect"]

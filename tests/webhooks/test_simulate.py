@@ -72,3 +72,31 @@ def test_the_staff_page_shows_the_twiml(client, flow):
 def test_the_staff_page_is_for_staff(client, flow, alice):
     client.force_login(alice)
     assert client.get("/sandbox/simulate").status_code == 302
+
+
+def test_a_flow_pauses_the_recording_it_started_through_the_providers_api(number, emulated, settings,
+                                                                           django_capture_on_commit_callbacks):
+    """start-recording runs as TwiML; pause-recording later calls the Recordings API, which the
+    sandbox answers for the call it knows: the recording in progress is paused."""
+    from sandbox.models import SandboxCall
+
+    settings.PUBLIC_BASE_URL = PUBLIC
+    number.routing_mode = "ivr"
+    number.save()
+    routing_update(number=number, changes={"ivrFlow": {"entry": "record", "nodes": {
+        "record": {"type": "start-recording", "next": "main"},
+        "main": {"type": "menu", "say": "Press 1 to talk off the record.", "options": {"1": "pause"}},
+        "pause": {"type": "pause-recording", "next": "bye"},
+        "bye": {"type": "hangup", "say": "Goodbye."}}}})
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("simulate_inbound", "call", "--to", NUMBER, "--digits", "1", stdout=StringIO())
+    call = SandboxCall.objects.get(direction="inbound", to=NUMBER)
+    assert call.recording_sid.startswith("RE")
+    assert call.recording_status == "paused"
+
+
+def test_pausing_a_call_that_is_not_recording_changes_nothing(sandbox, caplog):
+    from webhooks.tasks import set_recording_status
+
+    set_recording_status(connection_id=sandbox.pk, call_sid="CA" + "1" * 32, status="paused")
+    assert "could not set the recording" in caplog.text

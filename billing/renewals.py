@@ -35,8 +35,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.models import LedgerEntry, OrgBalance, UsageRecord
-from billing.periods import add_months, period_key
-from billing.services import monthly_key
+from billing.periods import add_months
+from billing.services import monthly_key, number_month_key
 from phones.models import PhoneNumber
 from telephony.ids import new_public_id
 from telephony.models import Org
@@ -152,7 +152,7 @@ def _renew_batch(*, org_ids: list[int], today: date, report: RenewalReport) -> N
                         metadata={"periodStart": start.isoformat(), "periodEnd": end.isoformat()}))
                     usage.append(UsageRecord(
                         org_id=number.org_id, phone_number_id=number.pk, kind=UsageRecord.Kind.NUMBER_MONTH,
-                        quantity=1, period=start, key=f"number-month:{number.public_id}:{period_key(start)}"))
+                        quantity=1, period=start, key=number_month_key(number, start)))
                     charged += 1
                     report.amount_charged[balance.currency] = (
                         report.amount_charged.get(balance.currency, 0) + number.monthly_fee)

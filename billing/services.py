@@ -49,6 +49,11 @@ def refund_key(phone_number: PhoneNumber) -> str:
     return f"refund:{phone_number.public_id}"
 
 
+def number_month_key(phone_number: PhoneNumber, period_start: date) -> str:
+    """The usage record of one number-month: recorded once per period, however often a job retries."""
+    return f"number-month:{phone_number.public_id}:{period_key(period_start)}"
+
+
 def _is_int(value: object) -> bool:
     # bool is an int subclass: True must not top up 1 cent.
     return isinstance(value, int) and not isinstance(value, bool)

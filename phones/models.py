@@ -166,14 +166,17 @@ class PhoneRouting(models.Model):
         return f"routing of {self.phone_number}"
 
 
+class Direction(models.TextChoices):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
 class Message(PublicIdModel):
     """An SMS/MMS sent or received on one of our numbers. Kept after the number is released (audit)."""
 
     public_id_prefix = "msg"
 
-    class Direction(models.TextChoices):
-        INBOUND = "inbound"
-        OUTBOUND = "outbound"
+    Direction = Direction
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="messages")
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
@@ -271,9 +274,7 @@ class OptOut(models.Model):
 class Call(PublicIdModel):
     public_id_prefix = "call"
 
-    class Direction(models.TextChoices):
-        INBOUND = "inbound"
-        OUTBOUND = "outbound"
+    Direction = Direction
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="calls")
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,

@@ -12,8 +12,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from billing.periods import add_months, period_key
-from billing.services import purchase_hold_reverse, release_refund, usage_record
+from billing.periods import add_months
+from billing.services import number_month_key, purchase_hold_reverse, release_refund, usage_record
 from phones.jobs import error_dict, job_claim, job_finish, job_requeue
 from phones.models import Job, PhoneNumber
 from phones.webhook_urls import webhooks_for
@@ -77,7 +77,7 @@ def _purchase_succeeded(job: Job, number: PhoneNumber, owned: ProvisionedNumber,
             number.capabilities = owned.capabilities.as_dict()
         number.save()
         usage_record(org=number.org, phone_number=number, kind="number_month", quantity=1, period=today,
-                     key=f"number-month:{number.public_id}:{period_key(today)}")
+                     key=number_month_key(number, today))
         job_finish(job, succeeded=True, result={"phoneId": number.public_id, "sid": owned.sid,
                                                 "phoneNumber": number.e164})
 

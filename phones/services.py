@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from billing.models import Price
-from billing.periods import add_months, period_key
-from billing.services import balance_get, purchase_hold, usage_record
+from billing.periods import add_months
+from billing.services import balance_get, number_month_key, purchase_hold, usage_record
 from phones.models import Job, PhoneNumber, PhoneRouting
 from phones.webhook_urls import webhooks_for
 from telephony.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
@@ -152,7 +152,7 @@ def phone_number_import(*, org: Org, user, e164: str, friendly_name: str = "", p
         # The first month is paid like a purchase with no setup fee, so a release refunds it the same way.
         purchase_hold(phone_number=number, created_by=user)
         usage_record(org=org, phone_number=number, kind="number_month", quantity=1, period=today,
-                     key=f"number-month:{number.public_id}:{period_key(today)}")
+                     key=number_month_key(number, today))
     return number
 
 

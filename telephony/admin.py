@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from phones.models import PhoneNumber
 from telephony.audit import audit_record
 from telephony.models import AuditLog, Membership, Org, ProviderConnection
 from telephony.providers.base import ProviderError
@@ -45,7 +46,7 @@ class OrgAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(
             member_count=Count("memberships", distinct=True),
             live_count=Count("phone_numbers", distinct=True, filter=Q(
-                phone_numbers__status__in=["pending", "active", "releasing", "past_due"])))
+                phone_numbers__status__in=PhoneNumber.LIVE_STATUSES)))
 
     @admin.display(description="members", ordering="member_count")
     def members(self, obj: Org) -> int:

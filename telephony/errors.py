@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from telephony.providers.base import ProviderError
+
 
 class DomainError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
@@ -89,8 +91,6 @@ def _drf_code(exc: exceptions.APIException) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    from telephony.providers.base import ProviderError
-
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, ProviderError):
@@ -116,7 +116,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def provider_error_to_domain(exc: "ProviderError") -> DomainError:
+def provider_error_to_domain(exc: ProviderError) -> DomainError:
     """A provider refusal is the caller's problem (422); a provider fault is ours (502/503)."""
     if exc.permanent:
         return DomainError(exc.message, code="provider_refused", status_code=422,

@@ -6,6 +6,7 @@ import logging
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from phones.models import PhoneNumber
 from telephony.errors import Conflict, DomainError
 from telephony.models import Membership, Org, ProviderConnection
 from telephony.providers.base import ProviderError
@@ -51,7 +52,7 @@ def connection_update(*, connection: ProviderConnection, name: str | None = None
         new_config = public_config if public_config is not None else connection.public_config
         account_id = _check_with_provider(connection.type, merged, new_config)
         if connection.account_id and account_id != connection.account_id and connection.phone_numbers.filter(
-                status__in=["pending", "active", "releasing", "past_due"]).exists():
+                status__in=PhoneNumber.LIVE_STATUSES).exists():
             raise Conflict("These credentials belong to another provider account, and this connection has numbers",
                            field="credentials")
         connection.credentials = merged
@@ -70,7 +71,7 @@ def connection_update(*, connection: ProviderConnection, name: str | None = None
 
 def connection_delete(*, connection: ProviderConnection) -> None:
     """Connections that numbers came through are kept for history, deactivated and wiped of secrets."""
-    if connection.phone_numbers.filter(status__in=["pending", "active", "releasing", "past_due"]).exists():
+    if connection.phone_numbers.filter(status__in=PhoneNumber.LIVE_STATUSES).exists():
         raise Conflict("Release or move this connection's numbers before removing it", code="connection_in_use")
     if connection.phone_numbers.exists():
         connection.is_active = False

@@ -163,7 +163,7 @@ def _push_to_provider(number: PhoneNumber, *, friendly_name: str | None = None) 
 
 
 def _ensure_configurable(number: PhoneNumber) -> None:
-    if number.status not in (PhoneNumber.Status.ACTIVE, PhoneNumber.Status.PAST_DUE, PhoneNumber.Status.PENDING):
+    if number.status not in PhoneNumber.CONFIGURABLE_STATUSES:
         raise Conflict(f"A {number.status} number cannot be changed", code="number_not_active")
 
 

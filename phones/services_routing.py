@@ -23,8 +23,6 @@ from telephony.models import Membership, Org
 
 VOICE_KEYS = ("strategy", "assignments", "voicemail")
 ROUTING_KEYS = (*VOICE_KEYS, "ivrFlow")
-# Routing can be prepared while a number is being bought; once it is on its way out, it is history.
-WRITABLE_STATUSES = (PhoneNumber.Status.PENDING, PhoneNumber.Status.ACTIVE, PhoneNumber.Status.PAST_DUE)
 
 
 class OrgDirectory:
@@ -62,7 +60,7 @@ def routing_get_or_create(*, number: PhoneNumber) -> PhoneRouting:
 
 
 def _ensure_writable(number: PhoneNumber) -> None:
-    if number.status not in WRITABLE_STATUSES:
+    if number.status not in PhoneNumber.CONFIGURABLE_STATUSES:
         raise Conflict(f"The routing of a {number.status} number cannot be changed", code="number_not_active")
 
 

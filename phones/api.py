@@ -51,10 +51,6 @@ class AvailableNumbersView(OrgScopedAPIView):
         return Response({"numbers": numbers, "totalFound": len(numbers)})
 
 
-def _number(view: OrgScopedAPIView, public_id: str) -> PhoneNumber:
-    return get_for_org(PhoneNumber.objects.select_related("connection"), view.org, public_id=public_id)
-
-
 def _accepted(number: PhoneNumber, job: Job, status_code: int = 202) -> Response:
     number.refresh_from_db()
     job.refresh_from_db()
@@ -120,14 +116,14 @@ class NumberDetailView(OrgScopedAPIView):
     @extend_schema(operation_id="phone_numbers_get", tags=["phone"],
                    responses={200: PhoneNumberSerializer, **errors(404)})
     def get(self, request, public_id: str):
-        return Response(PhoneNumberSerializer(_number(self, public_id)).data)
+        return Response(PhoneNumberSerializer(selectors.phone_number_get(org=self.org, public_id=public_id)).data)
 
     @extend_schema(operation_id="phone_numbers_update", tags=["phone"], request=UpdateSerializer,
                    responses={200: PhoneNumberSerializer, **errors(400, 404, 409, 422, 502, 503)},
                    description="Partial update; configuration sections merge key by key. A new friendly name "
                                "is pushed to the provider first.")
     def put(self, request, public_id: str):
-        number = _number(self, public_id)
+        number = selectors.phone_number_get(org=self.org, public_id=public_id)
         body = UpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         number = services.phone_number_update(number=number, changes=body.validated_data)
@@ -138,7 +134,7 @@ class NumberDetailView(OrgScopedAPIView):
                    description="Release at the provider (irreversible) and refund the unused part of the month. "
                                "The record is kept, as released, with its messages.")
     def delete(self, request, public_id: str):
-        number = _number(self, public_id)
+        number = selectors.phone_number_get(org=self.org, public_id=public_id)
         job = services.phone_number_release(number=number, user=request.user)
         return _accepted(number, job)
 
@@ -150,7 +146,7 @@ class RoutingModeView(RoutingView):
                    responses={200: PhoneNumberSerializer, **errors(400, 404, 409, 422, 502, 503)},
                    description="Switch voice/IVR; the provider's voice webhook is re-pointed first.")
     def post(self, request, public_id: str):
-        number = _number(self, public_id)
+        number = selectors.phone_number_get(org=self.org, public_id=public_id)
         body = RoutingModeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         number = services.phone_number_set_routing_mode(number=number, mode=body.validated_data["mode"])
@@ -162,7 +158,7 @@ class MessagesView(OrgScopedAPIView):
                    responses={200: MessagePageSerializer, **errors(400, 404)},
                    description="Newest first; before/after are ISO-8601 timestamps. Released numbers too.")
     def get(self, request, public_id: str):
-        number = _number(self, public_id)
+        number = selectors.phone_number_get(org=self.org, public_id=public_id)
         query = MessagesQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         q = query.validated_data
@@ -205,7 +201,7 @@ class SystemPhoneView(OrgScopedAPIView):
     def post(self, request):
         body = SystemPhoneSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        number = _number(self, body.validated_data["phoneId"])
+        number = selectors.phone_number_get(org=self.org, public_id=body.validated_data["phoneId"])
         return Response(PhoneNumberSerializer(services.system_phone_set(org=self.org, number=number)).data)
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from phones import services_routing as services
 from phones.models import PhoneNumber, RingGroup
+from phones.selectors import phone_number_get
 from telephony.models import Org
 from telephony.openapi import errors
 from telephony.scoping import OrgScopedAPIView, for_org, get_for_org
@@ -69,10 +70,6 @@ EXAMPLE_SMS_RULES = [
 ]
 
 
-def _number(view: OrgScopedAPIView, public_id: str) -> PhoneNumber:
-    return get_for_org(PhoneNumber.objects.select_related("org"), view.org, public_id=public_id)
-
-
 class RoutingSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.choices,
                                    help_text="Switched with POST on this path, not PUT.")
@@ -116,7 +113,7 @@ class RoutingView(OrgScopedAPIView):
                                                                                   **errors(404)},
                    description="The number's routing mode, voice assignments and IVR flow.")
     def get(self, request, public_id: str):
-        number = _number(self, public_id)
+        number = phone_number_get(org=self.org, public_id=public_id)
         row = services.routing_get_or_create(number=number)
         return Response(services.routing_document(number=number, row=row))
 
@@ -134,7 +131,7 @@ class RoutingView(OrgScopedAPIView):
                     "A released or failed number: 409.",
     )
     def put(self, request, public_id: str):
-        number = _number(self, public_id)
+        number = phone_number_get(org=self.org, public_id=public_id)
         body = RoutingUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = services.routing_update(number=number, changes=body.validated_data)
@@ -146,7 +143,7 @@ class SmsRulesView(OrgScopedAPIView):
                    responses={200: SmsRulesResponseSerializer, **errors(404)},
                    description="The number's inbound SMS rules, in the order they are tried.")
     def get(self, request, public_id: str):
-        row = services.routing_get_or_create(number=_number(self, public_id))
+        row = services.routing_get_or_create(number=phone_number_get(org=self.org, public_id=public_id))
         return Response({"rules": row.sms_rules})
 
     @extend_schema(
@@ -159,7 +156,7 @@ class SmsRulesView(OrgScopedAPIView):
                     "{{from}}, {{to}}, {{body}}, {{firstName}}, {{lastName}}, {{orgName}}.",
     )
     def put(self, request, public_id: str):
-        number = _number(self, public_id)
+        number = phone_number_get(org=self.org, public_id=public_id)
         body = SmsRulesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = services.sms_rules_update(number=number, rules=body.validated_data["rules"])

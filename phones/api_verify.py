@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from phones import verify
 from phones import verify_checks as checks
 from phones.models import Job, PhoneNumber, VerifyReport
+from phones.selectors import phone_number_get
 from phones.serializers import JobSerializer
 from telephony.errors import Conflict, NotFound
 from telephony.models import Membership
@@ -147,7 +148,7 @@ class VerifyView(OrgScopedAPIView):
             job = verify.verify_job_start(org=self.org, user=request.user, repair=q["repair"])
             job.refresh_from_db()
             return Response({"job": JobSerializer(job).data}, status=202)
-        number = get_for_org(PhoneNumber.objects.select_related("connection"), self.org, public_id=q["phoneId"])
+        number = phone_number_get(org=self.org, public_id=q["phoneId"])
         if number.status not in verify.CHECKED:
             raise Conflict(f"A {number.status} number is not at the provider to verify",
                            code="number_not_verifiable")

@@ -11,7 +11,7 @@ from phones.models import Message, OrgNumberTotals, PhoneNumber
 from telephony.models import Org
 from telephony.providers.base import AvailableNumber, SearchCriteria
 from telephony.providers.registry import provider_for
-from telephony.scoping import for_org
+from telephony.scoping import for_org, get_for_org
 from telephony.selectors import connection_default
 
 
@@ -39,6 +39,11 @@ def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
         }
         for number in found[: criteria.limit]
     ]
+
+
+def phone_number_get(*, org: Org, public_id: str) -> PhoneNumber:
+    """One of the org's numbers (any status), with what services touch next; another org's is a 404."""
+    return get_for_org(PhoneNumber.objects.select_related("connection", "org"), org, public_id=public_id)
 
 
 def phone_number_list(*, org: Org, filters: dict, limit: int, offset: int) -> dict:

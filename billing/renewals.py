@@ -43,7 +43,6 @@ from telephony.models import Org
 
 log = logging.getLogger(__name__)
 
-BILLABLE_STATUSES = (PhoneNumber.Status.ACTIVE, PhoneNumber.Status.PAST_DUE)
 ORG_BATCH_SIZE = 100
 
 
@@ -64,7 +63,7 @@ class RenewalReport:
 
 
 def _due(today: date) -> QuerySet[PhoneNumber]:
-    return PhoneNumber.objects.filter(status__in=BILLABLE_STATUSES, next_billing_date__lte=today)
+    return PhoneNumber.objects.filter(status__in=PhoneNumber.BILLED_STATUSES, next_billing_date__lte=today)
 
 
 def renewals_run(*, today: date | None = None, org_batch_size: int = ORG_BATCH_SIZE) -> RenewalReport:

@@ -187,10 +187,8 @@ def _refund_plan(phone_number: PhoneNumber, released_on: date) -> RefundPlan:
     over the current period [next_billing_date - 1 month, next_billing_date) on the purchase
     day-of-month, where the release day counts as used and `paid` is what the ledger shows was
     charged for that period (the hold's monthly part for the first period, the `monthly:` entry
-    after that; 0 if unpaid, e.g. past due, or if refunded already).
+    after that; 0 if unpaid, e.g. past due). Callers check it was not refunded already.
     """
-    if LedgerEntry.objects.filter(key=refund_key(phone_number)).exists():
-        return RefundPlan(0, None)
     if phone_number.purchased_at is None or phone_number.next_billing_date is None:
         return RefundPlan(0, None)
     purchase_day = timezone.localdate(phone_number.purchased_at)
@@ -204,6 +202,8 @@ def _refund_plan(phone_number: PhoneNumber, released_on: date) -> RefundPlan:
 
 def release_refund_preview(*, phone_number: PhoneNumber, on: date | None = None) -> int:
     """What releasing the number on `on` (default today) would refund; nothing is written."""
+    if LedgerEntry.objects.filter(key=refund_key(phone_number)).exists():
+        return 0  # refunded once already: never twice
     return _refund_plan(phone_number, on or timezone.localdate()).amount
 
 

@@ -16,7 +16,7 @@ from rest_framework.exceptions import ValidationError
 from billing.services import release_refund_preview
 from phones.models import PhoneNumber
 from phones.reassign import orgs_for_move, phone_number_move_to_org, phone_number_reassign
-from phones.services import phone_number_release, system_phone_set
+from phones.services import phone_number_release, release_refusal, system_phone_set
 from phones.verify import verify_run
 from telephony.audit import audit_record
 from telephony.errors import DomainError
@@ -32,12 +32,8 @@ def money(amount: int, currency: str) -> str:
 
 
 def _refusal(number: PhoneNumber) -> str:
-    """Why the release service would refuse this number, or ""."""
-    if number.is_system:
-        return "This is the org's system phone: make another number the system phone first."
-    if number.status != PhoneNumber.Status.ACTIVE:
-        return f"Only active numbers can be released; this one is {number.get_status_display()}."
-    return ""
+    refusal = release_refusal(number)
+    return refusal.message if refusal else ""
 
 
 def _page(modeladmin: admin.ModelAdmin, request: HttpRequest, template: str, title: str, **context) -> TemplateResponse:
@@ -49,8 +45,11 @@ def _page(modeladmin: admin.ModelAdmin, request: HttpRequest, template: str, tit
 
 def release(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[PhoneNumber]) -> HttpResponse | None:
     numbers = list(queryset.select_related("org", "connection").order_by("org__slug", "e164"))
-    rows = [{"number": n, "refusal": _refusal(n), "refund": money(release_refund_preview(phone_number=n), n.currency)}
-            for n in numbers]
+    rows = []
+    for n in numbers:
+        refusal = _refusal(n)
+        refund = "" if refusal else money(release_refund_preview(phone_number=n), n.currency)
+        rows.append({"number": n, "refusal": refusal, "refund": refund})
     if not request.POST.get("confirm"):
         return _page(modeladmin, request, "release_confirm.html", "Release phone numbers", rows=rows,
                      releasable=sum(1 for r in rows if not r["refusal"]))

@@ -30,6 +30,9 @@ class PhoneNumber(PublicIdModel):
 
     # The statuses in which a number belongs to an org: it can be in only one at a time.
     LIVE_STATUSES = (Status.PENDING, Status.ACTIVE, Status.RELEASING, Status.PAST_DUE)
+    # The statuses renewals charge. Verify marks a billed number that is gone at the provider
+    # `missing`, so billing stops.
+    BILLED_STATUSES = (Status.ACTIVE, Status.PAST_DUE)
     # The statuses in which its configuration and routing may still change: they can be prepared
     # while a number is being bought; once it is on its way out, it is history.
     CONFIGURABLE_STATUSES = (Status.PENDING, Status.ACTIVE, Status.PAST_DUE)

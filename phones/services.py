@@ -213,6 +213,17 @@ def phone_number_set_routing_mode(*, number: PhoneNumber, mode: str) -> PhoneNum
     return number
 
 
+def release_refusal(number: PhoneNumber) -> Conflict | None:
+    """Why the release service refuses this number, or None."""
+    if number.status != PhoneNumber.Status.ACTIVE:
+        return Conflict(f"Only active numbers can be released; this one is {number.status}",
+                        code="number_not_active")
+    if number.is_system:
+        return Conflict("This is the org's system phone: make another number the system phone first",
+                        code="system_phone")
+    return None
+
+
 def phone_number_release(*, number: PhoneNumber, user) -> Job:
     """Start releasing an active number. A second request while it is releasing gets the same job."""
     from phones.tasks import release_number
@@ -221,12 +232,9 @@ def phone_number_release(*, number: PhoneNumber, user) -> Job:
         number = PhoneNumber.objects.select_for_update().get(pk=number.pk)
         if number.status == PhoneNumber.Status.RELEASING:
             return Job.objects.filter(phone_number=number, kind=Job.Kind.RELEASE).latest("created_at")
-        if number.status != PhoneNumber.Status.ACTIVE:
-            raise Conflict(f"Only active numbers can be released; this one is {number.status}",
-                           code="number_not_active")
-        if number.is_system:
-            raise Conflict("This is the org's system phone: make another number the system phone first",
-                           code="system_phone")
+        refusal = release_refusal(number)
+        if refusal is not None:
+            raise refusal
         number.status = PhoneNumber.Status.RELEASING
         number.save(update_fields=["status", "updated_at"])
         job = Job.objects.create(org=number.org, kind=Job.Kind.RELEASE, phone_number=number, created_by=user,

@@ -34,8 +34,7 @@ from telephony.providers.base import MessagingService, PhoneProvider, ProviderEr
 from telephony.providers.registry import provider_for
 
 # Numbers that should exist at the provider: checked, and flagged when gone.
-BILLED = (PhoneNumber.Status.ACTIVE, PhoneNumber.Status.PAST_DUE)
-CHECKED = (*BILLED, PhoneNumber.Status.MISSING)
+CHECKED = (*PhoneNumber.BILLED_STATUSES, PhoneNumber.Status.MISSING)
 PAGE_SIZE = 1000
 # Up to this many numbers are looked up one by one; more, and the paged inventory is cheaper.
 TARGETED_MAX = 25
@@ -192,7 +191,7 @@ def _check_account(run: AccountRun, *, targeted: bool, repair: bool, state: RunS
         owned = inventory.find(number)
         if owned is None:
             recent = number.purchased_at is not None and number.purchased_at >= started
-            if number.status in BILLED and not recent:
+            if number.status in PhoneNumber.BILLED_STATUSES and not recent:
                 state.newly_missing.append(number)
             state.entries.append(_entry(number, "missing"))
             continue
@@ -229,7 +228,7 @@ def _importable(connection: ProviderConnection, inventory: Inventory) -> list[di
 def _flag_missing(numbers: list[PhoneNumber], entries: list[dict], now) -> None:
     """Only numbers still billed are flagged: a release or another run may have moved them on."""
     ids = [number.pk for number in numbers]
-    PhoneNumber.objects.filter(pk__in=ids, status__in=BILLED).update(
+    PhoneNumber.objects.filter(pk__in=ids, status__in=PhoneNumber.BILLED_STATUSES).update(
         status=PhoneNumber.Status.MISSING, missing_since=now, updated_at=now)
     flagged = dict(PhoneNumber.objects.filter(pk__in=ids, status=PhoneNumber.Status.MISSING,
                                               missing_since=now).values_list("public_id", "missing_since"))

@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.db import models
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -21,11 +19,6 @@ from telephony.errors import InvalidInput, NotFound
 from telephony.models import Membership, Org
 
 M = TypeVar("M", bound=models.Model)
-
-ORGID_HEADER = OpenApiParameter(
-    "orgid", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="Slug of the organisation the call acts for; the user must be a member.",
-)
 
 
 def membership_for(request: Request) -> Membership:

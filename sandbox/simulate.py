@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django import forms
-from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -25,6 +24,7 @@ from django.test import RequestFactory
 from django.urls import Resolver404, resolve
 from twilio.request_validator import RequestValidator
 
+from phones.webhook_urls import webhook_url
 from sandbox.models import SandboxCall, SandboxNumber
 from sandbox.services import sandbox_call_recording_start
 
@@ -76,14 +76,10 @@ def _post(simulation: Simulation, url: str, params: dict[str, str]) -> Exchange:
     return exchange
 
 
-def _default_url(kind: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/connect/webhook/twilio/{kind}"
-
-
 def simulate_sms(*, to: str, from_: str, body: str) -> Simulation:
     simulation = Simulation(number=_number(to))
     sid = "SM" + secrets.token_hex(16)
-    _post(simulation, simulation.number.sms_url or _default_url("sms"), {
+    _post(simulation, simulation.number.sms_url or webhook_url("sms"), {
         "MessageSid": sid, "SmsSid": sid, "From": from_, "To": to, "Body": body, "NumSegments": "1",
         "NumMedia": "0", "SmsStatus": "received", "ApiVersion": "2010-04-01"})
     return simulation
@@ -94,7 +90,7 @@ def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = 
     call = {"CallSid": "CA" + secrets.token_hex(16), "From": from_, "To": to, "Direction": "inbound",
             "ApiVersion": "2010-04-01"}
     pending = list(digits)
-    url, extra = simulation.number.voice_url or _default_url("voice"), {"CallStatus": "ringing"}
+    url, extra = simulation.number.voice_url or webhook_url("voice"), {"CallStatus": "ringing"}
     # The emulator knows the call, as Twilio does, so the API can act on it (pause a recording…).
     live = SandboxCall.objects.create(sid=call["CallSid"], account=simulation.number.account, to=to,
                                       from_number=from_, url=url, direction="inbound", status="in-progress")

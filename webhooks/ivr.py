@@ -45,7 +45,7 @@ class FlowRenderer:
         self.flow_id = hook.query.get("flow") or None
 
     def link(self, **query: object) -> str:
-        return twiml.link("ivr-menu", flow=self.flow_id, **query)
+        return twiml.link("ivr-menu", self.hook.connection.type, flow=self.flow_id, **query)
 
     # ---------------------------------------------------------------- after a caller's input
 
@@ -145,7 +145,8 @@ class FlowRenderer:
         self.response.enqueue(node["queue"])
 
     def _voicemail(self, node_id: str, node: dict, attempt: int) -> None:
-        twiml.record_voicemail(self.response, kind="ivr-menu", prompt=node, max_length=node.get("maxLength", 120),
+        twiml.record_voicemail(self.response, kind="ivr-menu", connection_type=self.hook.connection.type,
+                               prompt=node, max_length=node.get("maxLength", 120),
                                transcribe=bool(node.get("transcribe")))
 
     def _send_sms(self, node_id: str, node: dict, attempt: int) -> str:
@@ -167,7 +168,8 @@ class FlowRenderer:
             self.response.hangup()
 
     def _start_recording(self, node_id: str, node: dict, attempt: int) -> str:
-        self.response.start().recording(recording_status_callback=twiml.link("recording"),
+        self.response.start().recording(recording_status_callback=twiml.link("recording",
+                                                                             self.hook.connection.type),
                                         recording_status_callback_event="completed", track="both",
                                         channels="dual")
         return node["next"]

@@ -12,26 +12,15 @@ element and attribute webhooks.voice, webhooks.ivr and webhooks.twiml emit:
   Connect/Stream → Stream (bidirectional; the Parameters as extraHeaders)
   Dial record=… → a Record startOnDialAnswer before the Dial
 
-Our own URLs in it are rewritten to the Plivo webhook family, so Plivo's next request comes
-back to a view that checks Plivo's signature.
+Our own URLs in it are already on the Plivo webhook family (twiml.link builds them for the
+number's connection), so Plivo's next request comes back to a view that checks Plivo's signature.
 """
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from django.conf import settings
-
-TWILIO_PATH = "/connect/webhook/twilio/"
-PLIVO_PATH = "/connect/webhook/plivo/"
 # Plivo rings an app user (our softphone identity) at this SIP domain.
 PLIVO_SIP_DOMAIN = "phone.plivo.com"
-
-
-def _url(value: str | None) -> str | None:
-    twilio = f"{settings.PUBLIC_BASE_URL}{TWILIO_PATH}"
-    if value and value.startswith(twilio):
-        return f"{settings.PUBLIC_BASE_URL}{PLIVO_PATH}{value[len(twilio):]}"
-    return value
 
 
 def _voice(twilio_voice: str | None) -> str | None:
@@ -68,8 +57,8 @@ def _dial(source: ET.Element, target: ET.Element) -> None:
     if source.get("record"):
         # Plivo records a bridged call with a Record that waits for the Dial's answer.
         _element(target, "Record", startOnDialAnswer=True, redirect=False, recordSession=False, maxLength=14400,
-                 fileFormat="mp3", callbackUrl=_url(source.get("recordingStatusCallback")), callbackMethod="POST")
-    dial = _element(target, "Dial", action=_url(source.get("action")), method=source.get("method"),
+                 fileFormat="mp3", callbackUrl=source.get("recordingStatusCallback"), callbackMethod="POST")
+    dial = _element(target, "Dial", action=source.get("action"), method=source.get("method"),
                     timeout=source.get("timeout"), callerId=source.get("callerId"), redirect=True)
     for noun in source:
         if noun.tag == "Number":
@@ -84,10 +73,10 @@ def _start(source: ET.Element, target: ET.Element) -> None:
     for child in source:
         if child.tag == "Recording":
             _element(target, "Record", recordSession=True, redirect=False, maxLength=14400, fileFormat="mp3",
-                     callbackUrl=_url(child.get("recordingStatusCallback")), callbackMethod="POST")
+                     callbackUrl=child.get("recordingStatusCallback"), callbackMethod="POST")
         elif child.tag == "Transcription":
             _element(target, "Record", recordSession=True, redirect=False, maxLength=14400, fileFormat="mp3",
-                     transcriptionType="auto", transcriptionUrl=_url(child.get("statusCallbackUrl")),
+                     transcriptionType="auto", transcriptionUrl=child.get("statusCallbackUrl"),
                      transcriptionMethod="POST")
         else:
             raise ValueError(f"no Plivo XML for <Start><{child.tag}>")
@@ -111,10 +100,10 @@ def _verb(source: ET.Element, target: ET.Element) -> None:
     elif tag == "Hangup":
         _element(target, "Hangup")
     elif tag == "Redirect":
-        _element(target, "Redirect", _url(source.text), method=source.get("method"))
+        _element(target, "Redirect", source.text, method=source.get("method"))
     elif tag == "Gather":
         # Like <Gather>, a GetDigits that hears nothing falls through to the next element.
-        gather = _element(target, "GetDigits", action=_url(source.get("action")), method=source.get("method"),
+        gather = _element(target, "GetDigits", action=source.get("action"), method=source.get("method"),
                           numDigits=source.get("numDigits"), timeout=source.get("timeout"), retries=1, redirect=True)
         for prompt in source:
             _prompt(prompt, gather)
@@ -124,11 +113,11 @@ def _verb(source: ET.Element, target: ET.Element) -> None:
         _element(target, "Conference", source.text or "", startConferenceOnEnter=False, endConferenceOnExit=False)
     elif tag == "Record":
         transcribe = source.get("transcribe") == "true"
-        _element(target, "Record", action=_url(source.get("action")), method=source.get("method"),
+        _element(target, "Record", action=source.get("action"), method=source.get("method"),
                  maxLength=source.get("maxLength"), playBeep=source.get("playBeep"), fileFormat="mp3",
-                 callbackUrl=_url(source.get("recordingStatusCallback")), callbackMethod="POST",
+                 callbackUrl=source.get("recordingStatusCallback"), callbackMethod="POST",
                  transcriptionType="auto" if transcribe else None,
-                 transcriptionUrl=_url(source.get("transcribeCallback")) if transcribe else None,
+                 transcriptionUrl=source.get("transcribeCallback") if transcribe else None,
                  transcriptionMethod="POST" if transcribe else None)
     elif tag == "Start":
         _start(source, target)

@@ -4,8 +4,9 @@ over `<timestamp>|<raw body>` (checked within five minutes of now).
 Telnyx's ids are not our `account_id`, so the number finds the connection, among Telnyx
 connections only. Two payload shapes arrive:
   - TeXML (voice, ivr-menu, recording, transcription, and call status on `status`): Twilio's form
-    fields, answered with TeXML, which is Twilio's markup; our URLs in it are rewritten to the
-    Telnyx family so the next request is checked with Telnyx's signature.
+    fields, answered with TeXML, which is Twilio's markup, by Twilio's handlers (webhooks.views);
+    our URLs in it are built on the Telnyx family (twiml.link, for the number's connection) so the
+    next request is checked with Telnyx's signature.
   - Messaging events (JSON `{"data": {"event_type", "payload"}}`): `message.received` on `sms`,
     and the status of texts we sent (`message.sent`, `message.finalized`) on `sms` (the messaging
     profile's URL) or `status` (a text's own webhook_url). A JSON event cannot carry a reply, so
@@ -21,15 +22,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from telephony.models import ProviderConnection
-from webhooks import callbacks, events
+from webhooks import callbacks, views
 from webhooks.events import InboundSms, StatusEvent, to_int
-from webhooks.security import Webhook, verify_by_number
-from webhooks.views import TWIML, call_answer, sms_answer
+from webhooks.security import verify_by_number, webhook_params
+from webhooks.views import sms_answer
 
 logger = logging.getLogger(__name__)
 
-TWILIO_PATH = "/connect/webhook/twilio/"
-TELNYX_PATH = "/connect/webhook/telnyx/"
 TEXML_KINDS = frozenset({"voice", "ivr-menu", "status", "recording", "transcription"})
 EVENT_KINDS = frozenset({"sms", "status"})
 # Telnyx's per-recipient message statuses, in the vocabulary webhooks.callbacks ranks.
@@ -70,11 +69,6 @@ def message_status(payload: dict) -> StatusEvent:
                        segments=to_int(payload.get("parts")))
 
 
-def texml(hook: Webhook) -> str:
-    """TeXML is Twilio's markup: only our URLs in it change family."""
-    return str(call_answer(hook)).replace(TWILIO_PATH, TELNYX_PATH)
-
-
 def _event(request: HttpRequest, kind: str) -> HttpResponse:
     parsed = _payload(request.body)
     if parsed is None:
@@ -104,22 +98,13 @@ def _event(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _texml(request: HttpRequest, kind: str) -> HttpResponse:
-    params = {key: request.POST.get(key, "") for key in request.POST}
+    """Twilio's form fields, handled and answered as Twilio's are."""
+    params = webhook_params(request) or {}
     hook = verify_by_number(request, kind, provider="telnyx", connection_type=ProviderConnection.Type.TELNYX,
                             params=params, e164s=[params.get("To", ""), params.get("From", "")])
     if hook is None:
         return HttpResponseForbidden("Invalid Telnyx signature")
-    if kind in ("voice", "ivr-menu"):
-        hook.call = events.twilio_call(params)
-        return HttpResponse(texml(hook), content_type=TWIML)
-    if kind == "status":
-        hook.status = events.twilio_status(params)
-        callbacks.status_callback(hook)
-    elif kind == "recording":
-        callbacks.recording_callback(hook)
-    else:
-        callbacks.transcription_callback(hook)
-    return HttpResponse(status=204)
+    return views.HANDLERS[kind](hook)
 
 
 @csrf_exempt

@@ -27,9 +27,12 @@ NOBODY_AVAILABLE = "Sorry, nobody is available to take your call. Please try aga
 THANKS = "Thank you. Goodbye."
 
 
-def link(kind: str, **query: object) -> str:
+def link(kind: str, connection_type: str | None, **query: object) -> str:
+    """Our webhook `kind` on the URL family of the provider of `connection_type`, so its next
+    request comes back to the view that checks that provider's signature."""
+    url = webhook_url(kind, connection_type)
     params = {k: v for k, v in query.items() if v not in (None, "")}
-    return f"{webhook_url(kind)}?{urlencode(params)}" if params else webhook_url(kind)
+    return f"{url}?{urlencode(params)}" if params else url
 
 
 def say_or_play(target, prompt: dict) -> None:
@@ -63,24 +66,27 @@ def recording_kwargs(number: PhoneNumber) -> dict:
     """<Dial> attributes that record the bridged call, both legs on separate channels."""
     if not voice_config(number).get("recordCalls"):
         return {}
-    return {"record": "record-from-answer-dual", "recording_status_callback": link("recording"),
+    return {"record": "record-from-answer-dual",
+            "recording_status_callback": link("recording", number.connection.type),
             "recording_status_callback_event": "completed"}
 
 
 def start_transcription(response: VoiceResponse, number: PhoneNumber) -> None:
     """transcribeCalls: Twilio's real-time transcription of the call, segments posted to /transcription."""
     if voice_config(number).get("transcribeCalls"):
-        response.start().transcription(status_callback_url=link("transcription"), track="both_tracks")
+        response.start().transcription(status_callback_url=link("transcription", number.connection.type),
+                                       track="both_tracks")
 
 
-def record_voicemail(response: VoiceResponse, *, kind: str, prompt: dict, max_length: int, transcribe: bool) -> None:
+def record_voicemail(response: VoiceResponse, *, kind: str, connection_type: str | None, prompt: dict,
+                     max_length: int, transcribe: bool) -> None:
     """Greeting, beep, <Record>; its action ends the call politely (without one Twilio would
     request this same document again and loop)."""
     say_or_play(response, prompt)
-    extra = {"transcribe": True, "transcribe_callback": link("transcription")} if transcribe else {}
-    response.record(action=link(kind, done=1), method="POST", max_length=max_length, play_beep=True,
-                    recording_status_callback=link("recording"), recording_status_callback_event="completed",
-                    **extra)
+    extra = {"transcribe": True, "transcribe_callback": link("transcription", connection_type)} if transcribe else {}
+    response.record(action=link(kind, connection_type, done=1), method="POST", max_length=max_length,
+                    play_beep=True, recording_status_callback=link("recording", connection_type),
+                    recording_status_callback_event="completed", **extra)
 
 
 def call_remember(hook: Webhook) -> None:

@@ -102,7 +102,8 @@ def voice_response(hook: Webhook) -> VoiceResponse:
         if current[0]["type"] == "queue":
             response.enqueue(current[0]["target"])
             return response
-        if _dial_step(response, hook, current, twiml.link("voice", step=step), first=first):
+        action = twiml.link("voice", hook.connection.type, step=step)
+        if _dial_step(response, hook, current, action, first=first):
             return response
     if not steps:
         system = _system_phone(hook)
@@ -112,6 +113,7 @@ def voice_response(hook: Webhook) -> VoiceResponse:
     voicemail = _voicemail(hook.number, document)
     if voicemail is None:
         return twiml.goodbye(twiml.NOBODY_AVAILABLE)
-    twiml.record_voicemail(response, kind="voice", prompt=voicemail, max_length=voicemail.get("maxLength", 120),
+    twiml.record_voicemail(response, kind="voice", connection_type=hook.connection.type, prompt=voicemail,
+                           max_length=voicemail.get("maxLength", 120),
                            transcribe=bool(voicemail.get("transcribe")))
     return response

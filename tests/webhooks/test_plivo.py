@@ -195,9 +195,10 @@ def test_every_verb_our_builders_emit_has_a_plivo_translation(settings):
 
     settings.PUBLIC_BASE_URL = PUBLIC
     response = VoiceResponse()
-    response.start().transcription(status_callback_url=twiml.link("transcription"), track="both_tracks")
-    response.start().recording(recording_status_callback=twiml.link("recording"), track="both", channels="dual")
-    twiml.record_voicemail(response, kind="voice", prompt={"say": "Leave a message", "voice": "Polly.Joanna"},
+    plivo = ProviderConnection.Type.PLIVO
+    response.start().transcription(status_callback_url=twiml.link("transcription", plivo), track="both_tracks")
+    response.start().recording(recording_status_callback=twiml.link("recording", plivo), track="both", channels="dual")
+    twiml.record_voicemail(response, kind="voice", connection_type=plivo, prompt={"say": "Leave a message", "voice": "Polly.Joanna"},
                            max_length=60, transcribe=True)
     stream = response.connect().stream(url="wss://ai.example.com/s")
     stream.parameter(name="callSid", value="CA1")

@@ -30,7 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -42,6 +42,7 @@ from twilio.request_validator import RequestValidator
 
 from billing.models import UsageRecord
 from phones.models import Call, Contact, Conversation, Message, PhoneNumber, PhoneRouting
+from phones.webhook_urls import webhook_url
 from telephony.models import Org, ProviderConnection
 from telephony.services import connection_create
 
@@ -177,10 +178,9 @@ class Command(BaseCommand):
     def _signed(self, number: PhoneNumber, kind: str, params: dict[str, str]) -> tuple[str, str, str]:
         credentials = number.connection.credentials
         params = {"AccountSid": credentials["accountSid"], **params}
-        path = f"/connect/webhook/twilio/{kind}"
-        signature = RequestValidator(credentials["authToken"]).compute_signature(
-            f"{settings.PUBLIC_BASE_URL}{path}", params)
-        return path, signature, urlencode(params)
+        url = webhook_url(kind)
+        signature = RequestValidator(credentials["authToken"]).compute_signature(url, params)
+        return urlsplit(url).path, signature, urlencode(params)
 
     def _sms(self, number: PhoneNumber, i: int) -> tuple[str, str, str]:
         return self._signed(number, "sms", {"MessageSid": f"SM{i:032x}", "From": f"+1415555{i % 10000:04d}",

@@ -16,22 +16,10 @@ from django.utils.html import format_html
 from billing.models import LedgerEntry, OrgBalance, PastDueNumber, Price, UsageRecord
 from billing.services import MAX_TOPUP, ledger_topup
 from phones.models import PhoneNumber
+from telephony.admin import ReadOnlyAdmin
 from telephony.audit import audit_list, audit_record
 from telephony.errors import DomainError
 from telephony.models import Org
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Price)

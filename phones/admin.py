@@ -3,7 +3,6 @@ jobs (with progress), verify reports, messages and calls. Every list selects its
 in the one query (list_select_related), so a page of 100 costs the same as a page of 1."""
 from __future__ import annotations
 
-import phonenumbers
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -12,7 +11,9 @@ from django.utils.safestring import mark_safe
 
 from phones import admin_actions
 from phones.models import Call, Job, Message, PhoneNumber, VerifyReport
+from telephony.admin import ReadOnlyAdmin
 from telephony.audit import audit_list
+from telephony.display import formatted_number, money
 from telephony.models import ProviderConnection
 
 BADGE_COLOURS = {
@@ -31,23 +32,6 @@ def badge(value: str, label: str | None = None) -> str:
                        'white-space:nowrap">{}</span>', background, colour, label or value.replace("_", " "))
 
 
-def formatted(e164: str) -> str:
-    """+14155550100 → +1 415-555-0100, as people read numbers."""
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    except phonenumbers.NumberParseException:
-        return e164
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PastDueFilter(admin.SimpleListFilter):
@@ -114,7 +98,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
 
     @admin.display(description="number", ordering="e164")
     def number(self, obj: PhoneNumber) -> str:
-        return format_html('<span style="white-space:nowrap">{}</span>', formatted(obj.e164))
+        return format_html('<span style="white-space:nowrap">{}</span>', formatted_number(obj.e164))
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: PhoneNumber) -> str:
@@ -127,7 +111,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     @admin.display(description="monthly", ordering="monthly_fee")
     def monthly_cost(self, obj: PhoneNumber) -> str:
         return format_html('<span style="white-space:nowrap">{}</span>',
-                           admin_actions.money(obj.monthly_fee, obj.currency))
+                           money(obj.monthly_fee, obj.currency))
 
     @admin.display(description="audit log")
     def audit_trail(self, obj: PhoneNumber) -> str:

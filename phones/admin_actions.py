@@ -19,16 +19,10 @@ from phones.reassign import orgs_for_move, phone_number_move_to_org, phone_numbe
 from phones.services import phone_number_release, release_refusal, system_phone_set
 from phones.verify import verify_run
 from telephony.audit import audit_record
+from telephony.display import money
 from telephony.errors import DomainError
 from telephony.models import Membership, Org
 from telephony.providers.base import ProviderError
-
-
-def money(amount: int, currency: str) -> str:
-    """Minor units as staff read them: 115 USD → "1.15 USD" (integer arithmetic, no floats)."""
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    return f"{sign}{amount // 100}.{amount % 100:02d} {currency}"
 
 
 def _refusal(number: PhoneNumber) -> str:

@@ -1,22 +1,18 @@
 """Reads for phone numbers."""
 from __future__ import annotations
 
-import phonenumbers
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
 from billing.models import Price
 from phones.models import Message, OrgNumberTotals, PhoneNumber
+from telephony.display import formatted_number
 from telephony.models import Org
 from telephony.providers.base import AvailableNumber, SearchCriteria
 from telephony.providers.registry import provider_for
 from telephony.scoping import for_org, get_for_org
 from telephony.selectors import connection_default
-
-
-def _national_format(e164: str) -> str:
-    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
@@ -28,7 +24,7 @@ def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
     return [
         {
             "phoneNumber": number.e164,
-            "friendlyName": number.friendly_name or _national_format(number.e164),
+            "friendlyName": number.friendly_name or formatted_number(number.e164),
             "locality": number.locality,
             "region": number.region,
             "postalCode": number.postal_code,

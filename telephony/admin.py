@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from phones.models import PhoneNumber
 from telephony.audit import audit_record
+from telephony.display import money
 from telephony.models import AuditLog, Membership, Org, ProviderConnection
 from telephony.providers.base import ProviderError
 from telephony.providers.registry import provider_for
@@ -29,8 +30,17 @@ class ConnectionInline(admin.TabularInline):
         return False
 
 
-def _money(amount: int, currency: str) -> str:
-    return f"{'-' if amount < 0 else ''}{abs(amount) // 100}.{abs(amount) % 100:02d} {currency}"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable, never added, changed or deleted through the admin."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Org)
@@ -61,7 +71,7 @@ class OrgAdmin(admin.ModelAdmin):
     def balance(self, obj: Org) -> str:
         top_up = reverse("admin:billing_orgbalance_topup") + f"?org={obj.pk}"
         balance = getattr(obj, "billing_balance", None)
-        amount = _money(balance.balance, balance.currency) if balance else _money(0, obj.currency)
+        amount = money(balance.balance, balance.currency) if balance else money(0, obj.currency)
         return format_html('{} <a href="{}">Top up</a>', amount, top_up)
 
 
@@ -104,7 +114,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only: the record of what staff (and verify's repairs) did, never edited."""
 
     list_display = ["created_at", "actor", "action", "target_repr", "target_type", "org", "note"]
@@ -114,12 +124,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "actor", "org", "action", "target_type", "target_id", "target_repr", "before",
                        "after", "note"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

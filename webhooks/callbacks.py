@@ -46,7 +46,9 @@ def message_status(hook: Webhook, event: StatusEvent) -> None:
         logger.info("message %s: status %r not tracked", sid, status)
         return
     with transaction.atomic():
-        message = Message.objects.select_for_update().filter(org=hook.org, provider_sid=sid).first()
+        # Org and number come with the row: usage_record needs them once the status is billed.
+        message = (Message.objects.select_for_update(of=("self",)).select_related("org", "phone_number")
+                   .filter(org=hook.org, provider_sid=sid).first())
         if message is None:
             logger.info("status %s for message %s, which is not ours", status, sid)
             return
@@ -69,7 +71,8 @@ def call_status(hook: Webhook, event: StatusEvent) -> None:
         logger.info("call %s: status %r not tracked", sid, status)
         return
     with transaction.atomic():
-        call = Call.objects.select_for_update().filter(org=hook.org, provider_sid=sid).first()
+        calls = Call.objects.select_for_update(of=("self",)).select_related("org", "phone_number")
+        call = calls.filter(org=hook.org, provider_sid=sid).first()
         if call is None:
             if hook.number is None:
                 logger.info("status %s for call %s, which is not ours", status, sid)
@@ -83,7 +86,7 @@ def call_status(hook: Webhook, event: StatusEvent) -> None:
                         direction=Call.Direction.OUTBOUND if event.outbound else Call.Direction.INBOUND,
                         from_number=event.from_, to_number=event.to)
             except IntegrityError:
-                call = Call.objects.select_for_update().get(provider_sid=sid)
+                call = calls.get(provider_sid=sid)
         if not _moves_forward(CALL_RANK, call.status, status):
             return
         call.status = status

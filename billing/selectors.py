@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 
 from billing.models import LedgerEntry, OrgBalance, Price
 from phones.models import PhoneNumber
+from phones.selectors import org_monthly_cost
 from telephony.models import Org
-
-# The statuses a number is (or will be) billed in: what the org has committed to pay monthly.
-COMMITTED_STATUSES = (PhoneNumber.Status.ACTIVE, PhoneNumber.Status.PAST_DUE, PhoneNumber.Status.PENDING)
 
 
 @dataclass(frozen=True)
@@ -23,8 +21,8 @@ class BalanceSummary:
 def balance_summary(*, org: Org) -> BalanceSummary:
     row = OrgBalance.objects.filter(org=org).values_list("balance", "currency").first()
     balance, currency = row if row is not None else (0, org.currency)
-    monthly_cost = (PhoneNumber.objects.filter(org=org, status__in=COMMITTED_STATUSES)
-                    .aggregate(total=Sum("monthly_fee"))["total"]) or 0
+    # What the org has committed to pay monthly: numbers being bought, active, or owing.
+    monthly_cost = org_monthly_cost(org=org, statuses=PhoneNumber.CONFIGURABLE_STATUSES)
     return BalanceSummary(balance=balance, currency=currency, monthly_cost=monthly_cost)
 
 

@@ -81,8 +81,10 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args, org: Org, numbers: list[PhoneNumber], **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Which orgs may take a number depends only on its provider account: ask once per account.
+        by_account = {(n.connection.type, n.connection.account_id): n for n in numbers}
         allowed = None
-        for number in numbers:
+        for number in by_account.values():
             ids = set(orgs_for_move(number).values_list("pk", flat=True))
             allowed = ids if allowed is None else allowed & ids
         self.fields["org"].queryset = Org.objects.filter(pk__in=allowed or []).order_by("slug")

@@ -80,6 +80,16 @@ def phone_number_list(*, org: Org, filters: dict, limit: int, offset: int) -> di
     return {"numbers": [rows[pk] for pk in ids], "total": figures["total"], "monthly_cost": figures["monthly_cost"]}
 
 
+def org_monthly_cost(*, org: Org, statuses: tuple[str, ...]) -> int:
+    """What the org's numbers in `statuses` cost a month: from the trigger-kept totals on
+    PostgreSQL, counted on other databases."""
+    if connection.vendor == "postgresql":
+        rows = OrgNumberTotals.objects.filter(org=org, status__in=statuses)
+    else:
+        rows = PhoneNumber.objects.filter(org=org, status__in=statuses)
+    return rows.aggregate(total=Coalesce(Sum("monthly_fee"), 0))["total"]
+
+
 def _figures_from_totals(org: Org, filters: dict) -> dict:
     """The monthly cost, and the total when only status narrows the listing (else None)."""
     by_status = {row.status: row for row in OrgNumberTotals.objects.filter(org=org)}

@@ -9,6 +9,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from phones.models import Job
+from telephony.errors import DomainError
+from telephony.providers.base import ProviderError
 
 
 class JobBusy(Exception):
@@ -57,8 +59,8 @@ def job_finish(job: Job, *, succeeded: bool, result: dict | None = None, error: 
 
 
 def error_dict(exc: Exception) -> dict:
-    from telephony.providers.base import ProviderError
-
     if isinstance(exc, ProviderError):
         return {"code": exc.code, "message": exc.message, "provider": exc.provider, "permanent": exc.permanent}
+    if isinstance(exc, DomainError):
+        return {"code": exc.code, "message": exc.message}
     return {"code": exc.__class__.__name__, "message": str(exc)}

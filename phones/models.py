@@ -111,6 +111,8 @@ class Job(PublicIdModel):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
+    FINISHED_STATUSES = (Status.SUCCEEDED, Status.FAILED)
+
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

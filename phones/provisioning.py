@@ -98,7 +98,7 @@ def purchase_gave_up(*, job_id: int, error: ProviderError) -> None:
     still unknown → the number stays pending with its hold, for reconcile to settle."""
     job = Job.objects.select_related("phone_number__connection").get(pk=job_id)
     number = job.phone_number
-    if job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED) or number.status != PhoneNumber.Status.PENDING:
+    if job.status in Job.FINISHED_STATUSES or number.status != PhoneNumber.Status.PENDING:
         return
     try:
         owned = provider_for(number.connection).find_owned(number.e164)
@@ -159,5 +159,5 @@ def _release_refused(job: Job, number: PhoneNumber, error: dict) -> None:
 
 def release_gave_up(*, job_id: int, error: ProviderError) -> None:
     job = Job.objects.select_related("phone_number").get(pk=job_id)
-    if job.status not in (Job.Status.SUCCEEDED, Job.Status.FAILED):
+    if job.status not in Job.FINISHED_STATUSES:
         _release_refused(job, job.phone_number, error_dict(error))

@@ -30,8 +30,9 @@ from phones.webhook_urls import webhooks_for
 from telephony.audit import audit_record
 from telephony.errors import ProviderNotConfigured
 from telephony.models import Org, ProviderConnection
-from telephony.providers.base import MessagingService, PhoneProvider, ProviderError, ProvisionedNumber
+from telephony.providers.base import MessagingService, PhoneProvider, ProviderError, ProvisionedNumber, Webhooks
 from telephony.providers.registry import provider_for
+from telephony.selectors import connection_default
 
 # Numbers that should exist at the provider: checked, and flagged when gone.
 CHECKED = (*PhoneNumber.BILLED_STATUSES, PhoneNumber.Status.MISSING)
@@ -155,10 +156,9 @@ class RunState:
     registration_errors: list[str] = field(default_factory=list)
 
 
-def _repair(provider: PhoneProvider, number: PhoneNumber, entry: dict, services: dict[str, MessagingService],
-            state: RunState) -> None:
+def _repair(provider: PhoneProvider, number: PhoneNumber, hooks: Webhooks, entry: dict,
+            services: dict[str, MessagingService], state: RunState) -> None:
     """Re-point the URLs; the entry then shows the provider's answer, checked again."""
-    hooks = webhooks_for(number)
     before = {name: entry[name]["actual"] for name in checks.WEBHOOKS}
     try:
         owned = provider.configure_webhooks(number.provider_sid or entry["sid"], hooks)
@@ -203,7 +203,7 @@ def _check_account(run: AccountRun, *, targeted: bool, repair: bool, state: RunS
         if number.status != PhoneNumber.Status.MISSING:
             entry["result"] = checks.outcome({name: entry[name] for name in checks.WEBHOOKS})
             if repair and entry["result"] == "drift":
-                _repair(provider, number, entry, services, state)
+                _repair(provider, number, hooks, entry, services, state)
         state.entries.append(entry)
         if progress and index % 500 == 0:
             progress(LISTING_SHARE + (100 - LISTING_SHARE) * index // total - 1)
@@ -293,7 +293,7 @@ def verify_job_start(*, org: Org, user=None, repair: bool = False, kind: str = J
     """Create the job and run it after commit, so a rolled-back request starts nothing."""
     from phones.tasks import verify_numbers
 
-    _accounts(org, [])  # no connection: say so now (400), not in a failed job later
+    connection_default(org=org)  # no connection: say so now (400), not in a failed job later
     with transaction.atomic():
         job = Job.objects.create(org=org, kind=kind, created_by=user, params={"repair": repair})
         transaction.on_commit(lambda: verify_numbers.delay(job.pk))
@@ -320,14 +320,14 @@ def verify_job_run(*, job_id: int) -> None:
         job_requeue(job, error=error_dict(exc))
         raise RetryLater(exc) from exc
     except ProviderNotConfigured as exc:
-        job_finish(job, succeeded=False, error={"code": exc.code, "message": exc.message})
+        job_finish(job, succeeded=False, error=error_dict(exc))
         return
     job_finish(job, succeeded=True, result={"reportId": report.pk, "summary": report.summary})
 
 
 def verify_gave_up(*, job_id: int, error: ProviderError) -> None:
     job = Job.objects.get(pk=job_id)
-    if job.status not in (Job.Status.SUCCEEDED, Job.Status.FAILED):
+    if job.status not in Job.FINISHED_STATUSES:
         job_finish(job, succeeded=False, error=error_dict(error))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from phones import verify_checks as checks
 from phones.models import VerifyReport
 from phones.verify import verify_run
 from telephony.models import Org
@@ -62,10 +63,10 @@ class Command(BaseCommand):
             + f" — {s['inventoryRequests']} inventory request(s), report #{report.pk}")
         if s["a2p"]:
             self.stdout.write("  A2P 10DLC: " + ", ".join(f"{k} {v}" for k, v in sorted(s["a2p"].items())))
-        problems = [e for e in report.report["numbers"] if e["result"] != "ok"]
+        problems = [e for e in report.report["numbers"] if e["result"] != checks.OK]
         for entry in problems[:SHOWN]:
-            reasons = ", ".join(f"{name} {entry[name]['status']}" for name in ("voice", "sms", "statusCallback")
-                                if entry[name] and entry[name]["status"] != "ok")
+            reasons = ", ".join(f"{name} {entry[name]['status']}" for name in checks.WEBHOOKS
+                                if entry[name] and entry[name]["status"] != checks.OK)
             self.stdout.write(f"  {entry['phoneNumber']:<16} {entry['result']:<11} {reasons}")
         if len(problems) > SHOWN:
             self.stdout.write(f"  … and {len(problems) - SHOWN} more (GET /phone/verify/report)")

@@ -19,13 +19,13 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
 from phones.models import PhoneNumber
 from phones.verify import verify_run
+from phones.webhook_urls import webhook_url
 from sandbox.client import SandboxHttpClient
 from sandbox.messaging import sandbox_a2p_campaign_set, sandbox_messaging_service_create
 from sandbox.models import SandboxAccount, SandboxNumber, new_sid
@@ -99,7 +99,6 @@ class Command(BaseCommand):
                           f"{s['missing']}, importable {s['importable']}; reasons {s['reasons']}; a2p {s['a2p']}")
 
     def _populate(self, org: Org, connection, account: SandboxAccount, count: int) -> None:
-        base = f"{settings.PUBLIC_BASE_URL}/connect/webhook/twilio"
         purchased = timezone.now() - timedelta(days=3)
         # 555 exchanges: fictional numbers that can't collide with what the sandbox sells.
         e164s = [f"+1{200 + i // 10_000:03d}555{i % 10_000:04d}" for i in range(count + EXTRA)]
@@ -120,9 +119,9 @@ class Command(BaseCommand):
             at_provider.append(SandboxNumber(
                 sid=sid, account=account, phone_number=e164, friendly_name=e164, iso_country="US",
                 number_type="local", sms=True,
-                voice_url="https://old.example.com/voice" if i % DRIFT_EVERY == 1 else f"{base}/voice",
-                voice_application_sid=APP_SID if i % DRIFT_EVERY == 2 else "", sms_url=f"{base}/sms",
-                status_callback=f"{base}/status",
+                voice_url="https://old.example.com/voice" if i % DRIFT_EVERY == 1 else webhook_url("voice"),
+                voice_application_sid=APP_SID if i % DRIFT_EVERY == 2 else "", sms_url=webhook_url("sms"),
+                status_callback=webhook_url("status"),
                 status_callback_method="GET" if i % DRIFT_EVERY == 3 else "POST"))
         PhoneNumber.objects.bulk_create(ours, batch_size=2000)
         created = SandboxNumber.objects.bulk_create(at_provider, batch_size=2000)

@@ -39,7 +39,7 @@ def conversation_get_or_create(*, org: Org, number: PhoneNumber | None, contact:
                                               defaults={"org": org, "last_message_at": timezone.now()})[0]
 
 
-def thread_for(*, org: Org, number: PhoneNumber, e164: str) -> Conversation:
+def thread_for(*, org: Org, number: PhoneNumber | None, e164: str) -> Conversation:
     """The thread of `e164` on `number`, with its contact: one query once they have texted before."""
     conversation = (Conversation.objects.select_related("contact")
                     .filter(phone_number=number, contact__org=org, contact__e164=e164).first())
@@ -140,15 +140,26 @@ def sms_send(*, org: Org, to: str, body: str, media_urls: list[str] | None = Non
     sender = sender_for(org=org, from_=from_)
     if add_opt_out_language:
         body = with_opt_out_language(body, to)
+    return _send_and_keep(org=org, sender=sender, to=to, body=body, media_urls=media_urls)
+
+
+def _send_and_keep(*, org: Org, sender: Sender, to: str, body: str, media_urls: list[str] | None = None,
+                   conversation: Conversation | None = None) -> Message:
+    """Send the text through the sender's provider (outside any transaction), then keep it in
+    `conversation`, else in the recipient's thread on the number it went from, and put it on
+    the thread's preview. A provider failure raises before anything is written."""
+    # Only what is set: the providers' defaults are None.
+    optional = {name: value for name, value in (("messaging_service_sid", sender.messaging_service_sid),
+                                                ("media_urls", media_urls)) if value}
     sent = provider_for(sender.connection).send_sms(
-        to=to, body=body, from_=sender.from_, messaging_service_sid=sender.messaging_service_sid,
-        media_urls=media_urls or None, status_callback=webhook_url("status", sender.connection.type))
+        to=to, body=body, from_=sender.from_, status_callback=webhook_url("status", sender.connection.type),
+        **optional)
     number = sender.number
     if number is None and sent.from_:
         number = PhoneNumber.objects.filter(org=org, e164=sent.from_, status__in=PhoneNumber.LIVE_STATUSES).first()
     with transaction.atomic():
-        contact = contact_get_or_create(org=org, e164=to)
-        conversation = conversation_get_or_create(org=org, number=number, contact=contact)
+        if conversation is None:
+            conversation = thread_for(org=org, number=number, e164=to)
         message = Message.objects.create(
             org=org, phone_number=number, direction=Message.Direction.OUTBOUND,
             # Through a messaging service the sender is Twilio's pick, known once it answers.
@@ -157,6 +168,14 @@ def sms_send(*, org: Org, to: str, body: str, media_urls: list[str] | None = Non
             segments=sent.segments, conversation=conversation, created_at=timezone.now())
         conversation_touch(conversation=conversation, message=message)
     return message
+
+
+def sms_reply_send(*, inbound: Message, body: str) -> Message:
+    """A reply to an inbound text, from the number it came to, kept in its thread. No opt-out
+    check and no footer: the reply was decided when the text came in (webhooks.tasks.sms_reply_send)."""
+    number = inbound.phone_number
+    return _send_and_keep(org=inbound.org, sender=Sender(number.connection, number, number.e164, None),
+                          to=inbound.from_number, body=body, conversation=inbound.conversation)
 
 
 # ---------------------------------------------------------------- outbound calls

@@ -10,11 +10,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from celery import shared_task
-from django.utils import timezone
 
 from phones import messaging
 from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
-from phones.webhook_urls import webhooks_for as webhook_urls_for
 from telephony.errors import DomainError
 from telephony.models import ProviderConnection
 from telephony.providers.base import ProviderError
@@ -102,24 +100,16 @@ def sms_reply_send(self, *, message_id: int, body: str) -> None:
     recorded (an opt-out's confirmation is such a reply), and rule replies to suppressed senders
     were never decided. Kept in the thread with the provider's SID, so its status callbacks apply.
     """
-    inbound = (Message.objects.select_related("org", "phone_number__connection")
+    inbound = (Message.objects.select_related("org", "phone_number__connection", "conversation")
                .filter(pk=message_id).first())
     if inbound is None or inbound.phone_number is None:
         return
-    number = inbound.phone_number
-    provider = provider_for(number.connection)
     try:
-        sent = with_retries(self, lambda: provider.send_sms(
-            to=inbound.from_number, body=body, from_=number.e164,
-            status_callback=webhook_urls_for(number).status_callback),
-            (ProviderError,), lambda exc: not (exc.permanent or exc.outcome_unknown))
+        with_retries(self, lambda: messaging.sms_reply_send(inbound=inbound, body=body),
+                     (ProviderError,), lambda exc: not (exc.permanent or exc.outcome_unknown))
     except GaveUp as exc:
-        logger.error("reply from %s to %s not sent: %r", number.e164, inbound.from_number, exc.__cause__)
-        return
-    Message.objects.create(org=inbound.org, phone_number=number, direction=Message.Direction.OUTBOUND,
-                           from_number=sent.from_ or number.e164, to_number=inbound.from_number, body=body,
-                           provider_sid=sent.sid, status=sent.status, segments=sent.segments,
-                           conversation_id=inbound.conversation_id, created_at=timezone.now())
+        logger.error("reply from %s to %s not sent: %r", inbound.phone_number.e164, inbound.from_number,
+                     exc.__cause__)
 
 
 @shared_task(bind=True, max_retries=4, acks_late=True)

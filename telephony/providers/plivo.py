@@ -168,6 +168,9 @@ class PlivoProvider(PhoneProvider):
         self.auth_token = auth_token
         self.http = httpx.Client(base_url=f"{consts.API_BASE}/v1/Account/{auth_id}/", auth=(auth_id, auth_token),
                                  timeout=settings.PROVIDER_TIMEOUT, transport=transport)
+        # Our applications by name, once found or created: configuring many numbers with the
+        # same URLs lists the applications once, not once per number.
+        self._applications: dict[str, dict[str, Any]] = {}
 
     def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                  json: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -286,8 +289,13 @@ class PlivoProvider(PhoneProvider):
 
     def _application_for(self, webhooks: Webhooks) -> dict[str, Any]:
         """Our application for these URLs: found by name and corrected if edited since, else created."""
-        name = application_name(webhooks)
-        fields = _application_fields(webhooks)
+        name, fields = application_name(webhooks), _application_fields(webhooks)
+        app = self._applications.get(name)
+        if app is None or any(app.get(k) != v for k, v in fields.items()):
+            app = self._applications[name] = self._find_or_create_application(name, fields)
+        return app
+
+    def _find_or_create_application(self, name: str, fields: dict[str, str]) -> dict[str, Any]:
         for page in range(consts.MAX_APPLICATION_PAGES):
             body = self._request("GET", "Application/",
                                  params={"limit": consts.MAX_PAGE_SIZE, "offset": page * consts.MAX_PAGE_SIZE})

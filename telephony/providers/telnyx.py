@@ -115,6 +115,9 @@ class TelnyxProvider(PhoneProvider):
         self.webhook_public_key = webhook_public_key
         self.sleep = sleep
         self.clock = clock
+        # The Webhooks the application and profile were last pointed at by this instance:
+        # verifying many numbers re-points them once, not once per number.
+        self._pointed: Webhooks | None = None
         self.http = httpx.Client(base_url=f"{consts.API_BASE}/", headers={"Authorization": f"Bearer {api_key}"},
                                  timeout=settings.PROVIDER_TIMEOUT, transport=transport)
 
@@ -217,7 +220,9 @@ class TelnyxProvider(PhoneProvider):
             raise _error(f"Telnyx filled the order for {e164} but does not list the number yet",
                          code=consts.ORDER_STILL_PENDING, outcome_unknown=True)
         if friendly_name:
-            return self.configure_webhooks(owned.sid, webhooks, friendly_name=friendly_name)
+            # The order already attached the number to the application and profile.
+            owned = _provisioned(self._data("PATCH", f"phone_numbers/{_segment(owned.sid, 'phone number')}",
+                                            json={"customer_reference": friendly_name}))
         return self._with_urls(owned, webhooks)
 
     def _wait_for(self, order: dict[str, Any], e164: str) -> dict[str, Any]:
@@ -293,6 +298,8 @@ class TelnyxProvider(PhoneProvider):
     def _point_application_and_profile(self, webhooks: Webhooks) -> None:
         """Point the TeXML application's voice and status URLs and the messaging profile's
         webhook URL at us; each is written only when it differs."""
+        if webhooks == self._pointed:
+            return
         app_path, profile_path = self._application_path(), self._profile_path()
         app = self._configured(app_path, "TeXML application", "connectionId")
         wanted = {"voice_url": webhooks.voice_url, "voice_method": webhooks.voice_method.lower(),
@@ -307,6 +314,7 @@ class TelnyxProvider(PhoneProvider):
         if webhooks.sms_url and (profile.get("webhook_url") != webhooks.sms_url
                                  or str(profile.get("webhook_api_version")) != "2"):
             self._data("PATCH", profile_path, json={"webhook_url": webhooks.sms_url, "webhook_api_version": "2"})
+        self._pointed = webhooks
 
     @staticmethod
     def _with_urls(number: ProvisionedNumber, webhooks: Webhooks) -> ProvisionedNumber:

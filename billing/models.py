@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from phones.models import NumberType, PhoneNumber
-from telephony.ids import new_public_id
+from telephony.ids import PublicIdField
 from telephony.models import Org
 
 
@@ -83,7 +83,7 @@ class LedgerEntry(models.Model):
         REFUND = "refund"
         ADJUSTMENT = "adjustment"
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    public_id = PublicIdField(prefix="le")
     org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="ledger_entries")
     amount = models.BigIntegerField(help_text="Minor units; negative for charges.")
     balance_after = models.BigIntegerField()
@@ -112,8 +112,6 @@ class LedgerEntry(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise LedgerIsAppendOnly("Ledger entries cannot be updated; write a reversal entry instead.")
-        if not self.public_id:
-            self.public_id = new_public_id("le")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

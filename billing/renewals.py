@@ -38,7 +38,6 @@ from billing.models import LedgerEntry, OrgBalance, UsageRecord
 from billing.periods import add_months
 from billing.services import monthly_key, number_month_key
 from phones.models import PhoneNumber
-from telephony.ids import new_public_id
 from telephony.models import Org
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ def _renew_batch(*, org_ids: list[int], today: date, report: RenewalReport) -> N
                     balance.balance -= number.monthly_fee
                     changed_balances[balance.org_id] = balance
                     entries.append(LedgerEntry(
-                        public_id=new_public_id("le"), org_id=number.org_id, amount=-number.monthly_fee,
+                        org_id=number.org_id, amount=-number.monthly_fee,
                         balance_after=balance.balance, currency=balance.currency, kind=LedgerEntry.Kind.MONTHLY,
                         key=key, phone_number_id=number.pk,
                         description=f"Monthly fee {number.e164}: {start.isoformat()} to {end.isoformat()}",

@@ -15,7 +15,8 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
@@ -24,7 +25,6 @@ from django.db.models import Sum
 from billing.models import LedgerEntry, OrgBalance
 from billing.renewals import renewals_run
 from phones.models import PhoneNumber
-from telephony.ids import new_public_id
 from telephony.models import Org, ProviderConnection
 
 DUE = date(2000, 1, 15)
@@ -103,7 +103,7 @@ class Command(BaseCommand):
         org_rows = Org.objects.bulk_create(
             [Org(slug=f"{tag}-{i}", name=f"Bench {i}", currency="USD") for i in range(orgs)])
         connections = ProviderConnection.objects.bulk_create([
-            ProviderConnection(public_id=new_public_id("int"), org=org, type=ProviderConnection.Type.SANDBOX,
+            ProviderConnection(org=org, type=ProviderConnection.Type.SANDBOX,
                                name="bench", account_id=f"ACbench{org.pk}") for org in org_rows])
         purchased_at = datetime(1999, 12, 15, 9, tzinfo=dt_timezone.utc)
         per_org, extra = divmod(numbers, orgs)
@@ -115,14 +115,14 @@ class Command(BaseCommand):
             for _ in range(count):
                 serial += 1
                 rows.append(PhoneNumber(
-                    public_id=new_public_id("pn"), org=org, connection=conn, e164=f"+1999{serial:08d}",
+                    org=org, connection=conn, e164=f"+1999{serial:08d}",
                     country="US", status=PhoneNumber.Status.ACTIVE, monthly_fee=FEE, currency="USD",
                     purchased_at=purchased_at, next_billing_date=DUE))
         PhoneNumber.objects.bulk_create(rows, batch_size=5000)
         OrgBalance.objects.bulk_create([OrgBalance(org_id=pk, balance=amount, currency="USD")
                                         for pk, amount in funds.items()])
         LedgerEntry.objects.bulk_create([
-            LedgerEntry(public_id=new_public_id("le"), org_id=pk, amount=amount, balance_after=amount,
+            LedgerEntry(org_id=pk, amount=amount, balance_after=amount,
                         currency="USD", kind=LedgerEntry.Kind.TOPUP, key=f"topup:{tag}:{pk}",
                         description="Top-up: benchmark funds") for pk, amount in funds.items()], batch_size=5000)
         return len(rows)

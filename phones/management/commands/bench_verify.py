@@ -30,7 +30,6 @@ from sandbox.client import SandboxHttpClient
 from sandbox.messaging import sandbox_a2p_campaign_set, sandbox_messaging_service_create
 from sandbox.models import SandboxAccount, SandboxNumber, new_sid
 from sandbox.models_messaging import SandboxServiceNumber
-from telephony.ids import new_public_id
 from telephony.models import Org
 from telephony.services import connection_create
 
@@ -111,7 +110,7 @@ class Command(BaseCommand):
             sid = new_sid("PN")
             if i < count:
                 ours.append(PhoneNumber(
-                    public_id=new_public_id("pn"), org=org, connection=connection, e164=e164, provider_sid=sid,
+                    org=org, connection=connection, e164=e164, provider_sid=sid,
                     country="US", status=PhoneNumber.Status.ACTIVE, monthly_fee=115, purchased_at=purchased,
                     next_billing_date=(purchased + timedelta(days=30)).date()))
             if i < GONE:

@@ -102,11 +102,6 @@ class ConversationMessagesView(OrgScopedAPIView):
         return Response({"data": MessageSerializer(rows, many=True).data, "hasMore": has_more})
 
 
-def _settings_body(settings_) -> dict:
-    return {"automationWebhookUrl": settings_.automation_webhook_url, "aiAssistantUrl": settings_.ai_assistant_url,
-            "signingSecret": settings_.signing_secret}
-
-
 class MessagingSettingsView(OrgScopedAPIView):
     default_read_role = Membership.Role.ADMIN
 
@@ -115,7 +110,7 @@ class MessagingSettingsView(OrgScopedAPIView):
                    description="Where trigger-automation/go-to-flow and ai-assistant SMS rules send their signed "
                                "POSTs, and the secret they are signed with (admins and owners).")
     def get(self, request):
-        return Response(_settings_body(outbound.messaging_settings_update(org=self.org)))
+        return Response(MessagingSettingsSerializer(outbound.messaging_settings_get_or_create(self.org)).data)
 
     @extend_schema(operation_id="messaging_settings_update", tags=["messages"],
                    request=MessagingSettingsUpdateSerializer,
@@ -124,11 +119,8 @@ class MessagingSettingsView(OrgScopedAPIView):
     def put(self, request):
         body = MessagingSettingsUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        d = body.validated_data
-        updated = outbound.messaging_settings_update(
-            org=self.org, automation_webhook_url=d.get("automationWebhookUrl"), ai_assistant_url=d.get("aiAssistantUrl"),
-            rotate_secret=d["rotateSecret"])
-        return Response(_settings_body(updated))
+        updated = outbound.messaging_settings_update(org=self.org, **body.validated_data)
+        return Response(MessagingSettingsSerializer(updated).data)
 
 
 class SoftphoneTokenView(OrgScopedAPIView):

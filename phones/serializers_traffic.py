@@ -109,14 +109,19 @@ class ConversationMessagesQuerySerializer(StrictSerializer):
 
 
 class MessagingSettingsSerializer(serializers.Serializer):
-    automationWebhookUrl = serializers.URLField(allow_blank=True, required=False, max_length=1000,
+    """A MessagingSettings row out; in, the keyword arguments of outbound.messaging_settings_update."""
+
+    automationWebhookUrl = serializers.URLField(source="automation_webhook_url", allow_blank=True, required=False,
+                                                max_length=1000,
                                                 help_text="trigger-automation and go-to-flow rules POST here.")
-    aiAssistantUrl = serializers.URLField(allow_blank=True, required=False, max_length=1000,
+    aiAssistantUrl = serializers.URLField(source="ai_assistant_url", allow_blank=True, required=False,
+                                          max_length=1000,
                                           help_text="ai-assistant rules POST the conversation here and text "
                                                     "back the JSON answer's `reply`.")
-    signingSecret = serializers.CharField(read_only=True, help_text="Key of the X-Signature-SHA256 header: hex "
-                                                                    "HMAC-SHA256 of the raw body.")
-    rotateSecret = serializers.BooleanField(write_only=True, required=False, default=False)
+    signingSecret = serializers.CharField(source="signing_secret", read_only=True,
+                                          help_text="Key of the X-Signature-SHA256 header: hex HMAC-SHA256 of the "
+                                                    "raw body.")
+    rotateSecret = serializers.BooleanField(source="rotate_secret", write_only=True, required=False, default=False)
 
 
 class MessagingSettingsUpdateSerializer(StrictSerializer, MessagingSettingsSerializer):

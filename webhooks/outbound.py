@@ -44,11 +44,19 @@ def messaging_settings(org: Org) -> MessagingSettings | None:
     return MessagingSettings.objects.filter(org=org).first()
 
 
+def _get_or_create(org: Org) -> tuple[MessagingSettings, bool]:
+    return MessagingSettings.objects.get_or_create(org=org, defaults={"signing_secret": secrets.token_hex(32)})
+
+
+def messaging_settings_get_or_create(org: Org) -> MessagingSettings:
+    """The org's settings, made (with a signing secret) on first use; nothing written after that."""
+    return _get_or_create(org)[0]
+
+
 def messaging_settings_update(*, org: Org, automation_webhook_url: str | None = None,
                               ai_assistant_url: str | None = None, rotate_secret: bool = False) -> MessagingSettings:
     """Set the org's endpoints (None leaves a value alone); a signing secret is made on first use."""
-    settings_, created = MessagingSettings.objects.get_or_create(
-        org=org, defaults={"signing_secret": secrets.token_hex(32)})
+    settings_, created = _get_or_create(org)
     if automation_webhook_url is not None:
         settings_.automation_webhook_url = automation_webhook_url
     if ai_assistant_url is not None:

@@ -6,10 +6,16 @@ ProviderConnection with that connection's credentials: there is no global client
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-NUMBER_TYPES = ("local", "tollFree", "mobile")
+T = TypeVar("T")
+
+# Our own codes for failures that never produced a provider's answer (every provider).
+TIMEOUT = "timeout"
+CONNECTION_FAILED = "connection_failed"
+BAD_RESPONSE = "bad_response"
 
 
 class ProviderError(Exception):
@@ -40,12 +46,22 @@ class ProviderError(Exception):
                 f"provider={self.provider!r})")
 
 
+def unless_gone(call: Callable[[], T], default: T | None = None) -> T | None:
+    """`call()`, or `default` when the provider answers 404: nothing there (an empty search, a
+    number not owned, a number already released)."""
+    try:
+        return call()
+    except ProviderError as exc:
+        if exc.status == 404:
+            return default
+        raise
+
+
 @dataclass(frozen=True)
 class Capabilities:
     voice: bool = False
     sms: bool = False
     mms: bool = False
-    fax: bool = False
 
     def as_dict(self) -> dict[str, bool]:
         return {"voice": self.voice, "sms": self.sms, "mms": self.mms}
@@ -117,7 +133,6 @@ class ProvisionedNumber:
     voice_application_sid: str = ""
     sms_application_sid: str = ""
     trunk_sid: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,11 @@ class PhoneProvider(abc.ABC):
     """What the platform needs from a phone provider."""
 
     name: str = ""
+
+    @staticmethod
+    def _check_sender(from_: str | None, messaging_service_sid: str | None) -> None:
+        if not (from_ or messaging_service_sid):
+            raise ValueError("send_sms needs from_ or messaging_service_sid")
 
     @abc.abstractmethod
     def validate_credentials(self) -> AccountInfo:

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import hmac
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -24,6 +26,7 @@ from django.conf import settings
 
 from telephony.providers import plivo_consts as consts
 from telephony.providers.base import (
+    BAD_RESPONSE,
     AccountInfo,
     AvailableNumber,
     Capabilities,
@@ -36,36 +39,26 @@ from telephony.providers.base import (
     SearchCriteria,
     SentMessage,
     Webhooks,
+    unless_gone,
 )
-from telephony.providers.json_http import json_request
+from telephony.providers.json_http import error_for_status, json_request
 
 AUTH_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 RESOURCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
-def _error(message: str, **kwargs: Any) -> ProviderError:
-    return ProviderError(message, provider=consts.PROVIDER_NAME, **kwargs)
+_error = functools.partial(ProviderError, provider=consts.PROVIDER_NAME)
 
 
-def _from_answer(response: httpx.Response) -> ProviderError:
-    """A Plivo error answer as a ProviderError: the status says what retrying would do."""
-    status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    reason = body.get("error") if isinstance(body, dict) else None
-    message = str(reason or response.reason_phrase or f"HTTP {status}")
-    if status in (401, 403):
-        return _error(f"Plivo rejected the credentials: {message}", code=consts.AUTHENTICATION_FAILED,
-                      permanent=True, status=status)
-    if status == 404:
-        return _error(message, code=consts.NOT_FOUND, permanent=True, status=status)
-    if status == 429:
-        return _error(message, code=consts.RATE_LIMITED, status=status)
-    if status >= 500:
-        return _error(message, code=consts.SERVER_ERROR, status=status)
-    return _error(message, code=consts.INVALID_REQUEST, permanent=True, status=status)
+def _reason(body: Any) -> tuple[None, Any]:
+    """Plivo sends no error code, only `{"error": ...}`."""
+    return None, body.get("error") if isinstance(body, dict) else None
+
+
+# A Plivo error answer as a ProviderError: the status says what retrying would do.
+_from_answer = functools.partial(
+    error_for_status, provider=consts.PROVIDER_NAME, rejected="Plivo rejected the credentials", reason=_reason,
+    rate_limited=consts.RATE_LIMITED, server_error=consts.SERVER_ERROR, refused=consts.INVALID_REQUEST)
 
 
 def _number_path(number: str) -> str:
@@ -91,7 +84,6 @@ def _provisioned(raw: dict[str, Any]) -> ProvisionedNumber:
                                   mms=bool(raw.get("mms_enabled"))),
         voice_application_sid=app_id,
         sms_application_sid=app_id,
-        raw=raw,
     )
 
 
@@ -195,12 +187,8 @@ class PlivoProvider(PhoneProvider):
         services = [name for name, enabled in wanted.items() if enabled]
         if services:
             params["services"] = ",".join(services)
-        try:
-            body = self._request("GET", "PhoneNumber/", params=params)
-        except ProviderError as exc:
-            if exc.status == 404:  # nothing of this kind sold in this country
-                return []
-            raise
+        # 404: nothing of this kind sold in this country
+        body = unless_gone(lambda: self._request("GET", "PhoneNumber/", params=params), default={})
         found = []
         for raw in body.get("objects") or []:
             number = str(raw.get("number") or "")
@@ -232,12 +220,8 @@ class PlivoProvider(PhoneProvider):
         return _with_application(owned, app)
 
     def find_owned(self, e164: str) -> ProvisionedNumber | None:
-        try:
-            return _provisioned(self._request("GET", _number_path(e164)))
-        except ProviderError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        path = _number_path(e164)
+        return unless_gone(lambda: _provisioned(self._request("GET", path)))
 
     def list_owned(self, page: str | None = None, page_size: int = consts.MAX_PAGE_SIZE) -> OwnedPage:
         """Plivo pages by offset; the next-page token is that offset. At most 20 a page."""
@@ -251,25 +235,24 @@ class PlivoProvider(PhoneProvider):
         more = bool((body.get("meta") or {}).get("next")) and bool(numbers)
         return OwnedPage(numbers=numbers, next_page=str(offset + len(numbers)) if more else None)
 
-    def _all(self, path: str) -> list[dict[str, Any]]:
-        """Every object of an offset-paged list, bounded like the application lookup."""
-        found: list[dict[str, Any]] = []
+    def _pages(self, path: str) -> Iterator[dict[str, Any]]:
+        """The objects of an offset-paged list, a page requested only when the one before is used
+        up, and at most MAX_APPLICATION_PAGES pages."""
         for page in range(consts.MAX_APPLICATION_PAGES):
             body = self._request("GET", path, params={"limit": consts.MAX_PAGE_SIZE,
                                                       "offset": page * consts.MAX_PAGE_SIZE})
-            found.extend(body.get("objects") or [])
+            yield from body.get("objects") or []
             if not (body.get("meta") or {}).get("next"):
-                break
-        return found
+                return
 
     def list_messaging_services(self) -> list[MessagingService]:
         """Plivo's sender pools are Powerpacks, each with a number pool. A Powerpack with an
         application takes its numbers' inbound SMS. Plivo links 10DLC campaigns to numbers,
         not to Powerpacks, so no campaigns are reported here."""
         services = []
-        for pack in self._all("Powerpack/"):
+        for pack in list(self._pages("Powerpack/")):
             pool = (pack.get("number_pool") or "").rstrip("/").rsplit("/", 1)[-1]
-            numbers = tuple(_e164(str(n["number"])) for n in self._all(f"NumberPool/{pool}/Number/")
+            numbers = tuple(_e164(str(n["number"])) for n in self._pages(f"NumberPool/{pool}/Number/")
                             if n.get("number")) if RESOURCE_ID.fullmatch(pool) else ()
             services.append(MessagingService(sid=str(pack["uuid"]), friendly_name=pack.get("name") or "",
                                              use_inbound_webhook_on_number=not pack.get("application_id"),
@@ -296,37 +279,25 @@ class PlivoProvider(PhoneProvider):
         return app
 
     def _find_or_create_application(self, name: str, fields: dict[str, str]) -> dict[str, Any]:
-        for page in range(consts.MAX_APPLICATION_PAGES):
-            body = self._request("GET", "Application/",
-                                 params={"limit": consts.MAX_PAGE_SIZE, "offset": page * consts.MAX_PAGE_SIZE})
-            for app in body.get("objects") or []:
-                if app.get("app_name") != name:
-                    continue
-                drifted = {k: v for k, v in fields.items() if app.get(k) != v}
-                if drifted:
+        for app in self._pages("Application/"):
+            if app.get("app_name") == name:
+                if any(app.get(k) != v for k, v in fields.items()):
                     self._request("POST", f"Application/{app['app_id']}/", json=fields)
                 return {**app, **fields}
-            if not (body.get("meta") or {}).get("next"):
-                break
         created = self._request("POST", "Application/", json={"app_name": name, **fields})
         if not created.get("app_id"):
-            raise _error("Plivo created the application but did not say its id", code=consts.BAD_RESPONSE)
+            raise _error("Plivo created the application but did not say its id", code=BAD_RESPONSE)
         return {"app_name": name, **fields, "app_id": created["app_id"]}
 
     def release(self, sid: str) -> None:
-        try:
-            self._request("DELETE", _number_path(sid))
-        except ProviderError as exc:
-            if exc.status == 404:  # already released: what the caller wanted
-                return
-            raise
+        path = _number_path(sid)
+        unless_gone(lambda: self._request("DELETE", path))  # 404: already released, what the caller wanted
 
     def send_sms(self, *, to: str, body: str, from_: str | None = None,
                  messaging_service_sid: str | None = None, media_urls: list[str] | None = None,
                  status_callback: str | None = None) -> SentMessage:
         """`messaging_service_sid` is Plivo's Powerpack UUID (a pool of sender numbers)."""
-        if not (from_ or messaging_service_sid):
-            raise ValueError("send_sms needs from_ or messaging_service_sid")
+        self._check_sender(from_, messaging_service_sid)
         fields: dict[str, Any] = {"dst": to, "text": body}
         if from_:
             fields["src"] = from_
@@ -339,7 +310,7 @@ class PlivoProvider(PhoneProvider):
         answer = self._request("POST", "Message/", json=fields)
         uuids = answer.get("message_uuid") or []
         if not uuids:
-            raise _error("Plivo queued the message but did not say its id", code=consts.BAD_RESPONSE,
+            raise _error("Plivo queued the message but did not say its id", code=BAD_RESPONSE,
                          outcome_unknown=True)
         return SentMessage(sid=str(uuids[0]), status="queued", to=to, from_=from_ or "")
 
@@ -350,7 +321,7 @@ class PlivoProvider(PhoneProvider):
             fields.update(hangup_url=status_callback, hangup_method="POST")
         answer = self._request("POST", "Call/", json=fields)
         if not answer.get("request_uuid"):
-            raise _error("Plivo fired the call but did not say its id", code=consts.BAD_RESPONSE,
+            raise _error("Plivo fired the call but did not say its id", code=BAD_RESPONSE,
                          outcome_unknown=True)
         return PlacedCall(sid=str(answer["request_uuid"]), status="queued", to=to, from_=from_)
 

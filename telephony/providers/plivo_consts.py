@@ -5,8 +5,6 @@ there is no error-code catalogue as Twilio has, so the status decides what retry
 (400 a bad parameter, 401 bad credentials, 404 no such resource, 429 rate limited, 5xx theirs).
 """
 
-from telephony.providers.json_http import BAD_RESPONSE, CONNECTION_FAILED, TIMEOUT  # noqa: F401 (codes shared by all JSON providers)
-
 PROVIDER_NAME = "plivo"
 API_BASE = "https://api.plivo.com"
 
@@ -30,9 +28,7 @@ PURCHASE_FULFILLED = "fulfilled"
 SIGNATURE_HEADER = "X-Plivo-Signature-V3"
 NONCE_HEADER = "X-Plivo-Signature-V3-Nonce"
 
-# Our own codes: Plivo sends none.
-AUTHENTICATION_FAILED = "authentication_failed"
-NOT_FOUND = "not_found"
+# Our own codes: Plivo sends none (authentication_failed and not_found are json_http's).
 INVALID_REQUEST = "invalid_request"
 RATE_LIMITED = "rate_limited"
 SERVER_ERROR = "server_error"

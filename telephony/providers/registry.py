@@ -9,24 +9,15 @@ def build_provider(type_: str, credentials: dict, public_config: dict | None = N
     from telephony.providers.twilio import TwilioProvider
 
     public_config = public_config or {}
-    if type_ == ProviderConnection.Type.TWILIO:
-        return TwilioProvider(
-            account_sid=credentials["accountSid"],
-            auth_token=credentials.get("authToken"),
-            api_key_sid=credentials.get("apiKeySid"),
-            api_key_secret=credentials.get("apiKeySecret"),
-            base_url=public_config.get("apiBaseUrl") or None,
-        )
-    if type_ == ProviderConnection.Type.SANDBOX:
+    if type_ in (ProviderConnection.Type.TWILIO, ProviderConnection.Type.SANDBOX):
+        twilio_credentials = {"account_sid": credentials["accountSid"], "auth_token": credentials.get("authToken"),
+                              "api_key_sid": credentials.get("apiKeySid"),
+                              "api_key_secret": credentials.get("apiKeySecret")}
+        if type_ == ProviderConnection.Type.TWILIO:
+            return TwilioProvider(**twilio_credentials, base_url=public_config.get("apiBaseUrl") or None)
         from sandbox.client import SandboxHttpClient
 
-        return TwilioProvider(
-            account_sid=credentials["accountSid"],
-            auth_token=credentials.get("authToken"),
-            api_key_sid=credentials.get("apiKeySid"),
-            api_key_secret=credentials.get("apiKeySecret"),
-            http_client=SandboxHttpClient(),
-        )
+        return TwilioProvider(**twilio_credentials, http_client=SandboxHttpClient())
     if type_ == ProviderConnection.Type.PLIVO:
         from telephony.providers.plivo import PlivoProvider
 

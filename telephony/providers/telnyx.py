@@ -14,9 +14,10 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from django.conf import settings
 
 from telephony.providers import telnyx_consts as consts
 from telephony.providers.base import (
+    BAD_RESPONSE,
     AccountInfo,
     AvailableNumber,
     Capabilities,
@@ -38,35 +40,26 @@ from telephony.providers.base import (
     SearchCriteria,
     SentMessage,
     Webhooks,
+    unless_gone,
 )
-from telephony.providers.json_http import json_request
+from telephony.providers.json_http import error_for_status, json_request
 
 RESOURCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def _error(message: str, **kwargs: Any) -> ProviderError:
-    return ProviderError(message, provider=consts.PROVIDER_NAME, **kwargs)
+_error = functools.partial(ProviderError, provider=consts.PROVIDER_NAME)
 
 
-def _from_answer(response: httpx.Response) -> ProviderError:
-    """A Telnyx error answer as a ProviderError, with Telnyx's first error code and detail."""
-    status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+def _reason(body: Any) -> tuple[Any, Any]:
+    """Telnyx's first error code and detail (or title)."""
     errors = body.get("errors") if isinstance(body, dict) else None
     first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-    code = first.get("code")
-    message = str(first.get("detail") or first.get("title") or response.reason_phrase or f"HTTP {status}")
-    if status in (401, 403):
-        return _error(f"Telnyx rejected the API key: {message}", code=code or consts.AUTHENTICATION_FAILED,
-                      permanent=True, status=status)
-    if status == 404:
-        return _error(message, code=code or consts.NOT_FOUND, permanent=True, status=status)
-    if status == 429 or status >= 500:
-        return _error(message, code=code, status=status)
-    return _error(message, code=code, permanent=True, status=status)
+    return first.get("code"), first.get("detail") or first.get("title")
+
+
+# A Telnyx error answer as a ProviderError, with Telnyx's first error code and detail.
+_from_answer = functools.partial(error_for_status, provider=consts.PROVIDER_NAME,
+                                 rejected="Telnyx rejected the API key", reason=_reason)
 
 
 def _segment(value: str, what: str) -> str:
@@ -84,13 +77,12 @@ def _provisioned(raw: dict[str, Any]) -> ProvisionedNumber:
         # Telnyx lists no capabilities on an owned number; the search result had them.
         voice_application_sid=str(raw.get("connection_id") or ""),
         sms_application_sid=str(raw.get("messaging_profile_id") or ""),
-        raw=raw,
     )
 
 
 def _capabilities(features: list[dict[str, Any]] | None) -> Capabilities:
     names = {str(feature.get("name", "")).lower() for feature in features or []}
-    return Capabilities(voice="voice" in names, sms="sms" in names, mms="mms" in names, fax="fax" in names)
+    return Capabilities(voice="voice" in names, sms="sms" in names, mms="mms" in names)
 
 
 def _region(raw: dict[str, Any], region_type: str) -> str:
@@ -129,7 +121,7 @@ class TelnyxProvider(PhoneProvider):
     def _data(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         data = self._request(method, path, **kwargs).get("data")
         if not isinstance(data, dict):
-            raise _error(f"Telnyx's answer to {method} {path} has no data object", code=consts.BAD_RESPONSE,
+            raise _error(f"Telnyx's answer to {method} {path} has no data object", code=BAD_RESPONSE,
                          outcome_unknown=method != "GET")
         return data
 
@@ -143,17 +135,19 @@ class TelnyxProvider(PhoneProvider):
                              code=consts.NOT_CONFIGURED, permanent=True, status=404) from exc
             raise
 
-    def _application_path(self) -> str:
-        if not self.connection_id:
-            raise _error("The connection names no TeXML application (connectionId)", code=consts.NOT_CONFIGURED,
+    @staticmethod
+    def _configured_path(collection: str, value: str, what: str, config_key: str) -> str:
+        if not value:
+            raise _error(f"The connection names no {what} ({config_key})", code=consts.NOT_CONFIGURED,
                          permanent=True)
-        return f"texml_applications/{_segment(self.connection_id, 'TeXML application')}"
+        return f"{collection}/{_segment(value, what)}"
+
+    def _application_path(self) -> str:
+        return self._configured_path("texml_applications", self.connection_id, "TeXML application", "connectionId")
 
     def _profile_path(self) -> str:
-        if not self.messaging_profile_id:
-            raise _error("The connection names no messaging profile (messagingProfileId)",
-                         code=consts.NOT_CONFIGURED, permanent=True)
-        return f"messaging_profiles/{_segment(self.messaging_profile_id, 'messaging profile')}"
+        return self._configured_path("messaging_profiles", self.messaging_profile_id, "messaging profile",
+                                     "messagingProfileId")
 
     def validate_credentials(self) -> AccountInfo:
         """The key works (the balance is readable) and the application and profile exist.
@@ -178,12 +172,7 @@ class TelnyxProvider(PhoneProvider):
             params.append(("filter[administrative_area]", criteria.region))
         wanted = {"voice": criteria.voice_enabled, "sms": criteria.sms_enabled, "mms": criteria.mms_enabled}
         params.extend(("filter[features][]", name) for name, enabled in wanted.items() if enabled)
-        try:
-            body = self._request("GET", "available_phone_numbers", params=params)
-        except ProviderError as exc:
-            if exc.status == 404:
-                return []
-            raise
+        body = unless_gone(lambda: self._request("GET", "available_phone_numbers", params=params), default={})
         return [
             AvailableNumber(
                 e164=raw["phone_number"], friendly_name=raw.get("vanity_format") or raw["phone_number"],
@@ -258,24 +247,23 @@ class TelnyxProvider(PhoneProvider):
         return OwnedPage(numbers=[_provisioned(raw) for raw in body.get("data") or []],
                          next_page=str(number + 1) if number < total_pages else None)
 
-    def _all(self, path: str) -> list[dict[str, Any]]:
-        """Every record of a page-numbered list."""
-        found: list[dict[str, Any]] = []
+    def _pages(self, path: str) -> Iterator[dict[str, Any]]:
+        """Every record of a page-numbered list, a page requested only when the one before is used up."""
         number = 1
         while True:
             body = self._request("GET", path, params=[("page[number]", number), ("page[size]", consts.MAX_PAGE_SIZE)])
-            found.extend(body.get("data") or [])
+            yield from body.get("data") or []
             if number >= int((body.get("meta") or {}).get("total_pages") or 0):
-                return found
+                return
             number += 1
 
     def list_messaging_services(self) -> list[MessagingService]:
         """Telnyx's sender pools are messaging profiles; a profile's webhook takes its numbers'
         inbound SMS. 10DLC campaigns are registered per number on Telnyx and not reported here."""
         services = []
-        for profile in self._all("messaging_profiles"):
+        for profile in list(self._pages("messaging_profiles")):
             profile_id = _segment(str(profile.get("id") or ""), "messaging profile")
-            numbers = tuple(n["phone_number"] for n in self._all(f"messaging_profiles/{profile_id}/phone_numbers")
+            numbers = tuple(n["phone_number"] for n in self._pages(f"messaging_profiles/{profile_id}/phone_numbers")
                             if n.get("phone_number"))
             services.append(MessagingService(sid=profile_id, friendly_name=profile.get("name") or "", numbers=numbers))
         return services
@@ -324,20 +312,15 @@ class TelnyxProvider(PhoneProvider):
             status_callback=webhooks.status_callback, status_callback_method=webhooks.status_callback_method)
 
     def release(self, sid: str) -> None:
-        try:
-            self._request("DELETE", f"phone_numbers/{_segment(sid, 'phone number')}")
-        except ProviderError as exc:
-            if exc.status == 404:  # already released: what the caller wanted
-                return
-            raise
+        path = f"phone_numbers/{_segment(sid, 'phone number')}"
+        unless_gone(lambda: self._request("DELETE", path))  # 404: already released, what the caller wanted
 
     def send_sms(self, *, to: str, body: str, from_: str | None = None,
                  messaging_service_sid: str | None = None, media_urls: list[str] | None = None,
                  status_callback: str | None = None) -> SentMessage:
         """`messaging_service_sid` is a Telnyx messaging profile id: without `from_`, Telnyx
         picks a sender from that profile's number pool."""
-        if not (from_ or messaging_service_sid):
-            raise ValueError("send_sms needs from_ or messaging_service_sid")
+        self._check_sender(from_, messaging_service_sid)
         fields: dict[str, Any] = {"to": to, "text": body}
         if from_:
             fields["from"] = from_
@@ -363,7 +346,7 @@ class TelnyxProvider(PhoneProvider):
                              json=fields)
         sid = call.get("call_sid") or call.get("sid")
         if not sid:
-            raise _error("Telnyx placed the call but did not say its id", code=consts.BAD_RESPONSE,
+            raise _error("Telnyx placed the call but did not say its id", code=BAD_RESPONSE,
                          outcome_unknown=True)
         return PlacedCall(sid=str(sid), status=call.get("status") or "queued", to=to, from_=from_)
 

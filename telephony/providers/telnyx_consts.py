@@ -5,8 +5,6 @@ the HTTP status says what retrying would do (401/403 credentials, 404 not found,
 429 rate limited, 5xx theirs) and the first error's code and detail say why.
 """
 
-from telephony.providers.json_http import BAD_RESPONSE, CONNECTION_FAILED, TIMEOUT  # noqa: F401 (codes shared by all JSON providers)
-
 PROVIDER_NAME = "telnyx"
 API_BASE = "https://api.telnyx.com/v2"
 
@@ -19,7 +17,6 @@ SEARCH_TYPES = {"local": "local", "tollFree": "toll_free", "mobile": "mobile"}
 # Number orders are asynchronous: the order, and each number in it, go pending → success/failure.
 ORDER_PENDING = "pending"
 ORDER_SUCCESS = "success"
-ORDER_FAILURE = "failure"
 # How long a purchase waits for its order, and how often it looks. An order still pending then
 # is reported as outcome_unknown: the job retries, finds the pending order by its customer
 # reference and waits for it again instead of ordering twice.
@@ -32,9 +29,7 @@ SIGNATURE_HEADER = "telnyx-signature-ed25519"
 TIMESTAMP_HEADER = "telnyx-timestamp"
 SIGNATURE_TOLERANCE_SECONDS = 300
 
-# Our own codes for failures Telnyx did not describe.
-AUTHENTICATION_FAILED = "authentication_failed"
-NOT_FOUND = "not_found"
+# Our own codes for failures Telnyx did not describe (authentication_failed and not_found are json_http's).
 NOT_CONFIGURED = "not_configured"
 ORDER_FAILED = "order_failed"
 ORDER_STILL_PENDING = "order_pending"

@@ -8,6 +8,7 @@ set the way the retry logic above needs them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,9 @@ from urllib3.exceptions import NewConnectionError
 
 from telephony.providers import consts
 from telephony.providers.base import (
+    BAD_RESPONSE,
+    CONNECTION_FAILED,
+    TIMEOUT,
     A2PCampaign,
     AccountInfo,
     AvailableNumber,
@@ -36,6 +40,7 @@ from telephony.providers.base import (
     SearchCriteria,
     SentMessage,
     Webhooks,
+    unless_gone,
 )
 from telephony.providers.twilio_http import ProviderHttpClient
 
@@ -43,8 +48,7 @@ API_HOST = "https://api.twilio.com"
 MAX_PAGE_SIZE = 1000
 
 
-def _error(message: str, **kwargs: Any) -> ProviderError:
-    return ProviderError(message, provider=consts.PROVIDER_NAME, **kwargs)
+_error = functools.partial(ProviderError, provider=consts.PROVIDER_NAME)
 
 
 def _from_twilio_answer(status: int, code: int | None, message: str) -> ProviderError:
@@ -54,15 +58,14 @@ def _from_twilio_answer(status: int, code: int | None, message: str) -> Provider
                       permanent=True, status=status)
     if code in consts.TRANSIENT_CODES or status == 429 or status >= 500:
         return _error(message, code=code, permanent=False, status=status)
-    return _error(message, code=code, permanent=code in consts.PERMANENT_CODES or 400 <= status < 500,
-                  status=status)
+    return _error(message, code=code, permanent=400 <= status < 500, status=status)
 
 
 def _from_page_failure(exc: TwilioException) -> ProviderError:
     """`list()`/`page()` raise a bare TwilioException("Unable to fetch page", response)."""
     response = exc.args[1] if len(exc.args) > 1 else None
     if response is None:
-        return _error(str(exc), code=consts.BAD_RESPONSE)
+        return _error(str(exc), code=BAD_RESPONSE)
     try:
         body = json.loads(response.text)
     except ValueError:
@@ -94,14 +97,14 @@ def _translate_errors(*, mutating: bool) -> Iterator[None]:
         raise _from_twilio_answer(exc.status, exc.code, message) from exc
     except requests.ConnectionError as exc:
         if _never_connected(exc):
-            raise _error("Twilio could not be reached", code=consts.CONNECTION_FAILED,
+            raise _error("Twilio could not be reached", code=CONNECTION_FAILED,
                          unavailable=True) from exc
-        raise _error("The connection to Twilio broke off", code=consts.CONNECTION_FAILED,
+        raise _error("The connection to Twilio broke off", code=CONNECTION_FAILED,
                      outcome_unknown=mutating) from exc
     except requests.Timeout as exc:
-        raise _error("Twilio did not answer in time", code=consts.TIMEOUT, outcome_unknown=mutating) from exc
+        raise _error("Twilio did not answer in time", code=TIMEOUT, outcome_unknown=mutating) from exc
     except requests.RequestException as exc:
-        raise _error(f"Talking to Twilio failed: {exc}", code=consts.CONNECTION_FAILED,
+        raise _error(f"Talking to Twilio failed: {exc}", code=CONNECTION_FAILED,
                      outcome_unknown=mutating) from exc
     except TwilioException as exc:
         raise _from_page_failure(exc) from exc
@@ -110,8 +113,7 @@ def _translate_errors(*, mutating: bool) -> Iterator[None]:
 def _capabilities(raw: dict[str, Any] | None) -> Capabilities:
     # Available numbers say "SMS"/"MMS", owned numbers "sms"/"mms".
     caps = {str(k).lower(): bool(v) for k, v in (raw or {}).items()}
-    return Capabilities(voice=caps.get("voice", False), sms=caps.get("sms", False),
-                        mms=caps.get("mms", False), fax=caps.get("fax", False))
+    return Capabilities(voice=caps.get("voice", False), sms=caps.get("sms", False), mms=caps.get("mms", False))
 
 
 def _provisioned(instance: Any) -> ProvisionedNumber:
@@ -130,7 +132,6 @@ def _provisioned(instance: Any) -> ProvisionedNumber:
         voice_application_sid=instance.voice_application_sid or "",
         sms_application_sid=instance.sms_application_sid or "",
         trunk_sid=instance.trunk_sid or "",
-        raw={k: v for k, v in vars(instance).items() if not k.startswith("_")},
     )
 
 
@@ -192,15 +193,13 @@ class TwilioProvider(PhoneProvider):
         filters = {"area_code": criteria.area_code, "contains": criteria.contains, "in_region": criteria.region,
                    "sms_enabled": criteria.sms_enabled, "voice_enabled": criteria.voice_enabled,
                    "mms_enabled": criteria.mms_enabled}
-        try:
+
+        def search() -> Any:
             with _translate_errors(mutating=False):
                 # One page of page_size is what the search is: list() could follow next pages.
-                page = resource.page(page_size=criteria.limit,
-                                     **{k: v for k, v in filters.items() if v is not None})
-        except ProviderError as exc:
-            if exc.status == 404:  # Twilio sells no numbers of this kind in this country
-                return []
-            raise
+                return resource.page(page_size=criteria.limit, **{k: v for k, v in filters.items() if v is not None})
+
+        page = unless_gone(search, default=[])  # 404: Twilio sells no numbers of this kind in this country
         return [
             AvailableNumber(
                 e164=record.phone_number,
@@ -280,19 +279,16 @@ class TwilioProvider(PhoneProvider):
         return _provisioned(instance)
 
     def release(self, sid: str) -> None:
-        try:
+        def delete() -> None:
             with _translate_errors(mutating=True):
                 self._account.incoming_phone_numbers(sid).delete()
-        except ProviderError as exc:
-            if exc.status == 404:  # already released: what the caller wanted
-                return
-            raise
+
+        unless_gone(delete)  # 404: already released, what the caller wanted
 
     def send_sms(self, *, to: str, body: str, from_: str | None = None,
                  messaging_service_sid: str | None = None, media_urls: list[str] | None = None,
                  status_callback: str | None = None) -> SentMessage:
-        if not (from_ or messaging_service_sid):
-            raise ValueError("send_sms needs from_ or messaging_service_sid")
+        self._check_sender(from_, messaging_service_sid)
         with _translate_errors(mutating=True):
             message = self._account.messages.create(
                 to=to, body=body, from_=from_, messaging_service_sid=messaging_service_sid,

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 SIGNATURE_HEADER = "X-Signature-SHA256"
 NOT_CONFIGURED = "no automation webhook URL is configured for this org (MessagingSettings.automation_webhook_url)"
+# What an ai-assistant rule texts back when the org has no assistant, or it keeps failing.
+AI_FALLBACK_REPLY = "Thanks for your message. Someone from our team will get back to you shortly."
 
 
 class DeliveryFailed(Exception):
@@ -42,6 +44,15 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 def messaging_settings(org: Org) -> MessagingSettings | None:
     return MessagingSettings.objects.filter(org=org).first()
+
+
+def ai_assistant_url(org_settings: MessagingSettings | None, *, org: Org, number: str) -> str:
+    """The org's AI assistant URL; "" (logged: the sender gets AI_FALLBACK_REPLY) when there is none."""
+    url = org_settings.ai_assistant_url if org_settings is not None else ""
+    if not url:
+        logger.error("ai-assistant rule on %s: no AI assistant URL is configured for org %s "
+                     "(MessagingSettings.ai_assistant_url); sent the fallback reply", number, org.slug)
+    return url
 
 
 def _get_or_create(org: Org) -> tuple[MessagingSettings, bool]:
@@ -80,15 +91,16 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], *, event: str, w
     return response
 
 
-def delivery_create(*, org: Org, key: str, event: str, payload: dict[str, Any]) -> OutboundWebhookDelivery | None:
-    """Queue one signed POST to the org's automation URL, sent by Celery after commit; once per key.
+def delivery_create(*, org: Org, org_settings: MessagingSettings | None, key: str, event: str,
+                    payload: dict[str, Any]) -> OutboundWebhookDelivery | None:
+    """Queue one signed POST to the org's automation URL (from `org_settings`, the org's
+    messaging_settings), sent by Celery after commit; once per key.
 
     Without a URL the delivery is kept as failed with the reason, and the error logged: the org
     asked for an automation it has not connected.
     """
     from webhooks import tasks
 
-    org_settings = messaging_settings(org)
     url = org_settings.automation_webhook_url if org_settings else ""
     if not url:
         logger.error("SMS rule %s for org %s not delivered: %s", event, org.slug, NOT_CONFIGURED)

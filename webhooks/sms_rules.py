@@ -15,16 +15,16 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from phones import messaging
-from phones.models import Contact, Conversation, FormSession, Message, PhoneNumber
+from phones.models import Contact, Conversation, FormSession, Message, MessagingSettings, PhoneNumber
 from phones.routing import TEMPLATE_VARIABLES
 from webhooks import outbound, tasks
 
 logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
-AI_NOT_CONFIGURED_REPLY = "Thanks for your message. Someone from our team will get back to you shortly."
 
 
 def render(template: str, variables: dict[str, str]) -> str:
@@ -85,6 +85,11 @@ class RuleEngine:
     def __init__(self, inbound: Inbound) -> None:
         self.inbound = inbound
         self.contact_dirty: set[str] = set()
+
+    @cached_property
+    def org_settings(self) -> MessagingSettings | None:
+        """The org's messaging settings, read once however many rules need them."""
+        return outbound.messaging_settings(self.inbound.number.org)
 
     def replies(self, rules: list[dict]) -> list[str]:
         """The replying rules; sets `answered_form` when the text went to a form in progress."""
@@ -147,12 +152,9 @@ class RuleEngine:
     def _ai_assistant(self, index: int, params: dict) -> None:
         if self.inbound.replied or self.inbound.suppressed:
             return
-        org_settings = outbound.messaging_settings(self.inbound.number.org)
-        if org_settings is None or not org_settings.ai_assistant_url:
-            logger.error("ai-assistant rule %d on %s: no AI assistant URL is configured for org %s "
-                         "(MessagingSettings.ai_assistant_url); sent the fallback reply", index,
-                         self.inbound.number.e164, self.inbound.number.org.slug)
-            self.inbound.reply(AI_NOT_CONFIGURED_REPLY)
+        if not outbound.ai_assistant_url(self.org_settings, org=self.inbound.number.org,
+                                         number=self.inbound.number.e164):
+            self.inbound.reply(outbound.AI_FALLBACK_REPLY)
             return
         # The assistant's answer is texted by a task; this text gets no reply in the response.
         self.inbound.replied = True
@@ -192,5 +194,5 @@ class RuleEngine:
 
     def _deliver(self, index: int, event: str, **extra: str) -> None:
         inbound = self.inbound
-        outbound.delivery_create(org=inbound.number.org, key=f"{event}:{inbound.message.provider_sid}:{index}",
+        outbound.delivery_create(org=inbound.number.org, org_settings=self.org_settings, key=f"{event}:{inbound.message.provider_sid}:{index}",
                                  event=event, payload=inbound.event_payload(event, **extra))

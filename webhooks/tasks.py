@@ -24,7 +24,6 @@ T = TypeVar("T")
 
 BACKOFF_SECONDS = 30
 AI_HISTORY = 20
-AI_FALLBACK_REPLY = "Thanks for your message. Someone from our team will get back to you shortly."
 
 
 class GaveUp(Exception):
@@ -136,12 +135,9 @@ def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None
     if message is None or message.phone_number is None:
         return
     org_settings = outbound.messaging_settings(message.org)
-    reply = AI_FALLBACK_REPLY
-    if org_settings is None or not org_settings.ai_assistant_url:
-        logger.error("ai-assistant rule on %s: no AI assistant URL is configured for org %s "
-                     "(MessagingSettings.ai_assistant_url); sent the fallback reply",
-                     message.phone_number.e164, message.org.slug)
-    else:
+    url = outbound.ai_assistant_url(org_settings, org=message.org, number=message.phone_number.e164)
+    reply = outbound.AI_FALLBACK_REPLY
+    if url:
         history = (list(message.conversation.messages.order_by("-created_at", "-id")[:AI_HISTORY])
                    if message.conversation else [message])
         payload = {
@@ -152,7 +148,7 @@ def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None
         }
 
         def ask() -> object:
-            response = outbound.post_signed(org_settings.ai_assistant_url, org_settings.signing_secret, payload,
+            response = outbound.post_signed(url, org_settings.signing_secret, payload,
                                             event="sms.ai_assistant", webhook_id=f"ai_{message.public_id}")
             answer = response.json()
             return answer.get("reply", "") if isinstance(answer, dict) else ""

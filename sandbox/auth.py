@@ -22,8 +22,9 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     return (username, password) if sep else None
 
 
-def authenticated_account(request: HttpRequest, account_sid: str) -> SandboxAccount | None:
-    """The account in the URL, if the request's credentials belong to it; else None (Twilio's 20003)."""
+def account_for_credentials(request: HttpRequest) -> SandboxAccount | None:
+    """The active account the request's credentials (its SID and auth token, or an API key of
+    it) belong to; else None (Twilio's 20003)."""
     credentials = _basic_credentials(request)
     if credentials is None:
         return None
@@ -37,6 +38,10 @@ def authenticated_account(request: HttpRequest, account_sid: str) -> SandboxAcco
         account = SandboxAccount.objects.filter(sid=username).first()
         if account is None or not hmac.compare_digest(account.auth_token, password):
             return None
-    if account.sid != account_sid or account.status != "active":
-        return None
-    return account
+    return account if account.status == "active" else None
+
+
+def authenticated_account(request: HttpRequest, account_sid: str) -> SandboxAccount | None:
+    """The account in the URL, if the request's credentials belong to it; else None (Twilio's 20003)."""
+    account = account_for_credentials(request)
+    return account if account is not None and account.sid == account_sid else None

@@ -6,21 +6,20 @@ v1 lists use the `meta` envelope with absolute URLs, unlike 2010-04-01's relativ
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
+from twilio.base.serialize import iso8601_datetime as _iso
 
-from sandbox import services
-from sandbox.auth import _basic_credentials, authenticated_account
-from sandbox.models import SandboxAccount, SandboxApiKey, SandboxNumber, new_sid
+from sandbox.auth import account_for_credentials
+from sandbox.models import SandboxAccount, SandboxNumber, new_sid
 from sandbox.models_messaging import SandboxA2PCampaign, SandboxMessagingService, SandboxServiceNumber
 from sandbox.selectors import paginated
-from sandbox.twilio_json import TwilioApiError, error_response, not_found
+from sandbox.twilio_json import not_found, page_query
+from sandbox.views import twilio_endpoint
 
 MESSAGING_ROOT = "https://messaging.twilio.com/v1"
 FAULT_RESOURCE = "MessagingServices"
@@ -59,22 +58,18 @@ def sandbox_a2p_campaign_set(*, service: SandboxMessagingService, status: str,
 
 # ---------------------------------------------------------------- wire format
 
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def service_json(service: SandboxMessagingService) -> dict[str, Any]:
+    """`service` as `_services` reads it (with `us_app_to_person_registered`)."""
     url = f"{MESSAGING_ROOT}/Services/{service.sid}"
     return {
         "account_sid": service.account.sid, "sid": service.sid, "friendly_name": service.friendly_name,
         "date_created": _iso(service.date_created), "date_updated": _iso(service.date_updated),
-        "inbound_request_url": service.inbound_request_url or None, "inbound_method": "POST",
+        "inbound_request_url": None, "inbound_method": "POST",
         "fallback_url": None, "fallback_method": "POST", "status_callback": None, "sticky_sender": True,
         "mms_converter": True, "smart_encoding": True, "scan_message_content": "inherit",
         "fallback_to_long_code": True, "area_code_geomatch": True, "synchronous_validation": True,
         "validity_period": 14400, "usecase": "mixed",
-        "us_app_to_person_registered": service.campaigns.filter(
-            campaign_status=SandboxA2PCampaign.Status.VERIFIED).exists(),
+        "us_app_to_person_registered": service.us_app_to_person_registered,
         "use_inbound_webhook_on_number": service.use_inbound_webhook_on_number, "url": url,
         "links": {name: f"{url}/{path}" for name, path in (
             ("phone_numbers", "PhoneNumbers"), ("short_codes", "ShortCodes"), ("alpha_senders", "AlphaSenders"),
@@ -117,8 +112,7 @@ def _listing(request: HttpRequest, queryset, *, key: str, path: str, render: Cal
     page = paginated(queryset, params)
 
     def url(number: int, token: str | None = None) -> str:
-        query = [("PageSize", str(page.page_size)), ("Page", str(number))] + ([("PageToken", token)] if token else [])
-        return f"{MESSAGING_ROOT}{path}?{urlencode(query)}"
+        return f"{MESSAGING_ROOT}{path}?{urlencode(page_query(page.page_size, number, token))}"
 
     return JsonResponse({key: [render(item) for item in page.items], "meta": {
         "page": page.page, "page_size": page.page_size, "first_page_url": url(0),
@@ -128,35 +122,13 @@ def _listing(request: HttpRequest, queryset, *, key: str, path: str, render: Cal
 
 # ---------------------------------------------------------------- views
 
-def _account(request: HttpRequest) -> SandboxAccount | None:
+def _account(request: HttpRequest, kwargs: dict[str, str]) -> SandboxAccount | None:
     """v1 URLs carry no account: the credentials name it (an account SID, or an API key of one)."""
-    credentials = _basic_credentials(request)
-    if credentials is None:
-        return None
-    username = credentials[0]
-    if username.startswith("SK"):
-        key = SandboxApiKey.objects.select_related("account").filter(sid=username).first()
-        username = key.account.sid if key else ""
-    return authenticated_account(request, username) if username else None
+    return account_for_credentials(request)
 
 
-def messaging_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Basic auth, GET only, and the emulator's fault injection (resource "MessagingServices")."""
-    @csrf_exempt
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, **kwargs: str) -> HttpResponse:
-        account = _account(request)
-        if account is None:
-            return error_response(401, 20003, "Authenticate")
-        if request.method != "GET":
-            return error_response(405, 20004, "Method not allowed")
-        if services.sandbox_fault_take(account=account, resource=FAULT_RESOURCE, method="GET"):
-            return error_response(500, 20500, "Internal Server Error")
-        try:
-            return view(request, account, **kwargs)
-        except TwilioApiError as exc:
-            return error_response(exc.status, exc.code, exc.message)
-    return wrapper
+# Basic auth, GET only, and the emulator's fault injection (resource "MessagingServices").
+messaging_endpoint = twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=_account)
 
 
 def _service(account: SandboxAccount, sid: str) -> SandboxMessagingService | None:
@@ -165,7 +137,8 @@ def _service(account: SandboxAccount, sid: str) -> SandboxMessagingService | Non
 
 @messaging_endpoint
 def services_list(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
-    found = account.messaging_services.select_related("account")
+    found = account.messaging_services.annotate(us_app_to_person_registered=Exists(
+        SandboxA2PCampaign.objects.filter(service=OuterRef("pk"), campaign_status=SandboxA2PCampaign.Status.VERIFIED)))
     return _listing(request, found, key="services", path="/Services", render=service_json)
 
 
@@ -174,7 +147,7 @@ def service_numbers(request: HttpRequest, account: SandboxAccount, service_sid: 
     service = _service(account, service_sid)
     if service is None:
         return not_found(f"/v1/Services/{service_sid}/PhoneNumbers")
-    found = service.numbers.select_related("number", "service__account")
+    found = service.numbers.select_related("number")
     return _listing(request, found, key="phone_numbers", path=f"/Services/{service_sid}/PhoneNumbers",
                     render=service_number_json)
 
@@ -184,6 +157,6 @@ def service_campaigns(request: HttpRequest, account: SandboxAccount, service_sid
     service = _service(account, service_sid)
     if service is None:
         return not_found(f"/v1/Services/{service_sid}/Compliance/Usa2p")
-    found = service.campaigns.select_related("service__account")
+    found = service.campaigns.all()
     return _listing(request, found, key="compliance", path=f"/Services/{service_sid}/Compliance/Usa2p",
                     render=campaign_json)

@@ -11,7 +11,6 @@ class SandboxMessagingService(models.Model):
     sid = models.CharField(max_length=34, unique=True)
     account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="messaging_services")
     friendly_name = models.CharField(max_length=64)
-    inbound_request_url = models.CharField(max_length=1024, blank=True)
     # Off (Twilio's default): the service's inbound URL takes the SMS of every number in it.
     use_inbound_webhook_on_number = models.BooleanField(default=False)
     date_created = models.DateTimeField(auto_now_add=True)

@@ -11,15 +11,11 @@ from django.db.models import Q, QuerySet
 
 from sandbox import inventory
 from sandbox.inventory import Offer
-from sandbox.models import SandboxAccount, SandboxNumber
+from sandbox.models import SandboxNumber
 from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-
-
-def account_owns(account: SandboxAccount, e164: str) -> bool:
-    return account.numbers.filter(phone_number=e164).exists()
 
 
 def number_owner_exists(e164: str) -> bool:

@@ -28,10 +28,12 @@ from sandbox.models import (
     SandboxNumber,
     new_sid,
 )
-from sandbox.selectors import account_owns, first_available_in_area, number_owner_exists
-from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError
+from sandbox.selectors import first_available_in_area, number_owner_exists
+from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError, account_path, not_found_message
 
 URL_FIELDS = ("VoiceUrl", "VoiceFallbackUrl", "SmsUrl", "SmsFallbackUrl", "StatusCallback")
+URL = re.compile(r"^https?://[^\s/]+")
+METHODS = ("GET", "POST")
 METHOD_FIELDS = ("VoiceMethod", "VoiceFallbackMethod", "SmsMethod", "SmsFallbackMethod", "StatusCallbackMethod")
 SID_FIELDS = {"VoiceApplicationSid": "AP", "SmsApplicationSid": "AP", "TrunkSid": "TK"}
 FIELD_COLUMNS = {
@@ -75,11 +77,13 @@ def sandbox_fault_add(*, account_sid: str, resource: str = "IncomingPhoneNumbers
 
 
 def sandbox_fault_take(*, account: SandboxAccount, resource: str, method: str) -> str | None:
-    """Use up one matching fault, oldest first; its kind, or None when nothing is armed."""
+    """Use up one matching fault, oldest first; its kind, or None when nothing is armed.
+    Rows are locked only when one is armed: most requests meet no fault."""
+    armed = SandboxFault.objects.filter(account=account, resource=resource, method=method, remaining__gt=0)
+    if not armed.exists():
+        return None
     with transaction.atomic():
-        fault = (SandboxFault.objects.select_for_update()
-                 .filter(account=account, resource=resource, method=method, remaining__gt=0)
-                 .order_by("pk").first())
+        fault = armed.select_for_update().order_by("pk").first()
         if fault is None:
             return None
         if fault.remaining == 1:
@@ -100,11 +104,11 @@ def _number_fields(params: dict[str, str]) -> dict[str, str]:
         if name not in params:
             continue
         value = params[name].strip()
-        if name in URL_FIELDS and value and not re.match(r"^https?://[^\s/]+", value):
+        if name in URL_FIELDS and value and not URL.match(value):
             raise _bad_request(21502, f"{name} is not a valid URL: {value}")
         if name in METHOD_FIELDS:
             value = value.upper() or "POST"
-            if value not in ("GET", "POST"):
+            if value not in METHODS:
                 raise _bad_request(21403, f"{name} must be GET or POST")
         if name in SID_FIELDS and value and not re.fullmatch(SID_FIELDS[name] + r"[0-9a-fA-F]{32}", value):
             raise _bad_request(INVALID_PARAMETER, f"{name} is not a valid SID: {value}")
@@ -122,11 +126,7 @@ def _offer_to_buy(params: dict[str, str]) -> Offer:
     if phone_number == magic.MAGIC_OK_NUMBER or (not phone_number and area_code == magic.MAGIC_OK_AREA_CODE):
         return _magic_offer()
     if phone_number:
-        try:
-            valid = phonenumbers.is_valid_number(phonenumbers.parse(phone_number))
-        except phonenumbers.NumberParseException:
-            valid = False
-        if not valid or not phone_number.startswith("+"):
+        if not _valid_e164(phone_number):
             raise _bad_request(21421, f"PhoneNumber {phone_number} is invalid")
         offer = inventory.find_offer(phone_number)
         if offer is None or number_owner_exists(phone_number):
@@ -148,8 +148,6 @@ def sandbox_number_purchase(*, account: SandboxAccount, params: dict[str, str]) 
     if hit:
         raise _bad_request(*hit)
     offer = _offer_to_buy(params)
-    if account_owns(account, offer.e164):
-        raise _bad_request(21422, f"PhoneNumber {offer.e164} is not available")
     fields = _number_fields(params)
     fields.setdefault("friendly_name", offer.friendly_name)
     try:
@@ -157,7 +155,7 @@ def sandbox_number_purchase(*, account: SandboxAccount, params: dict[str, str]) 
             return SandboxNumber.objects.create(
                 sid=new_sid("PN"), account=account, phone_number=offer.e164, iso_country=offer.iso_country,
                 number_type=offer.number_type, voice=offer.voice, sms=offer.sms, mms=offer.mms, **fields)
-    except IntegrityError:  # bought by someone else a moment ago
+    except IntegrityError:  # owned by this account already, or bought by someone else a moment ago
         raise _bad_request(21422, f"PhoneNumber {offer.e164} is not available") from None
 
 
@@ -226,8 +224,9 @@ def sandbox_message_create(*, account: SandboxAccount, params: dict[str, str], m
         status="accepted" if service_sid else "queued", status_callback=params.get("StatusCallback", ""))
 
 
-def sandbox_call_create(*, account: SandboxAccount, params: dict[str, str]) -> SandboxCall:
-    """POST Calls: queued, never dialled."""
+def sandbox_call_create(*, account: SandboxAccount, params: dict[str, str]) -> tuple[SandboxCall, str | None]:
+    """POST Calls: queued, never dialled. With the SID of the account's number it is from (None
+    for the magic number when the account does not hold it)."""
     to, from_, url = params.get("To", "").strip(), params.get("From", "").strip(), params.get("Url", "").strip()
     hit = magic.magic_error("Calls", {"From": from_, "To": to})
     if hit:
@@ -236,20 +235,22 @@ def sandbox_call_create(*, account: SandboxAccount, params: dict[str, str]) -> S
         raise _bad_request(21201, "No 'To' number is specified")
     if not from_:
         raise _bad_request(21213, "No 'From' number is specified")
-    if from_ != magic.MAGIC_OK_NUMBER and not account_owns(account, from_):
+    caller = account.numbers.filter(phone_number=from_).values_list("sid", flat=True).first()
+    if from_ != magic.MAGIC_OK_NUMBER and caller is None:
         raise _bad_request(21210, f"The source phone number provided, {from_}, is not yet verified for your "
                                   "account.")
     if not _valid_e164(to):
         raise _bad_request(21211, f"The 'To' number {to} is not a valid phone number.")
-    if not re.match(r"^https?://[^\s/]+", url):
+    if not URL.match(url):
         raise _bad_request(21205, "Url parameter is not a valid URL" if url else "A 'Url' parameter is required")
     method = (params.get("Method") or "POST").upper()
     callback_method = (params.get("StatusCallbackMethod") or "POST").upper()
-    if method not in ("GET", "POST") or callback_method not in ("GET", "POST"):
+    if method not in METHODS or callback_method not in METHODS:
         raise _bad_request(21403, "Method must be GET or POST")
-    return SandboxCall.objects.create(
+    call = SandboxCall.objects.create(
         sid=new_sid("CA"), account=account, to=to, from_number=from_, url=url, method=method,
         status_callback=params.get("StatusCallback", ""), status_callback_method=callback_method)
+    return call, caller
 
 
 RECORDING_STATUSES = ("in-progress", "paused", "stopped")
@@ -269,8 +270,8 @@ def sandbox_call_recording_update(*, account: SandboxAccount, call_sid: str, rec
     """Pause, resume or stop a call's recording (`Twilio.CURRENT` is the one in progress)."""
     call = account.calls.filter(sid=call_sid).first()
     if call is None or not call.recording_sid or recording_sid not in ("Twilio.CURRENT", call.recording_sid):
-        raise TwilioApiError(404, 20404, f"The requested resource /2010-04-01/Accounts/{account.sid}/Calls/"
-                                         f"{call_sid}/Recordings/{recording_sid}.json was not found")
+        raise TwilioApiError(404, 20404, not_found_message(
+            account_path(account.sid, f"/Calls/{call_sid}/Recordings/{recording_sid}.json")))
     status = params.get("Status", "")
     if status not in RECORDING_STATUSES:
         raise _bad_request(INVALID_PARAMETER, f"Status must be one of {', '.join(RECORDING_STATUSES)}")

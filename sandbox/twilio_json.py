@@ -43,8 +43,12 @@ def error_response(status: int, code: int, message: str) -> JsonResponse:
     return response
 
 
+def not_found_message(path: str) -> str:
+    return f"The requested resource {path} was not found"
+
+
 def not_found(path: str) -> JsonResponse:
-    return error_response(404, 20404, f"The requested resource {path} was not found")
+    return error_response(404, 20404, not_found_message(path))
 
 
 def rfc2822(value: datetime | None) -> str | None:
@@ -210,14 +214,18 @@ def list_uri(path: str, query: list[tuple[str, str]]) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
+def page_query(page_size: int, page_number: int, token: str | None = None,
+               filters: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """The query of a list page's link: the list's filters, then PageSize, Page and PageToken."""
+    return [*filters, ("PageSize", str(page_size)), ("Page", str(page_number)),
+            *([("PageToken", token)] if token else [])]
+
+
 def list_envelope(*, key: str, items: list[dict[str, Any]], path: str, filters: list[tuple[str, str]],
                   page: int, page_size: int, next_token: str | None) -> dict[str, Any]:
     """Twilio's paging envelope. Next pages are found by token; Page is kept for the client's sake."""
     def uri(page_number: int, token: str | None = None) -> str:
-        query = [*filters, ("PageSize", str(page_size)), ("Page", str(page_number))]
-        if token:
-            query.append(("PageToken", token))
-        return list_uri(path, query)
+        return list_uri(path, page_query(page_size, page_number, token, filters))
 
     start = page * page_size
     return {

@@ -45,13 +45,22 @@ def _timed_out() -> HttpResponse:
     return response
 
 
-def twilio_endpoint(resource: str, methods: tuple[str, ...]) -> Callable:
-    """Basic auth, method check, fault injection and Twilio error bodies around a view."""
+def _account_in_url(request: HttpRequest, kwargs: dict[str, str]) -> SandboxAccount | None:
+    """2010-04-01 URLs name the account: the credentials must be of that one."""
+    return authenticated_account(request, kwargs.pop("account_sid"))
+
+
+def twilio_endpoint(resource: str, methods: tuple[str, ...],
+                    account_of: Callable[[HttpRequest, dict[str, str]], SandboxAccount | None] = _account_in_url
+                    ) -> Callable:
+    """Basic auth, method check, fault injection and Twilio error bodies around a view.
+    `account_of(request, url_kwargs)` is the authenticated account, or None; it takes out of
+    the URL's arguments what the view is not to get."""
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, account_sid: str, **kwargs: str) -> HttpResponse:
-            account = authenticated_account(request, account_sid)
+        def wrapper(request: HttpRequest, **kwargs: str) -> HttpResponse:
+            account = account_of(request, kwargs)
             if account is None:
                 return error_response(401, 20003, "Authenticate")
             if request.method not in methods:
@@ -123,7 +132,7 @@ def incoming_numbers(request: HttpRequest, account: SandboxAccount) -> HttpRespo
         number = services.sandbox_number_purchase(account=account, params=_params(request))
         return JsonResponse(number_json(number), status=201)
     params = _params(request)
-    numbers = account.numbers.select_related("account")
+    numbers = account.numbers.all()
     filters = [(name, params[name]) for name in ("PhoneNumber", "FriendlyName") if params.get(name)]
     for name, value in filters:
         numbers = numbers.filter(**(_phone_number_filter(value) if name == "PhoneNumber"
@@ -137,7 +146,7 @@ def incoming_numbers(request: HttpRequest, account: SandboxAccount) -> HttpRespo
 
 @twilio_endpoint("IncomingPhoneNumbers", ("GET", "POST", "DELETE"))
 def incoming_number(request: HttpRequest, account: SandboxAccount, sid: str) -> HttpResponse:
-    number = account.numbers.select_related("account").filter(sid=sid).first()
+    number = account.numbers.filter(sid=sid).first()
     if number is None:
         return not_found(account_path(account.sid, f"/IncomingPhoneNumbers/{sid}.json"))
     if request.method == "DELETE":
@@ -155,7 +164,7 @@ def messages(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
                                                   media_urls=request.POST.getlist("MediaUrl"))
         return JsonResponse(message_json(message), status=201)
     params = _params(request)
-    found = account.messages.select_related("account")
+    found = account.messages.all()
     filters = [(name, params[name]) for name in ("To", "From") if params.get(name)]
     for name, value in filters:
         found = found.filter(**{"to" if name == "To" else "from_number": value})
@@ -175,6 +184,5 @@ def call_recording(request: HttpRequest, account: SandboxAccount, call_sid: str,
 
 @twilio_endpoint("Calls", ("POST",))
 def calls(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
-    call = services.sandbox_call_create(account=account, params=_params(request))
-    caller = account.numbers.filter(phone_number=call.from_number).values_list("sid", flat=True).first()
+    call, caller = services.sandbox_call_create(account=account, params=_params(request))
     return JsonResponse(call_json(call, caller), status=201)

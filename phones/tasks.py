@@ -8,6 +8,7 @@ from django.conf import settings
 
 from phones import provisioning
 from phones.jobs import JobBusy
+from telephony import retry
 
 
 def _backoff(retries: int) -> int:
@@ -16,25 +17,20 @@ def _backoff(retries: int) -> int:
 
 
 def _run(task, run, gave_up, job_id: int) -> None:
-    """Run a job, retrying transient provider failures with backoff until JOB_MAX_RETRIES.
+    """Run a job, retrying transient provider failures with backoff until JOB_MAX_RETRIES
+    (at once, in-process, without a broker: telephony.retry). A busy job waits its turn."""
+    try:
+        retry.with_retries(task, lambda: _run_once(task, run, job_id), (provisioning.RetryLater,),
+                           max_retries=settings.JOB_MAX_RETRIES, backoff=_backoff)
+    except retry.GaveUp as exc:
+        gave_up(job_id=job_id, error=exc.__cause__.error)
 
-    Without a broker (eager mode: `make run`, tests) a retry happens at once, in-process:
-    Celery's eager `retry()` re-raises instead of re-running when eager_propagates is on.
-    """
-    attempt = task.request.retries
-    while True:
-        try:
-            run(job_id=job_id)
-            return
-        except JobBusy as busy:
-            raise task.retry(countdown=busy.countdown, max_retries=None) from busy
-        except provisioning.RetryLater as later:
-            if attempt >= settings.JOB_MAX_RETRIES:
-                gave_up(job_id=job_id, error=later.error)
-                return
-            if not task.request.is_eager:
-                raise task.retry(countdown=_backoff(attempt), max_retries=None) from later
-            attempt += 1
+
+def _run_once(task, run, job_id: int) -> None:
+    try:
+        run(job_id=job_id)
+    except JobBusy as busy:
+        raise task.retry(countdown=busy.countdown, max_retries=None) from busy
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -13,10 +13,12 @@ from celery import shared_task
 
 from phones import messaging
 from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
+from telephony import retry
 from telephony.errors import DomainError
 from telephony.models import ProviderConnection
 from telephony.providers.base import ProviderError
 from telephony.providers.registry import provider_for
+from telephony.retry import GaveUp
 from webhooks import outbound, sms
 
 logger = logging.getLogger(__name__)
@@ -26,10 +28,6 @@ BACKOFF_SECONDS = 30
 AI_HISTORY = 20
 
 
-class GaveUp(Exception):
-    """Retries exhausted, or the failure is not one a retry can fix (see __cause__)."""
-
-
 def backoff(retries: int) -> int:
     """30 s, 1 min, 2 min, 4 min …"""
     return BACKOFF_SECONDS * 2 ** retries
@@ -37,22 +35,9 @@ def backoff(retries: int) -> int:
 
 def with_retries(task, attempt: Callable[[], T], retryable: tuple[type[Exception], ...],
                  can_retry: Callable[[Exception], bool] = lambda exc: True) -> T:
-    """`attempt()`, retried with backoff on `retryable` failures until the task's max_retries.
-
-    With a broker the retry is a new delivery of the task after the backoff. Without one (eager
-    mode: `make run`, tests) Celery's eager retry() re-raises instead of re-running, so the
-    attempts are repeated here, at once.
-    """
-    tries = task.request.retries
-    while True:
-        try:
-            return attempt()
-        except retryable as exc:
-            if not can_retry(exc) or tries >= task.max_retries:
-                raise GaveUp(str(exc)) from exc
-            if not task.request.is_eager:
-                raise task.retry(countdown=backoff(tries)) from exc
-            tries += 1
+    """`attempt()`, retried with backoff on `retryable` failures until the task's max_retries."""
+    return retry.with_retries(task, attempt, retryable, max_retries=task.max_retries, backoff=backoff,
+                              can_retry=can_retry)
 
 
 @shared_task(bind=True, max_retries=6, acks_late=True)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from telephony.models import ProviderConnection
 from webhooks import callbacks, plivo_xml
 from webhooks.events import CallEvent, InboundSms, StatusEvent, to_int
-from webhooks.security import Webhook, verify_by_number
+from webhooks.security import Webhook, verify_webhook, webhook_params
 from webhooks.views import call_answer, sms_answer
 
 logger = logging.getLogger(__name__)
@@ -120,9 +120,9 @@ def plivo_webhook(request: HttpRequest, kind: str) -> HttpResponse:
     handler = HANDLERS.get(kind)
     if handler is None:
         return HttpResponseNotFound()
-    params = {key: request.POST.get(key, "") for key in request.POST}
-    hook = verify_by_number(request, kind, provider="plivo", connection_type=ProviderConnection.Type.PLIVO,
-                            params=params, e164s=[e164(params.get("To", "")), e164(params.get("From", ""))])
+    params = webhook_params(request) or {}
+    hook = verify_webhook(request, kind, provider="plivo", connection_types=(ProviderConnection.Type.PLIVO,),
+                          params=params, e164s=[e164(params.get("To", "")), e164(params.get("From", ""))])
     if hook is None:
         return HttpResponseForbidden("Invalid Plivo signature")
     return handler(hook)

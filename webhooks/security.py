@@ -108,43 +108,39 @@ def number_lookup(*, e164s: list[str], account_id: str | None = None,
 def verify(request: HttpRequest, kind: str) -> Webhook | None:
     """The verified Twilio webhook, or None when it is not signed by the account it names (→ 403)."""
     params = webhook_params(request)
-    if params is None:
+    if params is None or not params.get("AccountSid"):
         return None
-    account_sid = params.get("AccountSid", "")
-    if not account_sid:
-        return None
+    return verify_webhook(request, kind, provider="twilio", connection_types=TWILIO_CONNECTION_TYPES, params=params,
+                          e164s=[params.get("To", ""), params.get("From", "")], account_id=params["AccountSid"])
+
+
+def verify_webhook(request: HttpRequest, kind: str, *, provider: str, connection_types: tuple[str, ...],
+                   params: dict[str, str], e164s: list[str], account_id: str | None = None) -> Webhook | None:
+    """A webhook about one of our numbers (the first of `e164s`, or the `flow` of our own URL) on
+    a connection of `connection_types`, verified with that connection's key; None (→ 403) when it
+    is not signed by it.
+
+    With an `account_id` (Twilio's AccountSid) a webhook about no number of ours is checked
+    against the account's connections; without one (Plivo, Telnyx) there is no key to check it
+    with, and it is refused."""
     query = {key: request.GET.get(key, "") for key in request.GET}
     url = public_url(request)
-    number = number_lookup(e164s=[params.get("To", ""), params.get("From", "")], account_id=account_sid,
-                           connection_types=TWILIO_CONNECTION_TYPES, flow=query.get("flow", ""))
+    number = number_lookup(e164s=e164s, account_id=account_id, connection_types=connection_types,
+                           flow=query.get("flow", ""))
     if number is not None:
         connections = [number.connection]
-    else:
+    elif account_id:
         connections = list(ProviderConnection.objects.select_related("org")
-                           .filter(account_id=account_sid, is_active=True,
-                                   type__in=TWILIO_CONNECTION_TYPES)[:MAX_CONNECTIONS_PER_ACCOUNT])
+                           .filter(account_id=account_id, is_active=True,
+                                   type__in=connection_types)[:MAX_CONNECTIONS_PER_ACCOUNT])
+    else:
+        logger.warning("rejected %s %s webhook: none of %s is a live number of a %s connection",
+                       provider, kind, e164s, "/".join(connection_types))
+        return None
     for connection in connections:
         if provider_cached(connection).validate_webhook(request, url):
-            return Webhook(kind=kind, params=params, query=query, connection=connection, number=number)
-    logger.warning("rejected %s webhook for account %s: bad or missing signature for %s", kind, account_sid, url)
+            return Webhook(kind=kind, params=params, query=query, connection=connection, number=number,
+                           provider=provider)
+    logger.warning("rejected %s %s webhook for %s: bad or missing signature for %s", provider, kind,
+                   number.e164 if number is not None else f"account {account_id}", url)
     return None
-
-
-def verify_by_number(request: HttpRequest, kind: str, *, provider: str, connection_type: str,
-                     params: dict[str, str], e164s: list[str]) -> Webhook | None:
-    """A Plivo or Telnyx webhook about one of our numbers on a connection of `connection_type`,
-    verified with that connection's key; None (→ 403) when the number is not ours or the
-    signature is not the connection's: without the number there is no key to check it with."""
-    query = {key: request.GET.get(key, "") for key in request.GET}
-    number = number_lookup(e164s=e164s, connection_types=(connection_type,), flow=query.get("flow", ""))
-    url = public_url(request)
-    if number is None:
-        logger.warning("rejected %s %s webhook: none of %s is a live number of a %s connection",
-                       provider, kind, e164s, connection_type)
-        return None
-    if not provider_cached(number.connection).validate_webhook(request, url):
-        logger.warning("rejected %s %s webhook for %s: bad or missing signature for %s", provider, kind,
-                       number.e164, url)
-        return None
-    return Webhook(kind=kind, params=params, query=query, connection=number.connection, number=number,
-                   provider=provider)

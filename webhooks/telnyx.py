@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from telephony.models import ProviderConnection
 from webhooks import callbacks, views
 from webhooks.events import InboundSms, StatusEvent, to_int
-from webhooks.security import verify_by_number, webhook_params
+from webhooks.security import verify_webhook, webhook_params
 from webhooks.views import sms_answer
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ def _event(request: HttpRequest, kind: str) -> HttpResponse:
     event_type, payload = parsed
     if event_type == "message.received" and kind == "sms":
         sms = inbound_sms(payload)
-        hook = verify_by_number(request, kind, provider="telnyx", connection_type=ProviderConnection.Type.TELNYX,
-                                params={}, e164s=[sms.to])
+        hook = verify_webhook(request, kind, provider="telnyx", connection_types=(ProviderConnection.Type.TELNYX,),
+                              params={}, e164s=[sms.to])
         if hook is None:
             return HttpResponseForbidden("Invalid Telnyx signature")
         hook.sms = sms
@@ -85,8 +85,8 @@ def _event(request: HttpRequest, kind: str) -> HttpResponse:
         return HttpResponse(status=204)
     if event_type in STATUS_EVENTS:
         status = message_status(payload)
-        hook = verify_by_number(request, kind, provider="telnyx", connection_type=ProviderConnection.Type.TELNYX,
-                                params={}, e164s=[status.from_])
+        hook = verify_webhook(request, kind, provider="telnyx", connection_types=(ProviderConnection.Type.TELNYX,),
+                              params={}, e164s=[status.from_])
         if hook is None:
             return HttpResponseForbidden("Invalid Telnyx signature")
         hook.status = status
@@ -100,8 +100,8 @@ def _event(request: HttpRequest, kind: str) -> HttpResponse:
 def _texml(request: HttpRequest, kind: str) -> HttpResponse:
     """Twilio's form fields, handled and answered as Twilio's are."""
     params = webhook_params(request) or {}
-    hook = verify_by_number(request, kind, provider="telnyx", connection_type=ProviderConnection.Type.TELNYX,
-                            params=params, e164s=[params.get("To", ""), params.get("From", "")])
+    hook = verify_webhook(request, kind, provider="telnyx", connection_types=(ProviderConnection.Type.TELNYX,),
+                          params=params, e164s=[params.get("To", ""), params.get("From", "")])
     if hook is None:
         return HttpResponseForbidden("Invalid Telnyx signature")
     return views.HANDLERS[kind](hook)

@@ -10,7 +10,6 @@ bills it then, delivered or not), call minutes (rounded up) when a call complete
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 
@@ -19,7 +18,7 @@ from django.utils import timezone
 
 from billing.services import usage_record
 from phones.models import Call, Message, Recording
-from webhooks.events import StatusEvent, to_int
+from webhooks.events import StatusEvent
 from webhooks.security import Webhook
 
 logger = logging.getLogger(__name__)
@@ -108,9 +107,8 @@ def status_callback(hook: Webhook) -> None:
         call_status(hook, event)
 
 
-def _recording(hook: Webhook, sid: str) -> Recording | None:
+def _recording(hook: Webhook, sid: str, call_sid: str) -> Recording | None:
     """The recording row, locked; created on first sight. None when another org has this SID."""
-    call_sid = hook.params.get("CallSid", "")
     recording = Recording.objects.select_for_update().filter(provider_sid=sid).first()
     if recording is None:
         call = Call.objects.filter(org=hook.org, provider_sid=call_sid).first() if call_sid else None
@@ -126,45 +124,40 @@ def _recording(hook: Webhook, sid: str) -> Recording | None:
 
 
 def recording_callback(hook: Webhook) -> None:
-    params = hook.params
-    sid, status = params.get("RecordingSid", ""), params.get("RecordingStatus", "")
-    if not sid:
+    event = hook.recording
+    if event is None or not event.sid:
         return
     with transaction.atomic():
-        recording = _recording(hook, sid)
+        recording = _recording(hook, event.sid, event.call_sid)
         if recording is None:
             return
         # Only the reference is kept: the audio stays at the provider (seed 001).
-        recording.url = recording.url or params.get("RecordingUrl", "")
-        recording.duration = to_int(params.get("RecordingDuration")) or recording.duration
-        if status in RECORDING_RANK and _moves_forward(RECORDING_RANK, recording.status, status):
-            recording.status = status
+        recording.url = recording.url or event.url
+        recording.duration = event.duration or recording.duration
+        if event.status in RECORDING_RANK and _moves_forward(RECORDING_RANK, recording.status, event.status):
+            recording.status = event.status
         recording.save()
 
 
 def transcription_callback(hook: Webhook) -> None:
-    """Two senders: <Record transcribe>'s callback (TranscriptionText for a RecordingSid), and
-    real-time <Start><Transcription> events (TranscriptionData segments for a CallSid)."""
-    params = hook.params
-    if params.get("RecordingSid") and "TranscriptionText" in params:
+    """A recording's transcription, or a final segment of a call's real-time transcription."""
+    event = hook.transcription
+    if event is None:
+        return
+    if event.recording_sid:
         with transaction.atomic():
-            recording = _recording(hook, params["RecordingSid"])
+            recording = _recording(hook, event.recording_sid, event.call_sid)
             if recording is None:
                 return
-            recording.transcription_sid = params.get("TranscriptionSid", "")
-            recording.transcription_status = params.get("TranscriptionStatus", "")
-            recording.transcription_text = params.get("TranscriptionText", "")
+            recording.transcription_sid = event.sid
+            recording.transcription_status = event.status
+            recording.transcription_text = event.text
             recording.save()
         return
-    if params.get("TranscriptionEvent") == "transcription-content" and params.get("Final", "").lower() == "true":
-        try:
-            text = json.loads(params.get("TranscriptionData") or "{}").get("transcript", "")
-        except (ValueError, AttributeError):
-            text = ""
-        with transaction.atomic():
-            call = Call.objects.select_for_update().filter(org=hook.org, provider_sid=params.get("CallSid", "")).first()
-            if call is None or not text:
-                return
-            call.transcript = {**call.transcript, params.get("SequenceId", str(len(call.transcript) + 1)):
-                               {"track": params.get("Track", ""), "text": text}}
-            call.save(update_fields=["transcript", "updated_at"])
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(org=hook.org, provider_sid=event.call_sid).first()
+        if call is None or not event.text:
+            return
+        segment = event.segment if event.segment is not None else str(len(call.transcript) + 1)
+        call.transcript = {**call.transcript, segment: {"track": event.track, "text": event.text}}
+        call.save(update_fields=["transcript", "updated_at"])

@@ -5,7 +5,11 @@ The inbound SMS, voice and status handling reads only these values; each provide
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+
+# The media of an inbound text we keep, at most (Twilio's own limit per message).
+MAX_MEDIA = 10
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,32 @@ class StatusEvent:
     duration: int | None = None
 
 
+@dataclass(frozen=True)
+class RecordingEvent:
+    """A recording of a call, or its new status; the audio stays at the provider (its `url`)."""
+
+    sid: str
+    call_sid: str = ""
+    status: str = ""
+    url: str = ""
+    duration: int | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptionEvent:
+    """The transcription of a recording (`recording_sid`: <Record transcribe>, Plivo's Record),
+    or one final segment of a call's real-time transcription (<Start><Transcription>)."""
+
+    call_sid: str = ""
+    text: str = ""
+    recording_sid: str = ""
+    sid: str = ""
+    status: str = ""
+    # A real-time segment: its place in the call's transcript (None: after the ones so far), its track.
+    segment: str | None = None
+    track: str = ""
+
+
 def to_int(value: object) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -71,7 +101,7 @@ def twilio_call(params: dict[str, str]) -> CallEvent:
 
 
 def twilio_sms(params: dict[str, str]) -> InboundSms:
-    count = min(to_int(params.get("NumMedia")) or 0, 10)
+    count = min(to_int(params.get("NumMedia")) or 0, MAX_MEDIA)
     return InboundSms(sid=params.get("MessageSid") or params.get("SmsSid") or "", from_=params.get("From", ""),
                       to=params.get("To", ""), body=params.get("Body", ""),
                       media_urls=[params[f"MediaUrl{i}"] for i in range(count) if params.get(f"MediaUrl{i}")],
@@ -90,4 +120,28 @@ def twilio_status(params: dict[str, str]) -> StatusEvent | None:
         return StatusEvent(kind="call", sid=params["CallSid"], status=params.get("CallStatus", ""),
                            outbound=params.get("Direction", "").startswith("outbound"),
                            duration=to_int(params.get("CallDuration")), **common)
+    return None
+
+
+def twilio_recording(params: dict[str, str]) -> RecordingEvent:
+    return RecordingEvent(sid=params.get("RecordingSid", ""), call_sid=params.get("CallSid", ""),
+                          status=params.get("RecordingStatus", ""), url=params.get("RecordingUrl", ""),
+                          duration=to_int(params.get("RecordingDuration")))
+
+
+def twilio_transcription(params: dict[str, str]) -> TranscriptionEvent | None:
+    """Two senders: <Record transcribe>'s callback (TranscriptionText for a RecordingSid), and
+    real-time <Start><Transcription> events (TranscriptionData segments for a CallSid, only the
+    final ones kept). None for anything else."""
+    if params.get("RecordingSid") and "TranscriptionText" in params:
+        return TranscriptionEvent(recording_sid=params["RecordingSid"], call_sid=params.get("CallSid", ""),
+                                  sid=params.get("TranscriptionSid", ""), status=params.get("TranscriptionStatus", ""),
+                                  text=params.get("TranscriptionText", ""))
+    if params.get("TranscriptionEvent") == "transcription-content" and params.get("Final", "").lower() == "true":
+        try:
+            text = json.loads(params.get("TranscriptionData") or "{}").get("transcript", "")
+        except (ValueError, AttributeError):
+            text = ""
+        return TranscriptionEvent(call_sid=params.get("CallSid", ""), text=text, segment=params.get("SequenceId"),
+                                  track=params.get("Track", ""))
     return None

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from telephony.models import ProviderConnection
 from webhooks import callbacks, plivo_xml
-from webhooks.events import CallEvent, InboundSms, StatusEvent, to_int
+from webhooks.events import MAX_MEDIA, CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent, to_int
 from webhooks.security import Webhook, verify_webhook, webhook_params
 from webhooks.views import call_answer, sms_answer
 
@@ -31,7 +31,6 @@ CALL_STATUS = {"ringing": "ringing", "in-progress": "in-progress", "completed": 
 MESSAGE_STATUS = {"queued": "queued", "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
                   "failed": "failed", "rejected": "failed", "read": "read"}
 NO_ERROR = "000"
-MAX_MEDIA = 10
 
 
 def e164(value: str) -> str:
@@ -91,9 +90,9 @@ def _status(hook: Webhook) -> HttpResponse:
 def _recording(hook: Webhook) -> HttpResponse:
     """A Record's callbackUrl: RecordingID, RecordUrl and RecordingDuration (seconds) of a call."""
     params = hook.params
-    hook.params = {"RecordingSid": params.get("RecordingID", ""), "RecordingUrl": params.get("RecordUrl", ""),
-                   "RecordingDuration": params.get("RecordingDuration", ""), "CallSid": params.get("CallUUID", ""),
-                   "RecordingStatus": "completed"}
+    hook.recording = RecordingEvent(sid=params.get("RecordingID", ""), call_sid=params.get("CallUUID", ""),
+                                    status="completed", url=params.get("RecordUrl", ""),
+                                    duration=to_int(params.get("RecordingDuration")))
     callbacks.recording_callback(hook)
     return HttpResponse(status=204)
 
@@ -101,9 +100,10 @@ def _recording(hook: Webhook) -> HttpResponse:
 def _transcription(hook: Webhook) -> HttpResponse:
     """A Record's transcriptionUrl: the transcription of recording_id, or an error."""
     params = hook.params
-    hook.params = {"RecordingSid": params.get("recording_id", ""), "CallSid": params.get("call_uuid", ""),
-                   "TranscriptionText": params.get("transcription", ""),
-                   "TranscriptionStatus": "failed" if params.get("error") else "completed"}
+    if params.get("recording_id"):
+        hook.transcription = TranscriptionEvent(
+            recording_sid=params["recording_id"], call_sid=params.get("call_uuid", ""),
+            text=params.get("transcription", ""), status="failed" if params.get("error") else "completed")
     callbacks.transcription_callback(hook)
     return HttpResponse(status=204)
 

@@ -22,7 +22,7 @@ from telephony.models import Org, ProviderConnection
 from telephony.providers.base import PhoneProvider
 from telephony.providers.registry import provider_for
 from webhooks import sql
-from webhooks.events import CallEvent, InboundSms, StatusEvent
+from webhooks.events import CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ class Webhook:
     """A verified webhook: its parameters, the connection it is for and, when known, our number.
 
     `provider` names the URL family it came in on (twilio, plivo, telnyx); the adapter that
-    parsed it fills in what it says (`call`, `sms` or `status`) in provider-neutral values.
+    parsed it fills in what it says (`call`, `sms`, `status`, `recording` or `transcription`) in
+    provider-neutral values.
     """
 
     kind: str
@@ -48,6 +49,8 @@ class Webhook:
     call: CallEvent | None = None
     sms: InboundSms | None = None
     status: StatusEvent | None = None
+    recording: RecordingEvent | None = None
+    transcription: TranscriptionEvent | None = None
 
     @property
     def org(self) -> Org:

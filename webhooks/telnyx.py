@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from telephony.models import ProviderConnection
 from webhooks import callbacks, views
-from webhooks.events import InboundSms, StatusEvent, to_int
+from webhooks.events import MAX_MEDIA, InboundSms, StatusEvent, to_int
 from webhooks.security import verify_webhook, webhook_params
 from webhooks.views import sms_answer
 
@@ -35,7 +35,6 @@ EVENT_KINDS = frozenset({"sms", "status"})
 MESSAGE_STATUS = {"queued": "queued", "sending": "sending", "sent": "sent", "delivered": "delivered",
                   "sending_failed": "failed", "delivery_failed": "undelivered", "delivery_unconfirmed": "sent"}
 STATUS_EVENTS = frozenset({"message.sent", "message.finalized"})
-MAX_MEDIA = 10
 
 
 def _payload(raw: bytes) -> tuple[str, dict] | None:

@@ -69,11 +69,16 @@ def _status(hook: Webhook) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _callback(handle: Callable[[Webhook], None]) -> Callable[[Webhook], HttpResponse]:
-    def respond(hook: Webhook) -> HttpResponse:
-        handle(hook)
-        return HttpResponse(status=204)
-    return respond
+def _recording(hook: Webhook) -> HttpResponse:
+    hook.recording = events.twilio_recording(hook.params)
+    callbacks.recording_callback(hook)
+    return HttpResponse(status=204)
+
+
+def _transcription(hook: Webhook) -> HttpResponse:
+    hook.transcription = events.twilio_transcription(hook.params)
+    callbacks.transcription_callback(hook)
+    return HttpResponse(status=204)
 
 
 HANDLERS: dict[str, Callable[[Webhook], HttpResponse]] = {
@@ -81,8 +86,8 @@ HANDLERS: dict[str, Callable[[Webhook], HttpResponse]] = {
     "ivr-menu": _call,
     "sms": _sms,
     "status": _status,
-    "recording": _callback(callbacks.recording_callback),
-    "transcription": _callback(callbacks.transcription_callback),
+    "recording": _recording,
+    "transcription": _transcription,
 }
 
 

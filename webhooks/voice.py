@@ -41,10 +41,10 @@ def _voicemail(number: PhoneNumber, document: dict) -> dict | None:
     return None
 
 
-def _dial_step(response: VoiceResponse, hook: Webhook, step: list[dict], action: str, *, first: bool) -> bool:
-    """One <Dial> ringing every assignment of the step at once; False when none can ring."""
-    users, groups = twiml.identities(hook.org, usernames=[a["target"] for a in step if a["type"] == "user"],
-                                     groups=[a["target"] for a in step if a["type"] == "group"])
+def _dial_step(response: VoiceResponse, hook: Webhook, step: list[dict], action: str, *, first: bool,
+               users: dict[str, str], groups: dict[str, list[str]]) -> bool:
+    """One <Dial> ringing every assignment of the step at once (`users`' and `groups`' softphone
+    identities, twiml.identities); False when none can ring."""
     nouns: list[tuple[str, str]] = []
     for assignment in step:
         kind, target = assignment["type"], assignment["target"]
@@ -96,6 +96,10 @@ def voice_response(hook: Webhook) -> VoiceResponse:
     if first:
         twiml.call_remember(hook)
     response = VoiceResponse()
+    # The softphones of every step still to try, in one go: a step nobody can answer moves on.
+    remaining = [a for current in steps[step:] for a in current]
+    users, groups = twiml.identities(hook.org, usernames=[a["target"] for a in remaining if a["type"] == "user"],
+                                     groups=[a["target"] for a in remaining if a["type"] == "group"])
     while step < len(steps):
         current = steps[step]
         step += 1
@@ -103,7 +107,7 @@ def voice_response(hook: Webhook) -> VoiceResponse:
             response.enqueue(current[0]["target"])
             return response
         action = twiml.link("voice", hook.connection.type, step=step)
-        if _dial_step(response, hook, current, action, first=first):
+        if _dial_step(response, hook, current, action, first=first, users=users, groups=groups):
             return response
     if not steps:
         system = _system_phone(hook)

@@ -14,14 +14,14 @@ other rule.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from billing.services import usage_record
 from phones import messaging
-from phones.models import Contact, Message, PhoneNumber
+from phones.models import Contact, Message, PhoneNumber, PhoneRouting
 from phones.routing import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
 from telephony.ids import new_public_id
 from telephony.models import Org
@@ -46,6 +46,11 @@ class Answer:
     keyword_kind: str = ""  # opt-out, opt-in, help
     ai_instructions: str | None = None
     run_rules: bool = True
+
+
+def sms_rules(routing: PhoneRouting | None) -> list[dict]:
+    """The number's SMS rules, in order (none without a routing)."""
+    return list(routing.sms_rules or []) if routing else []
 
 
 def _keywords(rules: list[dict], kind: str, standard: frozenset[str]) -> frozenset[str]:
@@ -77,8 +82,8 @@ def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:
 
 
 def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send_replies: bool = False
-                ) -> list[str] | None:
-    """Store `sms` and decide its replies; None when this SID was already received.
+                ) -> list[str]:
+    """Store `sms` and decide its replies; none when this SID was already received.
 
     `send_replies`: the provider cannot take the replies in its answer (Telnyx), so they are
     texted by a task after commit instead of being returned for the response.
@@ -91,12 +96,9 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
         # Unique on provider_sid: the provider's retry of a text we already have inserts nothing.
         if not sql.insert_once(message, unique="provider_sid"):
             logger.info("inbound SMS %s already handled: answered with nothing", sms.sid)
-            return None
+            return []
         answer = _answer(number, rules, message)
-        tasks.inbound_sms_process.delay_on_commit(
-            message_id=message.pk, replies=answer.replies, keyword=answer.keyword,
-            keyword_kind=answer.keyword_kind, ai_instructions=answer.ai_instructions,
-            run_rules=answer.run_rules, send_replies=send_replies)
+        tasks.inbound_sms_process.delay_on_commit(message_id=message.pk, send_replies=send_replies, **asdict(answer))
     return [] if send_replies else answer.replies
 
 
@@ -112,8 +114,7 @@ def _store_replies(inbound: Message, replies: list[str]) -> None:
         for text in replies])
 
 
-def sms_thread(*, message_id: int, replies: list[str], keyword: str, keyword_kind: str,
-               ai_instructions: str | None, run_rules: bool, send_replies: bool) -> None:
+def sms_thread(*, message_id: int, answer: Answer, send_replies: bool) -> None:
     """After commit: thread the text, record its usage and keyword, run the rules' effects, keep
     or send the replies. A text already threaded is left alone (a redelivered task)."""
     with transaction.atomic():
@@ -129,19 +130,18 @@ def sms_thread(*, message_id: int, replies: list[str], keyword: str, keyword_kin
         messaging.conversation_touch(conversation=conversation, message=message)
         usage_record(org=org, phone_number=number, kind="sms_segment", quantity=message.segments,
                      period=message.created_at.date().replace(day=1), key=f"sms:{message.provider_sid}")
-        if keyword_kind == "opt-out":
-            messaging.opt_out_record(org=org, e164=message.from_number, keyword=keyword, number=number)
-        elif keyword_kind == "opt-in":
+        if answer.keyword_kind == "opt-out":
+            messaging.opt_out_record(org=org, e164=message.from_number, keyword=answer.keyword, number=number)
+        elif answer.keyword_kind == "opt-in":
             messaging.opt_out_lift(org=org, e164=message.from_number)
-        if run_rules:
-            routing = getattr(number, "routing", None)
+        if answer.run_rules:
             inbound = Inbound(number=number, contact=conversation.contact, conversation=conversation,
                               message=message, suppressed=False)
-            RuleEngine(inbound).effects(list(routing.sms_rules or []) if routing else [])
+            RuleEngine(inbound).effects(sms_rules(getattr(number, "routing", None)))
         if send_replies:
-            for text in replies:
+            for text in answer.replies:
                 tasks.sms_reply_send.delay_on_commit(message_id=message.pk, body=text)
-        elif replies:
-            _store_replies(message, replies)
-        if ai_instructions is not None:
-            tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=ai_instructions)
+        elif answer.replies:
+            _store_replies(message, answer.replies)
+        if answer.ai_instructions is not None:
+            tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=answer.ai_instructions)

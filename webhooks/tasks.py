@@ -68,12 +68,10 @@ def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: boo
 
 
 @shared_task(acks_late=True)
-def inbound_sms_process(*, message_id: int, replies: list[str], keyword: str = "", keyword_kind: str = "",
-                        ai_instructions: str | None = None, run_rules: bool = True, send_replies: bool = False
-                        ) -> None:
-    """The part of an inbound text its webhook does not wait for (webhooks.sms.sms_thread)."""
-    sms.sms_thread(message_id=message_id, replies=replies, keyword=keyword, keyword_kind=keyword_kind,
-                   ai_instructions=ai_instructions, run_rules=run_rules, send_replies=send_replies)
+def inbound_sms_process(*, message_id: int, send_replies: bool = False, **answer: object) -> None:
+    """The part of an inbound text its webhook does not wait for (webhooks.sms.sms_thread);
+    `answer` is the fields of the webhook's sms.Answer."""
+    sms.sms_thread(message_id=message_id, answer=sms.Answer(**answer), send_replies=send_replies)
 
 
 @shared_task(bind=True, max_retries=4, acks_late=True)

@@ -21,7 +21,7 @@ from phones.models import PhoneNumber
 from webhooks import callbacks, events, twiml
 from webhooks.ivr import ivr_response
 from webhooks.security import Webhook, verify
-from webhooks.sms import sms_receive
+from webhooks.sms import sms_receive, sms_rules
 from webhooks.voice import voice_response
 
 logger = logging.getLogger(__name__)
@@ -45,9 +45,7 @@ def sms_answer(hook: Webhook, *, send_replies: bool = False) -> list[str]:
     if hook.number is None or sms is None or not sms.sid:
         logger.info("inbound SMS %s to %s: not one of our numbers", sms.sid if sms else "", sms.to if sms else "")
         return []
-    routing = hook.routing
-    rules = list(routing.sms_rules or []) if routing else []
-    return sms_receive(number=hook.number, rules=rules, sms=sms, send_replies=send_replies) or []
+    return sms_receive(number=hook.number, rules=sms_rules(hook.routing), sms=sms, send_replies=send_replies)
 
 
 def _call(hook: Webhook) -> HttpResponse:

@@ -10,10 +10,9 @@ from rest_framework.response import Response
 
 from phones import messaging, selectors_traffic, softphone
 from phones.models import Conversation
-from phones.serializers import MessageSerializer
+from phones.serializers import MessagePageSerializer, MessageSerializer
 from phones.serializers_traffic import (
     CallSerializer,
-    ConversationMessagePageSerializer,
     ConversationMessagesQuerySerializer,
     ConversationPageSerializer,
     ConversationSerializer,
@@ -90,7 +89,7 @@ class ConversationListView(OrgScopedAPIView):
 class ConversationMessagesView(OrgScopedAPIView):
     @extend_schema(operation_id="inbox_conversation_messages", tags=["inbox"],
                    parameters=[ConversationMessagesQuerySerializer],
-                   responses={200: ConversationMessagePageSerializer, **errors(400, 404)},
+                   responses={200: MessagePageSerializer, **errors(400, 404)},
                    description="A thread's messages, newest first; `before` pages back in time.")
     def get(self, request, public_id: str):
         conversation = get_for_org(Conversation.objects.all(), self.org, public_id=public_id)
@@ -152,5 +151,4 @@ class PresenceView(OrgScopedAPIView):
         body = PresenceUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         presence = softphone.presence_set(org=self.org, user=request.user, status=body.validated_data["status"])
-        return Response({"user": request.user.username, "identity": softphone.identity_for(request.user.pk),
-                         "status": presence.status, "updatedAt": presence.updated_at})
+        return Response(softphone.presence_body(request.user, presence))

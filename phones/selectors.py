@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from billing.models import Price
@@ -107,7 +107,12 @@ def _figures_from_totals(org: Org, filters: dict) -> dict:
 def phone_messages(*, number: PhoneNumber, limit: int, before=None, after=None) -> tuple[list[Message], bool]:
     """Newest first; `before`/`after` are timestamps (cursors). One query: limit + 1 rows tell hasMore."""
     # The org too: a number staff moved to another org does not bring its old org's messages.
-    messages = Message.objects.filter(phone_number=number, org=number.org)
+    return messages_page(Message.objects.filter(phone_number=number, org=number.org), limit=limit, before=before,
+                         after=after)
+
+
+def messages_page(messages: QuerySet[Message], *, limit: int, before=None, after=None) -> tuple[list[Message], bool]:
+    """Newest first, between the `before`/`after` timestamps (cursors). One query: limit + 1 rows tell hasMore."""
     if before:
         messages = messages.filter(created_at__lt=before)
     if after:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from phones.models import Conversation, Message
+from phones.selectors import messages_page
 from telephony.models import Org
 from telephony.scoping import for_org
 
@@ -19,8 +20,4 @@ def conversation_list(*, org: Org, limit: int, offset: int) -> tuple[list[Conver
 def conversation_messages(*, conversation: Conversation, limit: int, before: datetime | None = None
                           ) -> tuple[list[Message], bool]:
     """Newest first; `before` pages back in time. One query: limit + 1 rows tell hasMore."""
-    messages = Message.objects.filter(conversation=conversation)
-    if before:
-        messages = messages.filter(created_at__lt=before)
-    rows = list(messages.order_by("-created_at", "-id")[: limit + 1])
-    return rows[:limit], len(rows) > limit
+    return messages_page(Message.objects.filter(conversation=conversation), limit=limit, before=before)

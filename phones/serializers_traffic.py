@@ -5,7 +5,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from phones.models import Call, Contact, Conversation, SoftphonePresence
-from phones.serializers import MessageSerializer
 from telephony.serializers import E164Field, StrictSerializer
 
 
@@ -96,11 +95,6 @@ class ConversationPageSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
-
-
-class ConversationMessagePageSerializer(serializers.Serializer):
-    data = MessageSerializer(many=True)
-    hasMore = serializers.BooleanField()
 
 
 class ConversationMessagesQuerySerializer(StrictSerializer):

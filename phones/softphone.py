@@ -49,13 +49,15 @@ def presence_set(*, org: Org, user: AbstractBaseUser, status: str) -> SoftphoneP
     return presence
 
 
+def presence_body(user: AbstractBaseUser, presence: SoftphonePresence | None) -> dict:
+    """A member's presence as the API shows it (offline when never set)."""
+    return {"user": user.username, "identity": identity_for(user.pk),
+            "status": presence.status if presence is not None else SoftphonePresence.Status.OFFLINE,
+            "updatedAt": presence.updated_at if presence is not None else None}
+
+
 def presence_list(*, org: Org) -> list[dict]:
     """Every member of the org with their presence (offline when never set). Two queries."""
     users = get_user_model().objects.filter(memberships__org=org).order_by("username")
     known = {p.user_id: p for p in SoftphonePresence.objects.filter(org=org)}
-    return [
-        {"user": user.username, "identity": identity_for(user.pk),
-         "status": known[user.pk].status if user.pk in known else SoftphonePresence.Status.OFFLINE,
-         "updatedAt": known[user.pk].updated_at if user.pk in known else None}
-        for user in users
-    ]
+    return [presence_body(user, known.get(user.pk)) for user in users]

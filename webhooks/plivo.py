@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from telephony.models import ProviderConnection
+from telephony.providers.plivo import e164
 from webhooks import callbacks, plivo_xml
 from webhooks.events import MAX_MEDIA, CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent, to_int
 from webhooks.security import Webhook, verify_webhook, webhook_params
@@ -31,11 +32,6 @@ CALL_STATUS = {"ringing": "ringing", "in-progress": "in-progress", "completed": 
 MESSAGE_STATUS = {"queued": "queued", "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
                   "failed": "failed", "rejected": "failed", "read": "read"}
 NO_ERROR = "000"
-
-
-def e164(value: str) -> str:
-    value = value.strip()
-    return f"+{value}" if value.isdigit() else value
 
 
 def call_event(params: dict[str, str]) -> CallEvent:

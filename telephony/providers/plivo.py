@@ -69,8 +69,10 @@ def _number_path(number: str) -> str:
     return f"Number/{digits}/"
 
 
-def _e164(number: str) -> str:
-    return number if number.startswith("+") else f"+{number}"
+def e164(number: str) -> str:
+    """A number as Plivo writes it (digits, no `+`) in E.164; anything else (empty, a SIP URI) as is."""
+    number = number.strip()
+    return f"+{number}" if number.isdigit() else number
 
 
 def _provisioned(raw: dict[str, Any]) -> ProvisionedNumber:
@@ -78,7 +80,7 @@ def _provisioned(raw: dict[str, Any]) -> ProvisionedNumber:
     app_id = (raw.get("application") or "").rstrip("/").rsplit("/", 1)[-1]
     return ProvisionedNumber(
         sid=str(raw["number"]),
-        e164=_e164(str(raw["number"])),
+        e164=e164(str(raw["number"])),
         friendly_name=raw.get("alias") or "",
         capabilities=Capabilities(voice=bool(raw.get("voice_enabled")), sms=bool(raw.get("sms_enabled")),
                                   mms=bool(raw.get("mms_enabled"))),
@@ -195,7 +197,7 @@ class PlivoProvider(PhoneProvider):
             if not number or (criteria.contains and criteria.contains not in number):
                 continue
             found.append(AvailableNumber(
-                e164=_e164(number), friendly_name=_e164(number), country=criteria.country,
+                e164=e164(number), friendly_name=e164(number), country=criteria.country,
                 locality=raw.get("city") or raw.get("rate_center") or "", region=raw.get("region") or "",
                 capabilities=Capabilities(voice=bool(raw.get("voice_enabled")), sms=bool(raw.get("sms_enabled")),
                                           mms=bool(raw.get("mms_enabled"))),
@@ -252,7 +254,7 @@ class PlivoProvider(PhoneProvider):
         services = []
         for pack in list(self._pages("Powerpack/")):
             pool = (pack.get("number_pool") or "").rstrip("/").rsplit("/", 1)[-1]
-            numbers = tuple(_e164(str(n["number"])) for n in self._pages(f"NumberPool/{pool}/Number/")
+            numbers = tuple(e164(str(n["number"])) for n in self._pages(f"NumberPool/{pool}/Number/")
                             if n.get("number")) if RESOURCE_ID.fullmatch(pool) else ()
             services.append(MessagingService(sid=str(pack["uuid"]), friendly_name=pack.get("name") or "",
                                              use_inbound_webhook_on_number=not pack.get("application_id"),

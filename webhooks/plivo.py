@@ -10,18 +10,18 @@ the ones our own XML points back to: ivr-menu, recording, transcription.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotFound
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from twilio.twiml.voice_response import VoiceResponse
 
 from telephony.models import ProviderConnection
 from telephony.providers.plivo import e164
 from webhooks import callbacks, plivo_xml
 from webhooks.events import MAX_MEDIA, CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent, to_int
 from webhooks.security import Webhook, verify_webhook, webhook_params
-from webhooks.views import call_answer, sms_answer
+from webhooks.views import Handler, call_handler, callback_handler, sms_answer
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,24 @@ def status_event(params: dict[str, str]) -> StatusEvent | None:
     return None
 
 
-def _call(hook: Webhook) -> HttpResponse:
-    hook.call = call_event(hook.params)
-    return HttpResponse(plivo_xml.voice_xml(str(call_answer(hook))), content_type=XML)
+def recording_event(params: dict[str, str]) -> RecordingEvent:
+    """A Record's callbackUrl: RecordingID, RecordUrl and RecordingDuration (seconds) of a call."""
+    return RecordingEvent(sid=params.get("RecordingID", ""), call_sid=params.get("CallUUID", ""),
+                          status="completed", url=params.get("RecordUrl", ""),
+                          duration=to_int(params.get("RecordingDuration")))
+
+
+def transcription_event(params: dict[str, str]) -> TranscriptionEvent | None:
+    """A Record's transcriptionUrl: the transcription of recording_id, or an error."""
+    if not params.get("recording_id"):
+        return None
+    return TranscriptionEvent(recording_sid=params["recording_id"], call_sid=params.get("call_uuid", ""),
+                              text=params.get("transcription", ""),
+                              status="failed" if params.get("error") else "completed")
+
+
+def _voice_xml(twiml: VoiceResponse) -> str:
+    return plivo_xml.voice_xml(str(twiml))
 
 
 def _sms(hook: Webhook) -> HttpResponse:
@@ -77,36 +92,13 @@ def _sms(hook: Webhook) -> HttpResponse:
                         content_type=XML)
 
 
-def _status(hook: Webhook) -> HttpResponse:
-    hook.status = status_event(hook.params)
-    callbacks.status_callback(hook)
-    return HttpResponse(status=204)
-
-
-def _recording(hook: Webhook) -> HttpResponse:
-    """A Record's callbackUrl: RecordingID, RecordUrl and RecordingDuration (seconds) of a call."""
-    params = hook.params
-    hook.recording = RecordingEvent(sid=params.get("RecordingID", ""), call_sid=params.get("CallUUID", ""),
-                                    status="completed", url=params.get("RecordUrl", ""),
-                                    duration=to_int(params.get("RecordingDuration")))
-    callbacks.recording_callback(hook)
-    return HttpResponse(status=204)
-
-
-def _transcription(hook: Webhook) -> HttpResponse:
-    """A Record's transcriptionUrl: the transcription of recording_id, or an error."""
-    params = hook.params
-    if params.get("recording_id"):
-        hook.transcription = TranscriptionEvent(
-            recording_sid=params["recording_id"], call_sid=params.get("call_uuid", ""),
-            text=params.get("transcription", ""), status="failed" if params.get("error") else "completed")
-    callbacks.transcription_callback(hook)
-    return HttpResponse(status=204)
-
-
-HANDLERS: dict[str, Callable[[Webhook], HttpResponse]] = {
-    "voice": _call, "ivr-menu": _call, "sms": _sms, "status": _status, "recording": _recording,
-    "transcription": _transcription,
+HANDLERS: dict[str, Handler] = {
+    "voice": call_handler(call_event, _voice_xml, XML),
+    "ivr-menu": call_handler(call_event, _voice_xml, XML),
+    "sms": _sms,
+    "status": callback_handler("status", status_event, callbacks.status_callback),
+    "recording": callback_handler("recording", recording_event, callbacks.recording_callback),
+    "transcription": callback_handler("transcription", transcription_event, callbacks.transcription_callback),
 }
 
 

@@ -19,6 +19,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from phones.models import PhoneNumber
 from webhooks import callbacks, events, twiml
+from webhooks.events import CallEvent
 from webhooks.ivr import ivr_response
 from webhooks.security import Webhook, verify
 from webhooks.sms import sms_receive, sms_rules
@@ -27,6 +28,7 @@ from webhooks.voice import voice_response
 logger = logging.getLogger(__name__)
 
 TWIML = "text/xml; charset=utf-8"
+Handler = Callable[[Webhook], HttpResponse]
 
 
 def call_answer(hook: Webhook) -> VoiceResponse:
@@ -48,9 +50,25 @@ def sms_answer(hook: Webhook, *, send_replies: bool = False) -> list[str]:
     return sms_receive(number=hook.number, rules=sms_rules(hook.routing), sms=sms, send_replies=send_replies)
 
 
-def _call(hook: Webhook) -> HttpResponse:
-    hook.call = events.twilio_call(hook.params)
-    return HttpResponse(str(call_answer(hook)), content_type=TWIML)
+def call_handler(parse: Callable[[dict[str, str]], CallEvent], render: Callable[[VoiceResponse], str] = str,
+                 content_type: str = TWIML) -> Handler:
+    """A call asking what to do (voice, ivr-menu): its fields `parse`d, the TwiML answer `render`ed
+    in the provider's markup."""
+    def handle(hook: Webhook) -> HttpResponse:
+        hook.call = parse(hook.params)
+        return HttpResponse(render(call_answer(hook)), content_type=content_type)
+    return handle
+
+
+def callback_handler(field: str, parse: Callable[[dict[str, str]], object],
+                     callback: Callable[[Webhook], None]) -> Handler:
+    """A callback with nothing to answer (status, recording, transcription): its fields `parse`d
+    into the hook's `field` for `callback`, answered 204."""
+    def handle(hook: Webhook) -> HttpResponse:
+        setattr(hook, field, parse(hook.params))
+        callback(hook)
+        return HttpResponse(status=204)
+    return handle
 
 
 def _sms(hook: Webhook) -> HttpResponse:
@@ -61,31 +79,13 @@ def _sms(hook: Webhook) -> HttpResponse:
     return HttpResponse(str(response), content_type=TWIML)
 
 
-def _status(hook: Webhook) -> HttpResponse:
-    hook.status = events.twilio_status(hook.params)
-    callbacks.status_callback(hook)
-    return HttpResponse(status=204)
-
-
-def _recording(hook: Webhook) -> HttpResponse:
-    hook.recording = events.twilio_recording(hook.params)
-    callbacks.recording_callback(hook)
-    return HttpResponse(status=204)
-
-
-def _transcription(hook: Webhook) -> HttpResponse:
-    hook.transcription = events.twilio_transcription(hook.params)
-    callbacks.transcription_callback(hook)
-    return HttpResponse(status=204)
-
-
-HANDLERS: dict[str, Callable[[Webhook], HttpResponse]] = {
-    "voice": _call,
-    "ivr-menu": _call,
+HANDLERS: dict[str, Handler] = {
+    "voice": call_handler(events.twilio_call),
+    "ivr-menu": call_handler(events.twilio_call),
     "sms": _sms,
-    "status": _status,
-    "recording": _recording,
-    "transcription": _transcription,
+    "status": callback_handler("status", events.twilio_status, callbacks.status_callback),
+    "recording": callback_handler("recording", events.twilio_recording, callbacks.recording_callback),
+    "transcription": callback_handler("transcription", events.twilio_transcription, callbacks.transcription_callback),
 }
 
 

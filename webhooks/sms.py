@@ -23,7 +23,6 @@ from billing.services import usage_record
 from phones import messaging
 from phones.models import Contact, Message, PhoneNumber, PhoneRouting
 from phones.routing import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
-from telephony.ids import new_public_id
 from telephony.models import Org
 from webhooks import sql, tasks
 from webhooks.events import InboundSms
@@ -90,8 +89,7 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
     """
     message = Message(org=number.org, phone_number=number, direction=Message.Direction.INBOUND,
                       from_number=sms.from_, to_number=sms.to, body=sms.body, media_urls=sms.media_urls,
-                      provider_sid=sms.sid, status=sms.status, segments=sms.segments, created_at=timezone.now(),
-                      public_id=new_public_id("msg"))
+                      provider_sid=sms.sid, status=sms.status, segments=sms.segments, created_at=timezone.now())
     with transaction.atomic():
         # Unique on provider_sid: the provider's retry of a text we already have inserts nothing.
         if not sql.insert_once(message, unique="provider_sid"):
@@ -108,9 +106,7 @@ def _store_replies(inbound: Message, replies: list[str]) -> None:
     Message.objects.bulk_create([
         Message(org=inbound.org, phone_number=inbound.phone_number, direction=Message.Direction.OUTBOUND,
                 from_number=inbound.to_number, to_number=inbound.from_number, body=text, status="queued",
-                conversation_id=inbound.conversation_id, created_at=now,
-                # bulk_create skips save(), which is where public ids are usually made.
-                public_id=new_public_id("msg"))
+                conversation_id=inbound.conversation_id, created_at=now)
         for text in replies])
 
 

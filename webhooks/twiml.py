@@ -14,7 +14,6 @@ from twilio.twiml.voice_response import VoiceResponse
 from phones.models import Call, PhoneNumber
 from phones.softphone import identity_for
 from phones.webhook_urls import webhook_url
-from telephony.ids import new_public_id
 from telephony.models import Org
 from webhooks import sql
 from webhooks.security import Webhook
@@ -97,9 +96,8 @@ def call_remember(hook: Webhook) -> None:
     sql.insert_once(Call(
         org_id=hook.number.org_id, phone_number=hook.number,
         direction=Call.Direction.OUTBOUND if call.outbound else Call.Direction.INBOUND,
-        from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing",
-        # Not saved with save(), which is where public ids are usually made.
-        public_id=new_public_id("call")), unique="provider_sid")
+        from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing"),
+        unique="provider_sid")
 
 
 def identities(org: Org, *, usernames: Iterable[str] = (), groups: Iterable[str] = ()

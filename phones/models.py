@@ -201,11 +201,17 @@ class Message(PublicIdModel):
     error_code = models.CharField(max_length=16, blank=True)
     conversation = models.ForeignKey("Conversation", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="messages")
+    # An inbound text: what its webhook answered (webhooks.sms.Answer), stored with it; a text
+    # with no conversation yet is still to be threaded (webhooks.tasks.thread_inbound_sms).
+    answer = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["phone_number", "-created_at"], name="message_phone_created")]
+        indexes = [models.Index(fields=["phone_number", "-created_at"], name="message_phone_created"),
+                   # The inbound texts still to be threaded (webhooks.tasks.thread_inbound_sms).
+                   models.Index(fields=["id"], name="message_unthreaded",
+                                condition=models.Q(direction="inbound", conversation__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.from_number} → {self.to_number}"

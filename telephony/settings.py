@@ -52,6 +52,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # against, are built from this, never from the Host header.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# How long each web process may answer webhooks from its own copy of a number's routing,
+# connection and org (webhooks.lookup_cache): a change made elsewhere reaches every process
+# within this many seconds, and at once in the process that made it. 0: read them every time.
+WEBHOOK_CACHE_SECONDS = env.float("WEBHOOK_CACHE_SECONDS", default=5.0)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -183,6 +188,8 @@ CELERY_BEAT_SCHEDULE = {
     # Verify every org's numbers against its provider: flags numbers gone there, lists importable ones.
     "phones-reconcile": {"task": "phones.tasks.reconcile_all",
                          "schedule": env.int("RECONCILE_INTERVAL_SECONDS", default=6 * 3600)},
+    # Inbound texts are threaded by a task their webhook sends; this catches any whose task was lost.
+    "inbound-sms-sweep": {"task": "webhooks.tasks.thread_inbound_sms", "schedule": 60},
 }
 
 # Outbound HTTP to providers: seconds before a request is given up as a timeout.

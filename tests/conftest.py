@@ -126,6 +126,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def webhook_cache_cleared():
+    """Each test starts with no cached webhook lookup: rows a rolled-back test made are gone."""
+    from webhooks import lookup_cache
+
+    lookup_cache.invalidate()
+
+
+@pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run in-process unless a test is marked `worker` (a real worker over Redis)."""
     from telephony.celery import app

@@ -3,8 +3,8 @@
 Twilio names its account (`AccountSid`); the number is `To` (or `From`, for callbacks about calls
 and texts we placed). Plivo sends no account id and Telnyx's ids are not our `account_id`, so
 their webhooks are resolved by the number alone, among that provider's connections. Number,
-connection, org and routing come in one statement (webhooks.sql). The
-signature is then checked by that connection's provider against the URL the provider was given,
+connection, org and routing come in one statement (webhooks.sql), or from the process's copy of
+it (webhooks.lookup_cache). The signature is then checked by that connection's provider against the URL the provider was given,
 built from PUBLIC_BASE_URL: the Host header is the caller's to choose, so it proves nothing.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from phones.models import PhoneNumber, PhoneRouting
 from telephony.models import Org, ProviderConnection
 from telephony.providers.base import PhoneProvider
 from telephony.providers.registry import provider_for
-from webhooks import sql
+from webhooks import lookup_cache, sql
 from webhooks.events import CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent
 
 logger = logging.getLogger(__name__)
@@ -96,16 +96,23 @@ def webhook_params(request: HttpRequest) -> dict[str, str] | None:
 def number_lookup(*, e164s: list[str], account_id: str | None = None,
                   connection_types: tuple[str, ...] = (), flow: str = "") -> PhoneNumber | None:
     """The org's live number: `flow` (its public id, in our own URL), else the first of `e164s`
-    that is ours, on an active connection of the account or types given. One query."""
+    that is ours, on an active connection of the account or types given. At most one query,
+    none when this process has it (webhooks.lookup_cache)."""
     if flow:
-        found = sql.numbers_lookup(public_id=flow, account_id=account_id, connection_types=connection_types)
-        return found[0] if found else None
-    candidates = [e164 for e164 in e164s if e164.startswith("+")]
-    if not candidates:
-        return None
-    by_e164 = {number.e164: number for number in sql.numbers_lookup(
-        e164s=candidates, account_id=account_id, connection_types=connection_types)}
-    return next((by_e164[e164] for e164 in candidates if e164 in by_e164), None)
+        keys = [("flow", flow, account_id, connection_types)]
+    else:
+        keys = [("e164", e164, account_id, connection_types) for e164 in e164s if e164.startswith("+")]
+
+    def load(missing: list[lookup_cache.Key]) -> dict[lookup_cache.Key, tuple]:
+        if flow:
+            return {key: row for key in missing
+                    for row in sql.number_rows(public_id=flow, account_id=account_id, connection_types=connection_types)}
+        by_e164 = {sql.row_e164(row): row for row in sql.number_rows(
+            e164s=[key[1] for key in missing], account_id=account_id, connection_types=connection_types)}
+        return {key: by_e164[key[1]] for key in missing if key[1] in by_e164}
+
+    row = lookup_cache.first(keys, load)
+    return sql.number_from_row(row) if row is not None else None
 
 
 def verify(request: HttpRequest, kind: str) -> Webhook | None:

@@ -1,10 +1,15 @@
 """Inbound SMS: stored once per message SID, opt-out keywords, the number's rules, then threaded.
 
-While the provider waits, only what the answer needs: the text is inserted (ON CONFLICT on its
-unique SID: a retried webhook inserts nothing and gets no reply) and the reply is decided; keyword check in Python, rules from the
-routing row the webhook was resolved with, and one query for the sender's name and opt-out when
-a rule may reply. Threading into the inbox, usage, the opt-out record and the rules' other effects
-run in tasks.inbound_sms_process once the text is committed.
+While the provider waits, only what the answer needs: the reply is decided (keyword check in
+Python, rules from the routing row the webhook was resolved with, one query for the sender's name
+and opt-out when a rule may reply) and the text is inserted together with that answer (ON
+CONFLICT on its unique SID: a retried webhook inserts nothing and gets no reply). Threading into
+the inbox, usage, the opt-out record and the rules' other effects run in
+tasks.thread_inbound_sms, which threads every stored text still without a conversation: the
+stored answer is all it needs, so a text is never lost to a broker that was down when it came.
+
+A fill-form rule writes the form's progress while answering; with one, the answer and the insert
+share a transaction, so a retried webhook's form step is rolled back with its duplicate insert.
 
 Keywords are the whole message (trimmed, any case): the standard lists of phones.routing plus the
 number's opt-out/opt-in rule keywords. Their confirmation is the reply, so it is sent whether or
@@ -14,6 +19,7 @@ other rule.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 from django.db import transaction
@@ -45,6 +51,8 @@ class Answer:
     keyword_kind: str = ""  # opt-out, opt-in, help
     ai_instructions: str | None = None
     run_rules: bool = True
+    # The provider cannot take replies in its answer (Telnyx): they are texted by a task instead.
+    send_replies: bool = False
 
 
 def sms_rules(routing: PhoneRouting | None) -> list[dict]:
@@ -82,21 +90,23 @@ def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:
 
 def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send_replies: bool = False
                 ) -> list[str]:
-    """Store `sms` and decide its replies; none when this SID was already received.
-
-    `send_replies`: the provider cannot take the replies in its answer (Telnyx), so they are
-    texted by a task after commit instead of being returned for the response.
-    """
+    """Store `sms` with its answer and return the replies; none when this SID was already
+    received, or with `send_replies` (they are texted after it is threaded)."""
     message = Message(org=number.org, phone_number=number, direction=Message.Direction.INBOUND,
                       from_number=sms.from_, to_number=sms.to, body=sms.body, media_urls=sms.media_urls,
                       provider_sid=sms.sid, status=sms.status, segments=sms.segments, created_at=timezone.now())
-    with transaction.atomic():
+    forms = any(rule["type"] == "fill-form" for rule in rules)
+    with transaction.atomic() if forms else nullcontext():
+        answer = _answer(number, rules, message)
+        answer.send_replies = send_replies
+        message.answer = asdict(answer)
         # Unique on provider_sid: the provider's retry of a text we already have inserts nothing.
         if not sql.insert_once(message, unique="provider_sid"):
+            if forms:
+                transaction.set_rollback(True)
             logger.info("inbound SMS %s already handled: answered with nothing", sms.sid)
             return []
-        answer = _answer(number, rules, message)
-        tasks.inbound_sms_process.delay_on_commit(message_id=message.pk, send_replies=send_replies, **asdict(answer))
+    transaction.on_commit(tasks.thread_inbound_sms_soon)
     return [] if send_replies else answer.replies
 
 
@@ -110,15 +120,17 @@ def _store_replies(inbound: Message, replies: list[str]) -> None:
         for text in replies])
 
 
-def sms_thread(*, message_id: int, answer: Answer, send_replies: bool) -> None:
-    """After commit: thread the text, record its usage and keyword, run the rules' effects, keep
-    or send the replies. A text already threaded is left alone (a redelivered task)."""
+def sms_thread(*, message_id: int) -> bool:
+    """Thread a stored inbound text, record its usage and keyword, run the rules' effects, keep
+    or send the replies, as its stored answer says. False when there was nothing to do: already
+    threaded, or being threaded by another worker."""
     with transaction.atomic():
-        message = (Message.objects.select_for_update(of=("self",))
+        message = (Message.objects.select_for_update(of=("self",), skip_locked=True)
                    .select_related("org", "phone_number__org", "phone_number__routing")
                    .filter(pk=message_id, conversation__isnull=True).first())
-        if message is None or message.phone_number is None:
-            return
+        if message is None or message.phone_number is None or message.answer is None:
+            return False
+        answer = Answer(**message.answer)
         number, org = message.phone_number, message.org
         conversation = messaging.thread_for(org=org, number=number, e164=message.from_number)
         message.conversation = conversation
@@ -134,10 +146,11 @@ def sms_thread(*, message_id: int, answer: Answer, send_replies: bool) -> None:
             inbound = Inbound(number=number, contact=conversation.contact, conversation=conversation,
                               message=message, suppressed=False)
             RuleEngine(inbound).effects(sms_rules(getattr(number, "routing", None)))
-        if send_replies:
+        if answer.send_replies:
             for text in answer.replies:
                 tasks.sms_reply_send.delay_on_commit(message_id=message.pk, body=text)
         elif answer.replies:
             _store_replies(message, answer.replies)
         if answer.ai_instructions is not None:
             tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=answer.ai_instructions)
+    return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 from phones.models import Contact, OptOut, PhoneNumber, PhoneRouting
@@ -72,8 +72,10 @@ def _lookup_sql(vendor: str, filters: tuple[str, ...], e164_count: int, type_cou
             f"WHERE {' AND '.join(where)}")
 
 
-def _build(row: tuple) -> PhoneNumber:
-    """Model instances from one row, related objects cached, the others' fields deferred."""
+def number_from_row(row: tuple) -> PhoneNumber:
+    """Model instances from one row of number_rows, related objects cached, the others' fields
+    deferred. New instances on each call, so a cached row is never shared as mutable objects."""
+    db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: each attribute of it is a lookup
     objects = {}
     position = 0
     for model in LOOKUP_COLUMNS:
@@ -86,9 +88,9 @@ def _build(row: tuple) -> PhoneNumber:
         converted = []
         for value, converters in zip(values, _converters(model)):
             for converter, column in converters:
-                value = converter(value, column, connection)
+                value = converter(value, column, db)
             converted.append(value)
-        objects[model] = model.from_db(connection.alias, names, converted)
+        objects[model] = model.from_db(db.alias, names, converted)
     number = objects[PhoneNumber]
     number.org = objects[Org]
     number.connection = objects[ProviderConnection]
@@ -100,10 +102,10 @@ def _build(row: tuple) -> PhoneNumber:
     return number
 
 
-def numbers_lookup(*, e164s: list[str] | tuple[str, ...] = (), public_id: str = "", account_id: str | None = None,
-                   connection_types: tuple[str, ...] = ()) -> list[PhoneNumber]:
-    """Live numbers on active connections (by public id, else among `e164s`), each with its org,
-    connection and routing: one statement."""
+def number_rows(*, e164s: list[str] | tuple[str, ...] = (), public_id: str = "", account_id: str | None = None,
+                connection_types: tuple[str, ...] = ()) -> list[tuple]:
+    """Live numbers on active connections (by public id, else among `e164s`), each row with its
+    org, connection and routing (number_from_row makes the models): one statement."""
     filters: list[str] = []
     params: list[object] = [True, *PhoneNumber.LIVE_STATUSES]
     if public_id:
@@ -118,35 +120,49 @@ def numbers_lookup(*, e164s: list[str] | tuple[str, ...] = (), public_id: str = 
     if connection_types:
         filters.append("types")
         params.extend(connection_types)
-    sql = _lookup_sql(connection.vendor, tuple(filters), len(e164s), len(connection_types))
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]
+    sql = _lookup_sql(db.vendor, tuple(filters), len(e164s), len(connection_types))
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
-        return [_build(row) for row in cursor.fetchall()]
+        return cursor.fetchall()
+
+
+def row_e164(row: tuple) -> str:
+    return row[_field_names(PhoneNumber).index("e164")]
 
 
 @cache
-def _insert_sql(model: type[Model], unique: str) -> tuple[str, tuple]:
+def _insert_sql(model: type[Model], unique: str, asynchronous: bool) -> tuple[str, tuple]:
     fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
     columns = ", ".join(_qn(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
+    # set_config(..., true) lasts until the end of this statement's own transaction, so only
+    # this row's commit is asynchronous.
+    commit = ", set_config('synchronous_commit', 'off', true)" if asynchronous else ""
     sql = (f"INSERT INTO {_qn(model._meta.db_table)} ({columns}) VALUES ({placeholders}) "
            f"ON CONFLICT ({_qn(model._meta.get_field(unique).column)}) DO NOTHING "
-           f"RETURNING {_qn(model._meta.pk.column)}")
+           f"RETURNING {_qn(model._meta.pk.column)}{commit}")
     return sql, fields
 
 
-def insert_once(obj: Model, *, unique: str) -> bool:
+def insert_once(obj: Model, *, unique: str, durable: bool = True) -> bool:
     """INSERT `obj` unless a row with its `unique` value exists: True (and obj.pk set) when it
-    was inserted. One statement, no savepoint, nothing to roll back for a duplicate."""
-    sql, fields = _insert_sql(type(obj), unique)
-    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-    with connection.cursor() as cursor:
+    was inserted. One statement, no savepoint, nothing to roll back for a duplicate.
+
+    durable=False, outside a transaction on PostgreSQL: the commit does not wait for the WAL to
+    reach the disk (asynchronous commit). A database crash can then lose the last fraction of a
+    second of such rows, never corrupt them: for rows that a later event recreates."""
+    db = connections[DEFAULT_DB_ALIAS]
+    asynchronous = not durable and db.vendor == "postgresql" and not db.in_atomic_block
+    sql, fields = _insert_sql(type(obj), unique, asynchronous)
+    values = [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
+    with db.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     if row is None:
         return False
     obj.pk = row[0]
-    obj._state.adding, obj._state.db = False, connection.alias
+    obj._state.adding, obj._state.db = False, db.alias
     return True
 
 

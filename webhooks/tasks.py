@@ -6,6 +6,7 @@ retry: a transport failure or a transient provider error, never a refusal.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -67,11 +68,48 @@ def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: boo
         logger.warning("text from %s to %s not sent: %s", number.e164, to, exc.message)
 
 
+# Texts are threaded in batches, by one task per web process per THREAD_DELAY_SECONDS at most.
+THREAD_DELAY_SECONDS = 0.2
+THREAD_BATCH = 100
+_thread_task_covers_until = 0.0
+
+
+def thread_inbound_sms_soon() -> None:
+    """Have a worker thread the inbound texts stored so far (thread_inbound_sms).
+
+    A task sent now runs THREAD_DELAY_SECONDS later, so it also finds every text this process
+    stores in the next half of that time: those send none. A task that cannot be sent (the
+    broker is down) is logged, not raised: the text and its answer are stored, and the beat's
+    sweep threads them."""
+    global _thread_task_covers_until
+    if thread_inbound_sms.app.conf.task_always_eager:
+        thread_inbound_sms.delay()
+        return
+    now = time.monotonic()
+    if now < _thread_task_covers_until:
+        return
+    try:
+        thread_inbound_sms.apply_async(countdown=THREAD_DELAY_SECONDS)
+    except Exception:
+        logger.exception("could not queue the threading of inbound texts; the periodic sweep will")
+        return
+    _thread_task_covers_until = now + THREAD_DELAY_SECONDS / 2
+
+
 @shared_task(acks_late=True)
-def inbound_sms_process(*, message_id: int, send_replies: bool = False, **answer: object) -> None:
-    """The part of an inbound text its webhook does not wait for (webhooks.sms.sms_thread);
-    `answer` is the fields of the webhook's sms.Answer."""
-    sms.sms_thread(message_id=message_id, answer=sms.Answer(**answer), send_replies=send_replies)
+def thread_inbound_sms() -> int:
+    """Thread every stored inbound text that has no conversation yet, oldest first
+    (webhooks.sms.sms_thread); also the beat's sweep. Returns how many it threaded."""
+    pending = (Message.objects.filter(direction=Message.Direction.INBOUND, conversation__isnull=True,
+                                      answer__isnull=False, phone_number__isnull=False)
+               .order_by("pk").values_list("pk", flat=True))
+    threaded = 0
+    while True:
+        ids = list(pending[:THREAD_BATCH])
+        done = sum(sms.sms_thread(message_id=pk) for pk in ids)
+        threaded += done
+        if len(ids) < THREAD_BATCH or not done:
+            return threaded
 
 
 @shared_task(bind=True, max_retries=4, acks_late=True)

@@ -89,7 +89,9 @@ def record_voicemail(response: VoiceResponse, *, kind: str, connection_type: str
 
 
 def call_remember(hook: Webhook) -> None:
-    """The inbound call, stored once per call SID in one statement (a retried webhook adds nothing)."""
+    """The inbound call, stored once per call SID in one statement (a retried webhook adds
+    nothing), committed asynchronously: should a database crash lose it, the call's status
+    callback records it again (callbacks.call_status)."""
     call = hook.call
     if call is None or not call.sid or hook.number is None:
         return
@@ -97,7 +99,7 @@ def call_remember(hook: Webhook) -> None:
         org_id=hook.number.org_id, phone_number=hook.number,
         direction=Call.Direction.OUTBOUND if call.outbound else Call.Direction.INBOUND,
         from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing"),
-        unique="provider_sid")
+        unique="provider_sid", durable=False)
 
 
 def identities(org: Org, *, usernames: Iterable[str] = (), groups: Iterable[str] = ()

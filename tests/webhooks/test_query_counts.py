@@ -32,16 +32,16 @@ def big_org(org, number, count: int):
 def test_inbound_sms_answers_in_a_fixed_number_of_queries(twilio, number, org, django_assert_num_queries,
                                                           django_assert_max_num_queries,
                                                           django_capture_on_commit_callbacks):
-    """The webhook: number lookup, INSERT, the sender's name and opt-out (and a savepoint pair).
-    Threading, usage and the rules' effects run after commit, bounded too."""
+    """The webhook: number lookup, the sender's name and opt-out, INSERT (no transaction without
+    a form rule). Threading, usage and the rules' effects run after commit, bounded too."""
     sms_rules_update(number=number, rules=[{"type": "auto-reply", "params": {"template": "Hi {{firstName}}"}}])
-    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(5):
+    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(3):
         twilio.sms("first", sid="SM" + "e" * 32, commit=False)
     with django_assert_max_num_queries(20):
         for callback in after_commit:
             callback()
     big_org(org, number, 30)
-    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(5):
+    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(3):
         twilio.sms("hello again", sid="SM" + "f" * 32, commit=False)
     with django_assert_max_num_queries(13):
         for callback in after_commit:

@@ -1,21 +1,25 @@
 """Benchmark the webhooks under gunicorn on PostgreSQL, against a bare Django view on the same server.
 
     DATABASE_URL=postgres://… python manage.py bench_webhooks [--workers 2] [--duration 10] [--connections 16]
-        [--celery-workers 2] [--broker redis://127.0.0.1:6379/0]
+        [--requests 100000] [--celery-workers 2] [--worker-nice 19] [--broker redis://127.0.0.1:6379/0]
 
 Needs `wrk` (Debian: apt-get install wrk) and Redis: an inbound text's threading, usage and rule
-effects run in a Celery task after commit, so a real worker (prefork, on its own queue) runs beside
-gunicorn, on the same cores, as in production; the bench waits for it to drain the queue after
-the SMS runs and reports how long that took and the end-to-end rate (answered and threaded). Sets up a bench org with a sandbox connection and a number
-(an IVR flow and one auto-reply rule), precomputes requests signed exactly as Twilio signs them
-(every SMS with its own MessageSid and every call with its own CallSid, so each is really stored),
-starts gunicorn on 127.0.0.1, and for each of: the bare view (`/connect/webhook/ping`), the inbound
-SMS webhook and the IVR voice webhook, runs wrk twice:
+effects run in a Celery task after the webhook answered, so a real worker (prefork, on its own
+queue) runs beside gunicorn on the same cores. It runs at nice 19 by default: it takes the CPU the
+web tier leaves idle, as a worker on its own machine would take none from it. The bench waits for
+it to thread every stored text after the SMS runs and reports how long that took and the
+end-to-end rate (answered and threaded).
+
+Sets up a bench org with a sandbox connection and a number (an IVR flow and one auto-reply rule
+naming the sender), precomputes requests signed exactly as Twilio signs them (every SMS with its
+own MessageSid and every call with its own CallSid, so each is really stored, and each run starts
+where the one before stopped), starts gunicorn on 127.0.0.1, and for each of: the bare view
+(`/connect/webhook/ping`), the inbound SMS webhook and the IVR voice webhook, runs wrk:
   1. saturated (closed loop, `--connections`): requests/s;
   2. at about half that rate (each connection paced by wrk's `delay()`): p50/p99 latency.
-It prints those, the queries each webhook makes in the request and after commit (counted
-in-process), and the targets. The bench's
-messages, calls and contacts are deleted afterwards; the org, connection and number are kept.
+It prints those, the queries each webhook makes in the request and after it (counted
+in-process, with a cold lookup cache), and the targets. The bench's messages, calls and contacts
+are deleted afterwards; the org, connection and number are kept.
 """
 from __future__ import annotations
 
@@ -45,6 +49,7 @@ from phones.models import Call, Contact, Conversation, Message, PhoneNumber, Pho
 from phones.webhook_urls import webhook_url
 from telephony.models import Org, ProviderConnection
 from telephony.services import connection_create
+from webhooks import lookup_cache
 
 BENCH_ORG = "bench-webhooks"
 BENCH_NUMBER = "+15555550100"
@@ -65,7 +70,7 @@ end
 function init(args)
   pause = tonumber(args[2]) or 0
   step = tonumber(args[3]) or 1
-  index = id
+  index = (tonumber(args[5]) or 0) + id
   for line in io.lines(args[1]) do
     local method, path, signature, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
     local headers = {["Host"] = args[4]}
@@ -109,14 +114,17 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run (max 60).")
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
-        parser.add_argument("--requests", type=int, default=60_000, help="Distinct signed requests per webhook.")
+        parser.add_argument("--requests", type=int, default=100_000, help="Distinct signed requests per webhook.")
         parser.add_argument("--celery-workers", type=int, default=2,
                             help="Celery worker processes (prefork) running the after-commit tasks.")
+        parser.add_argument("--worker-nice", type=int, default=19,
+                            help="CPU niceness of the Celery worker: by default it takes only the CPU the web "
+                                 "tier leaves idle, as a worker on its own machine would.")
         parser.add_argument("--broker", default=settings.CELERY_BROKER_URL or "redis://127.0.0.1:6379/0",
                             help="Redis for the Celery worker (default: CELERY_BROKER_URL, else local Redis).")
 
     def handle(self, *args, workers: int, duration: int, connections: int, port: int, requests: int,
-               broker: str, celery_workers: int, **options) -> None:
+               broker: str, celery_workers: int, worker_nice: int, **options) -> None:
         if db_connection.vendor != "postgresql":
             raise CommandError("Run it on PostgreSQL: DATABASE_URL=postgres://… python manage.py bench_webhooks")
         if not shutil.which("wrk"):
@@ -130,13 +138,16 @@ class Command(BaseCommand):
             script = Path(tmp) / "bench.lua"
             script.write_text(LUA)
             env = self._environment(broker)
-            worker = self._worker(env, celery_workers)
+            worker = self._worker(env, celery_workers, worker_nice)
             server = self._gunicorn(port, workers, env)
             try:
-                results = {}
+                results, wrapped = {}, []
                 for name in ("bare view", "inbound SMS", "IVR voice"):
                     started = time.monotonic()
-                    results[name] = self._measure(script, files[name], port, duration, connections)
+                    saturated, half, sent = self._measure(script, files[name], port, duration, connections)
+                    results[name] = (saturated, half)
+                    if sent > requests and name != "bare view":
+                        wrapped.append(name)
                     if name == "inbound SMS":
                         # Its backlog is drained before the next endpoint, which would otherwise
                         # share the cores with it.
@@ -149,7 +160,10 @@ class Command(BaseCommand):
         stored = Message.objects.filter(phone_number=number, direction="inbound").count()
         threaded = Message.objects.filter(phone_number=number, direction="inbound", conversation__isnull=False).count()
         self._report(results, queries, workers, connections, duration, stored, threaded, drained, sms_seconds,
-                     celery_workers)
+                     celery_workers, worker_nice)
+        if wrapped:
+            self.stdout.write(f"note: {', '.join(wrapped)} sent more than --requests {requests}: some requests were "
+                              "repeats (duplicates are cheaper); rerun with a larger --requests")
         self._clean(number)
 
     # ---------------------------------------------------------------- setup
@@ -205,12 +219,14 @@ class Command(BaseCommand):
         """Queries per webhook, in-process: (the request's, after its commit) for a new sender's
         first text, a returning sender's, and a call. The request runs in a transaction so that
         what it leaves for after commit (run eagerly here) is counted apart; the savepoints that
-        makes of its own transactions, and transaction control, are not counted."""
+        makes of its own transactions, and transaction control, are not counted. Each starts with
+        an empty lookup cache: once a process has the number, its request makes one query less."""
         client = Client()
         counts = {}
         for name, (path, signature, body) in (("inbound SMS (new sender)", self._sms(number, 1)),
                                               ("inbound SMS (returning sender)", self._sms(number, 10_001)),
                                               ("IVR voice", self._call(number, 1))):
+            lookup_cache.invalidate()
             # Left in reverse order: the request's queries, then the commit (and what runs after it).
             with CaptureQueriesContext(db_connection) as after, transaction.atomic(), \
                     CaptureQueriesContext(db_connection) as request:
@@ -230,12 +246,14 @@ class Command(BaseCommand):
                 "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false",
                 "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": broker, "CELERY_QUEUE": BENCH_QUEUE}
 
-    def _worker(self, env: dict[str, str], processes: int) -> subprocess.Popen:
-        """A Celery worker (`processes` prefork children) on the bench's own queue, emptied first."""
+    def _worker(self, env: dict[str, str], processes: int, nice: int) -> subprocess.Popen:
+        """A Celery worker (`processes` prefork children, at CPU niceness `nice`) on the bench's own
+        queue, emptied first."""
         celery = str(Path(sys.executable).with_name("celery"))
         subprocess.run([celery, "-A", "telephony", "purge", "-f", "-Q", BENCH_QUEUE], env=env,
                        cwd=settings.BASE_DIR, check=True, capture_output=True, timeout=30)
-        worker = subprocess.Popen([celery, "-A", "telephony", "worker", "-Q", BENCH_QUEUE, "--pool", "prefork",
+        worker = subprocess.Popen(["nice", "-n", str(nice), celery, "-A", "telephony", "worker", "-Q", BENCH_QUEUE,
+                                   "--pool", "prefork",
                                    "--concurrency", str(processes),
                                    "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
                                   env=env, cwd=settings.BASE_DIR)
@@ -264,36 +282,49 @@ class Command(BaseCommand):
         raise CommandError("gunicorn did not start")
 
     def _wrk(self, script: Path, requests: Path, port: int, duration: int, connections: int,
-             pause_ms: int = 0) -> Result:
+             pause_ms: int = 0, offset: int = 0) -> Result:
+        """One wrk run, its threads taking turns through `requests` from line `offset` on."""
         threads = min(2, connections)
         output = subprocess.run(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "5s",
              "-s", str(script), f"http://127.0.0.1:{port}", "--", str(requests), str(pause_ms), str(threads),
-             f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+             f"127.0.0.1:{port}", str(offset)], capture_output=True, text=True, timeout=duration + 60,
+            check=True).stdout
         line = next(line for line in output.splitlines() if line.startswith("BENCH "))
         data = json.loads(line[len("BENCH "):])
         return Result(rps=data["requests"] / (data["duration_us"] / 1e6), p50_ms=data["p50_us"] / 1000,
                       p99_ms=data["p99_us"] / 1000, requests=data["requests"], failed=data["non2xx"] + data["errors"])
 
     def _measure(self, script: Path, requests: Path, port: int, duration: int, connections: int
-                 ) -> tuple[Result, Result]:
-        self._wrk(script, requests, port, 2, connections)  # warm up: connections, imports, caches
-        saturated = self._wrk(script, requests, port, duration, connections)
+                 ) -> tuple[Result, Result, int]:
+        """Saturated and half-load results, and how many requests the three runs sent: each run
+        starts where the one before stopped, so no text or call is sent twice (until the file's
+        end, `--requests`, wraps around)."""
+        warm = self._wrk(script, requests, port, 2, connections)  # warm up: connections, imports, caches
+        saturated = self._wrk(script, requests, port, duration, connections, offset=warm.requests)
         # Each connection waits `pause` between requests so that all together make about half
-        # the saturated rate.
-        pause_ms = max(int(connections / (saturated.rps / 2) * 1000 - saturated.p50_ms), 0)
-        half = self._wrk(script, requests, port, duration, connections, pause_ms=pause_ms)
-        return saturated, half
+        # the saturated rate; wrk's pacing is loose (a closed connection's next request is not
+        # always delayed), so the pause is corrected from the rate a run achieved, at most twice.
+        target = saturated.rps / 2
+        pause_ms = max(int(connections / target * 1000 - saturated.p50_ms), 1)
+        sent = warm.requests + saturated.requests
+        for _ in range(3):
+            half = self._wrk(script, requests, port, duration, connections, pause_ms=pause_ms, offset=sent)
+            sent += half.requests
+            if half.rps <= target * 1.1:
+                break
+            pause_ms = int(pause_ms * half.rps / target) + 1
+        return saturated, half, sent
 
     # ---------------------------------------------------------------- report
 
     def _report(self, results: dict[str, tuple[Result, Result]], queries: dict[str, tuple[int, int]],
                 workers: int, connections: int, duration: int, stored: int, threaded: int, drained: float,
-                sms_seconds: float, celery_workers: int) -> None:
+                sms_seconds: float, celery_workers: int, worker_nice: int) -> None:
         write = self.stdout.write
         write(f"gunicorn {workers} sync workers, PostgreSQL {db_connection.settings_dict['HOST']}, wrk "
               f"{connections} connections, {duration}s per run, 127.0.0.1, on {os.cpu_count()} cores shared "
-              f"with a Celery worker ({celery_workers} processes, Redis) running the inbound texts' after-commit task\n")
+              f"with a Celery worker ({celery_workers} processes at nice {worker_nice}, Redis) threading the inbound texts\n")
         write(f"{'endpoint':<14} {'req/s (sat.)':>12} {'% of bare':>10} {'rate at half':>13} {'p50 ms':>8} "
               f"{'p99 ms':>8} {'failed':>7}")
         bare = results["bare view"][0].rps

@@ -6,8 +6,8 @@ retry: a transport failure or a transient provider error, never a refusal.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
+from time import monotonic
 from typing import TypeVar
 
 from celery import shared_task
@@ -85,7 +85,7 @@ def thread_inbound_sms_soon() -> None:
     if thread_inbound_sms.app.conf.task_always_eager:
         thread_inbound_sms.delay()
         return
-    now = time.monotonic()
+    now = monotonic()
     if now < _thread_task_covers_until:
         return
     try:

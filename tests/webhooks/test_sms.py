@@ -253,3 +253,71 @@ def test_a_completed_form_keeps_the_contacts_other_fields(text, number, org):
     Contact.objects.filter(org=org, e164=CALLER).update(fields={"company": "Acme"}, first_name="Dana")
     assert replies(text("dana@example.com")) == ["Done"]
     assert Contact.objects.get(e164=CALLER).fields == {"company": "Acme", "email": "dana@example.com"}
+
+
+# ---------------------------------------------------------------- threading after the answer
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Celery as in production (tasks sent to a broker, not run here): the sent threading tasks."""
+    from telephony.celery import app
+    from webhooks import tasks
+
+    app.conf.task_always_eager = False  # restored by the autouse celery_eager fixture
+    monkeypatch.setattr(tasks, "_thread_task_covers_until", 0.0)
+    sent = mock.Mock()
+    monkeypatch.setattr(tasks.thread_inbound_sms, "apply_async", sent)
+    return sent
+
+
+def test_a_text_is_stored_with_its_answer_and_threaded_by_the_task(text, number, queued):
+    from webhooks.tasks import THREAD_DELAY_SECONDS, thread_inbound_sms
+
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    assert replies(text("hi")) == ["Thanks!"]
+    queued.assert_called_once_with(countdown=THREAD_DELAY_SECONDS)
+    message = Message.objects.get()
+    assert message.conversation is None and message.answer["replies"] == ["Thanks!"]
+    assert thread_inbound_sms() == 1
+    message.refresh_from_db()
+    assert message.conversation is not None
+    assert list(Message.objects.filter(direction="outbound").values_list("body", "conversation")) == [
+        ("Thanks!", message.conversation_id)]
+    assert UsageRecord.objects.count() == 1
+    assert thread_inbound_sms() == 0  # nothing left, nothing done twice
+
+
+def test_one_threading_task_covers_the_texts_that_follow_it_closely(text, number, queued, monkeypatch):
+    from webhooks import tasks
+
+    clock = iter([100.0, 100.05, 100.5])
+    monkeypatch.setattr(tasks, "monotonic", lambda: next(clock))
+    text("one")
+    text("two")  # 50 ms later: the first task, still to run, will find it
+    assert queued.call_count == 1
+    text("three")
+    assert queued.call_count == 2
+
+
+def test_a_stop_is_confirmed_and_recorded_even_when_the_broker_is_down(text, number, org, queued):
+    from kombu.exceptions import OperationalError
+
+    from webhooks.tasks import thread_inbound_sms
+
+    queued.side_effect = OperationalError("Redis is down")
+    [reply] = replies(text("STOP"))
+    assert "unsubscribed" in reply
+    assert not OptOut.objects.exists()
+    assert thread_inbound_sms() == 1  # the beat's sweep, once the broker is back
+    assert OptOut.objects.get().e164 == CALLER
+
+
+def test_a_retried_text_does_not_advance_a_form_twice(twilio, number):
+    rules(number, {"type": "fill-form", "params": {"fields": [{"name": "email", "prompt": "Your email?"},
+                                                              {"name": "postcode", "prompt": "Your postcode?"}],
+                                                   "completeMessage": "Thanks!"}})
+    assert replies(twiml(twilio.sms("hi", sid="SM" + "a" * 32))) == ["Your email?"]
+    assert replies(twiml(twilio.sms("dana@example.com", sid="SM" + "b" * 32))) == ["Your postcode?"]
+    assert replies(twiml(twilio.sms("dana@example.com", sid="SM" + "b" * 32))) == []
+    session = FormSession.objects.get()
+    assert (session.step, session.answers) == (1, {"email": "dana@example.com"})

@@ -1,0 +1,68 @@
+"""Each process's copy of the webhook lookup (webhooks.lookup_cache): fewer queries, and changes
+seen at once in the process that made them, within WEBHOOK_CACHE_SECONDS elsewhere."""
+from __future__ import annotations
+
+import time
+
+from phones.models import PhoneNumber
+from phones.services_routing import routing_update
+from tests.webhooks.conftest import NUMBER, children, twiml
+from webhooks.twiml import NOT_IN_SERVICE
+
+CALLS = (f"CA{i:032x}" for i in range(1, 1000))
+
+
+def dialled(response) -> list[tuple[str, dict, str]]:
+    dial = twiml(response).find("Dial")
+    return children(dial) if dial is not None else []
+
+
+def says(response) -> list[str]:
+    return [text for tag, _, text in children(twiml(response)) if tag == "Say"]
+
+
+def test_a_second_webhook_for_a_number_does_not_look_it_up_again(twilio, number, django_assert_num_queries):
+    routing_update(number=number, changes={"assignments": [{"type": "phone", "target": "+14155550199"}]})
+    with django_assert_num_queries(2):  # the lookup, the call's row
+        twilio.call(call_sid=next(CALLS))
+    with django_assert_num_queries(1):  # the call's row
+        response = twilio.call(call_sid=next(CALLS))
+    assert dialled(response) == [("Number", {}, "+14155550199")]
+
+
+def test_a_change_made_in_this_process_is_seen_by_the_next_webhook(twilio, number):
+    routing_update(number=number, changes={"assignments": [{"type": "phone", "target": "+14155550199"}]})
+    assert dialled(twilio.call(call_sid=next(CALLS))) == [("Number", {}, "+14155550199")]
+    routing_update(number=number, changes={"assignments": [{"type": "phone", "target": "+14155550188"}]})
+    assert dialled(twilio.call(call_sid=next(CALLS))) == [("Number", {}, "+14155550188")]
+
+
+def test_a_change_made_elsewhere_is_seen_within_the_cache_seconds(twilio, number, settings):
+    """A bulk update sends no signal, as a change made by another process reaches none here."""
+    settings.WEBHOOK_CACHE_SECONDS = 0.2
+    routing_update(number=number, changes={"assignments": [{"type": "phone", "target": "+14155550199"}]})
+    assert dialled(twilio.call(call_sid=next(CALLS))) == [("Number", {}, "+14155550199")]
+    PhoneNumber.objects.filter(pk=number.pk).update(status=PhoneNumber.Status.RELEASED)
+    assert dialled(twilio.call(call_sid=next(CALLS))) == [("Number", {}, "+14155550199")]
+    time.sleep(0.3)
+    assert says(twilio.call(call_sid=next(CALLS))) == [NOT_IN_SERVICE]
+
+
+def test_zero_cache_seconds_looks_the_number_up_every_time(twilio, number, settings, django_assert_num_queries):
+    settings.WEBHOOK_CACHE_SECONDS = 0
+    routing_update(number=number, changes={"assignments": [{"type": "phone", "target": "+14155550199"}]})
+    for _ in range(2):
+        with django_assert_num_queries(2):
+            twilio.call(call_sid=next(CALLS))
+
+
+def test_a_number_not_ours_is_remembered_until_one_is_saved(twilio, number, django_assert_num_queries):
+    unknown = "+15005550199"
+    assert says(twilio.call(call_sid=next(CALLS), to=unknown)) == [NOT_IN_SERVICE]
+    with django_assert_num_queries(1):  # only the account's connections, to check the signature with
+        assert says(twilio.call(call_sid=next(CALLS), to=unknown)) == [NOT_IN_SERVICE]
+    number.e164 = unknown
+    number.save()
+    routing_update(number=number, changes={"assignments": [{"type": "phone", "target": "+14155550199"}]})
+    assert dialled(twilio.call(call_sid=next(CALLS), to=unknown)) == [("Number", {}, "+14155550199")]
+    assert says(twilio.call(call_sid=next(CALLS), to=NUMBER)) == [NOT_IN_SERVICE]

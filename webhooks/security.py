@@ -4,8 +4,9 @@ Twilio names its account (`AccountSid`); the number is `To` (or `From`, for call
 and texts we placed). Plivo sends no account id and Telnyx's ids are not our `account_id`, so
 their webhooks are resolved by the number alone, among that provider's connections. Number,
 connection, org and routing come in one statement (webhooks.sql), or from the process's copy of
-it (webhooks.lookup_cache). The signature is then checked by that connection's provider against the URL the provider was given,
-built from PUBLIC_BASE_URL: the Host header is the caller's to choose, so it proves nothing.
+it (webhooks.lookup_cache). The signature is then checked by that connection's provider against
+the URL the provider was given, built from PUBLIC_BASE_URL: the Host header is the caller's to
+choose, so it proves nothing.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ half way through a form is answering it: their text goes to the form and no othe
 
 The engine runs in two passes. `replies()` runs while the webhook is answered, because the reply
 is the response; `effects()` (tags, leads, forwards, outbound webhooks) runs after commit in
-tasks.inbound_sms_process. No rule both replies and has another effect, so the split keeps order.
+tasks.thread_inbound_sms. No rule both replies and has another effect, so the split keeps order.
 """
 from __future__ import annotations
 

@@ -43,9 +43,8 @@ def first(keys: list[Key], load: Callable[[list[Key]], dict[Key, tuple]]) -> tup
     copy where it can; the keys from the first one not in the copy on are `load`ed in one call
     (which answers only the keys that are ours)."""
     entries = _entries()
-    if entries is None:
-        loaded = load(keys) if keys else {}
-        return next((loaded[key] for key in keys if key in loaded), None)
+    if entries is None:  # caching off: a copy for this call only
+        entries = {}
     for position, key in enumerate(keys):
         row = entries.get(key, _UNKNOWN)
         if row is _UNKNOWN:

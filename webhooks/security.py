@@ -106,11 +106,12 @@ def number_lookup(*, e164s: list[str], account_id: str | None = None,
 
     def load(missing: list[lookup_cache.Key]) -> dict[lookup_cache.Key, tuple]:
         if flow:
-            return {key: row for key in missing
-                    for row in sql.number_rows(public_id=flow, account_id=account_id, connection_types=connection_types)}
-        by_e164 = {sql.row_e164(row): row for row in sql.number_rows(
-            e164s=[key[1] for key in missing], account_id=account_id, connection_types=connection_types)}
-        return {key: by_e164[key[1]] for key in missing if key[1] in by_e164}
+            rows = sql.number_rows(public_id=flow, account_id=account_id, connection_types=connection_types)
+            found = {flow: rows[0]} if rows else {}
+        else:
+            found = {sql.row_e164(row): row for row in sql.number_rows(
+                e164s=[key[1] for key in missing], account_id=account_id, connection_types=connection_types)}
+        return {key: found[key[1]] for key in missing if key[1] in found}
 
     row = lookup_cache.first(keys, load)
     return sql.number_from_row(row) if row is not None else None

@@ -36,7 +36,7 @@ bench-verify: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_verify $(ARGS)
 
 worker: install
-	$(VENV)/bin/celery -A telephony worker --loglevel=INFO
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
 
 beat: install
-	$(VENV)/bin/celery -A telephony beat --loglevel=INFO
+	$(VENV)/bin/celery -A config beat --loglevel=INFO

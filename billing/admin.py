@@ -16,10 +16,10 @@ from django.utils.html import format_html
 from billing.models import LedgerEntry, OrgBalance, PastDueNumber, Price, UsageRecord
 from billing.services import MAX_TOPUP, ledger_topup
 from phones.models import PhoneNumber
-from telephony.admin import ReadOnlyAdmin
-from telephony.audit import audit_list, audit_record
-from telephony.errors import DomainError
-from telephony.models import Org
+from orgs.admin import ReadOnlyAdmin
+from orgs.audit import audit_list, audit_record
+from core.errors import DomainError
+from orgs.models import Org
 
 
 @admin.register(Price)

@@ -13,9 +13,9 @@ from billing.serializers import (
     PriceQuerySerializer,
     PriceSerializer,
 )
-from telephony.models import Membership
-from telephony.openapi import errors
-from telephony.scoping import OrgScopedAPIView
+from orgs.models import Membership
+from core.openapi import errors
+from orgs.scoping import OrgScopedAPIView
 
 
 class BalanceView(OrgScopedAPIView):

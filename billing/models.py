@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 
 from phones.models import NumberType, PhoneNumber
-from telephony.ids import PublicIdField
-from telephony.models import Org
+from core.ids import PublicIdField
+from orgs.models import Org
 
 
 class Price(models.Model):

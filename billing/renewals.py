@@ -38,7 +38,7 @@ from billing.models import LedgerEntry, OrgBalance, UsageRecord
 from billing.periods import add_months
 from billing.services import monthly_key, number_month_key
 from phones.models import PhoneNumber
-from telephony.models import Org
+from orgs.models import Org
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 
 from billing.models import LedgerEntry, OrgBalance, Price
 from phones.models import PhoneNumber
-from phones.selectors import org_monthly_cost
-from telephony.models import Org
+from phones.numbers.selectors import org_monthly_cost
+from orgs.models import Org
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from billing.models import LedgerEntry, Price
 from phones.models import NumberType
-from telephony.serializers import StrictSerializer
+from orgs.serializers import StrictSerializer
 
 
 class BalanceSerializer(serializers.Serializer):

@@ -25,8 +25,8 @@ from django.utils import timezone
 from billing.models import LedgerEntry, OrgBalance, UsageRecord
 from billing.periods import add_months, period_bounds, period_key, prorated_refund
 from phones.models import PhoneNumber
-from telephony.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
-from telephony.models import Org
+from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
+from orgs.models import Org
 
 # A top-up above this is a typo (an extra zero or two), not a payment: 10 million in major units.
 MAX_TOPUP = 1_000_000_000

@@ -9,8 +9,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from phones.models import Job
-from telephony.errors import DomainError
-from telephony.providers.base import ProviderError
+from core.errors import DomainError
+from providers.base import ProviderError
 
 
 class JobBusy(Exception):

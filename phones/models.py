@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from telephony.ids import PublicIdModel
-from telephony.models import Org, ProviderConnection
+from core.ids import PublicIdModel
+from orgs.models import Org, ProviderConnection
 
 
 class NumberType(models.TextChoices):
@@ -159,9 +159,9 @@ class RingGroup(PublicIdModel):
 class PhoneRouting(models.Model):
     """How a number's traffic is handled: voice assignments, the IVR flow, and SMS rules.
 
-    The JSON documents are validated by phones.routing before they are saved; `assignments` holds
+    The JSON documents are validated by phones.calls.documents before they are saved; `assignments` holds
     the voice document {strategy, assignments, voicemail} (a bare list in rows made elsewhere),
-    `ivr_flow` is {} when there is no flow. Read them with phones.services_routing.routing_document.
+    `ivr_flow` is {} when there is no flow. Read them with phones.calls.routing.routing_document.
     """
 
     phone_number = models.OneToOneField(PhoneNumber, on_delete=models.CASCADE, related_name="routing")
@@ -201,15 +201,15 @@ class Message(PublicIdModel):
     error_code = models.CharField(max_length=16, blank=True)
     conversation = models.ForeignKey("Conversation", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="messages")
-    # An inbound text: what its webhook answered (webhooks.sms.Answer), stored with it; a text
-    # with no conversation yet is still to be threaded (webhooks.tasks.thread_inbound_sms).
+    # An inbound text: what its webhook answered (phones.messaging.inbound.Answer), stored with it; a text
+    # with no conversation yet is still to be threaded (phones.messaging.tasks.thread_inbound_sms).
     answer = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["phone_number", "-created_at"], name="message_phone_created"),
-                   # The inbound texts still to be threaded (webhooks.tasks.thread_inbound_sms).
+                   # The inbound texts still to be threaded (phones.messaging.tasks.thread_inbound_sms).
                    models.Index(fields=["id"], name="message_unthreaded",
                                 condition=models.Q(direction="inbound", conversation__isnull=True))]
 

@@ -2,7 +2,7 @@
 from django.contrib import admin
 
 from sandbox.models import SandboxAccount, SandboxApiKey, SandboxCall, SandboxFault, SandboxMessage, SandboxNumber
-from telephony.admin import ReadOnlyAdmin
+from orgs.admin import ReadOnlyAdmin
 
 
 @admin.register(SandboxAccount)

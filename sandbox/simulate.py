@@ -24,7 +24,7 @@ from django.test import RequestFactory
 from django.urls import Resolver404, resolve
 from twilio.request_validator import RequestValidator
 
-from phones.webhook_urls import webhook_url
+from phones.provider_webhooks import webhook_url
 from sandbox.models import SandboxCall, SandboxNumber
 from sandbox.services import sandbox_call_recording_start
 

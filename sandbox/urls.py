@@ -1,4 +1,4 @@
-"""The emulator's routes, relative to Twilio's API root (mounted at /sandbox/ in telephony.urls,
+"""The emulator's routes, relative to Twilio's API root (mounted at /sandbox/ in config.urls,
 and resolved directly by the in-process client)."""
 from django.urls import path, re_path
 

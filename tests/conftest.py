@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from telephony.models import Membership, Org
+from orgs.models import Membership, Org
 
 PASSWORD = "correct horse battery"
 
@@ -136,7 +136,7 @@ def webhook_cache_cleared():
 @pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run in-process unless a test is marked `worker` (a real worker over Redis)."""
-    from telephony.celery import app
+    from config.celery import app
 
     if request.node.get_closest_marker("worker"):
         yield

@@ -8,7 +8,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from phones.models import PhoneNumber, PhoneRouting
-        from telephony.models import Org, ProviderConnection
+        from orgs.models import Org, ProviderConnection
         from webhooks import lookup_cache
 
         # A change to what a webhook's lookup reads empties this process's copy of it.

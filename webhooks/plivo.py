@@ -2,7 +2,7 @@
 
 Plivo names no account, so the number (`To`, else `From`) finds the connection, among Plivo
 connections only. Its form fields are translated to the neutral values the shared handlers take,
-and their TwiML answers to Plivo XML (webhooks.plivo_xml). Plivo writes numbers without the `+`.
+and their TwiML answers to Plivo XML (providers.plivo.markup). Plivo writes numbers without the `+`.
 
 Kinds: voice (answer_url), sms (message_url), status (hangup_url, and message status `url`), and
 the ones our own XML points back to: ivr-menu, recording, transcription.
@@ -16,17 +16,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
-from telephony.models import ProviderConnection
-from telephony.providers.plivo import e164
-from webhooks import callbacks, plivo_xml
-from webhooks.events import MAX_MEDIA, CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent, to_int
+from orgs.models import ProviderConnection
+from providers.plivo.client import e164
+from phones.calls import callbacks
+from providers.plivo import markup as plivo_xml
+from providers.events import MAX_MEDIA, CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent, to_int
 from webhooks.security import Webhook, verify_webhook, webhook_params
 from webhooks.views import Handler, call_handler, callback_handler, sms_answer
 
 logger = logging.getLogger(__name__)
 
 XML = "application/xml; charset=utf-8"
-# Plivo's words for how a call or a dial ended, in the vocabulary webhooks.callbacks ranks.
+# Plivo's words for how a call or a dial ended, in the vocabulary phones.calls.callbacks ranks.
 CALL_STATUS = {"ringing": "ringing", "in-progress": "in-progress", "completed": "completed", "busy": "busy",
                "failed": "failed", "timeout": "no-answer", "no-answer": "no-answer", "cancel": "canceled"}
 MESSAGE_STATUS = {"queued": "queued", "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",

@@ -19,11 +19,11 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from phones.models import PhoneNumber, PhoneRouting
-from telephony.models import Org, ProviderConnection
-from telephony.providers.base import PhoneProvider
-from telephony.providers.registry import provider_for
+from orgs.models import Org, ProviderConnection
+from providers.base import PhoneProvider
+from providers.registry import provider_for
 from webhooks import lookup_cache, sql
-from webhooks.events import CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent
+from providers.events import CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 from phones.models import Contact, OptOut, PhoneNumber, PhoneRouting
-from telephony.models import Org, ProviderConnection
+from orgs.models import Org, ProviderConnection
 
 # The fields (attnames) the webhook handlers read, per model, primary key included.
 LOOKUP_COLUMNS: dict[type[Model], tuple[str, ...]] = {

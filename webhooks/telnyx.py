@@ -21,9 +21,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from telephony.models import ProviderConnection
-from webhooks import callbacks, views
-from webhooks.events import MAX_MEDIA, InboundSms, StatusEvent, to_int
+from orgs.models import ProviderConnection
+from webhooks import views
+from phones.calls import callbacks
+from providers.events import MAX_MEDIA, InboundSms, StatusEvent, to_int
 from webhooks.security import verify_webhook, webhook_params
 from webhooks.views import sms_answer
 
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 TEXML_KINDS = frozenset({"voice", "ivr-menu", "status", "recording", "transcription"})
 EVENT_KINDS = frozenset({"sms", "status"})
-# Telnyx's per-recipient message statuses, in the vocabulary webhooks.callbacks ranks.
+# Telnyx's per-recipient message statuses, in the vocabulary phones.calls.callbacks ranks.
 MESSAGE_STATUS = {"queued": "queued", "sending": "sending", "sent": "sent", "delivered": "delivered",
                   "sending_failed": "failed", "delivery_failed": "undelivered", "delivery_unconfirmed": "sent"}
 STATUS_EVENTS = frozenset({"message.sent", "message.finalized"})

@@ -1,4 +1,4 @@
-"""Included by telephony.urls at `connect/webhook/`."""
+"""Included by config.urls at `connect/webhook/`."""
 from django.urls import path
 
 from webhooks import plivo, telnyx, views

@@ -18,12 +18,14 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from phones.models import PhoneNumber
-from webhooks import callbacks, events, twiml
-from webhooks.events import CallEvent
-from webhooks.ivr import ivr_response
+from phones.calls import callbacks
+from providers import events
+from phones.calls import twiml
+from providers.events import CallEvent
+from phones.calls.ivr import ivr_response
 from webhooks.security import Webhook, verify
-from webhooks.sms import sms_receive, sms_rules
-from webhooks.voice import voice_response
+from phones.messaging.inbound import sms_receive, sms_rules
+from phones.calls.voice import voice_response
 
 logger = logging.getLogger(__name__)
 

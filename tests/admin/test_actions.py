@@ -7,8 +7,8 @@ from billing.models import LedgerEntry
 from billing.services import balance_get
 from phones.models import PhoneNumber, PhoneRouting
 from sandbox.models import SandboxNumber
-from telephony.models import AuditLog, Membership
-from telephony.services import connection_create
+from orgs.models import AuditLog, Membership
+from orgs.services import connection_create
 from tests.admin.conftest import act
 from tests.conftest import make_user
 from tests.verify.conftest import APP_SID, drift, second_number  # noqa: F401

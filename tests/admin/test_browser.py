@@ -16,8 +16,8 @@ import pytest
 from billing.models import Price
 from phones.models import PhoneNumber
 from sandbox.models import SandboxNumber
-from telephony.models import AuditLog
-from telephony.services import connection_create
+from orgs.models import AuditLog
+from orgs.services import connection_create
 from tests.conftest import PASSWORD, make_user
 from tests.verify.conftest import drift, second_number  # noqa: F401
 

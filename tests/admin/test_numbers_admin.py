@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from phones.models import Job, PhoneNumber
-from telephony.services import connection_create
+from orgs.services import connection_create
 from tests.admin.conftest import CHANGELIST
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.services import ledger_topup
-from telephony.models import AuditLog, Org, ProviderConnection
+from orgs.models import AuditLog, Org, ProviderConnection
 
 pytestmark = pytest.mark.django_db
 

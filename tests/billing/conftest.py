@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone as dt_timezone
 import pytest
 
 from phones.models import PhoneNumber
-from telephony.models import Org, ProviderConnection
+from orgs.models import Org, ProviderConnection
 
 _serial = itertools.count(1000000)
 

@@ -10,7 +10,7 @@ from django.db import connection
 
 from billing.models import LedgerEntry, OrgBalance, UsageRecord
 from phones.models import PhoneNumber
-from telephony.models import Org
+from orgs.models import Org
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from billing import services
 from billing.models import LedgerEntry, OrgBalance
 from billing.renewals import renewals_run
 from phones.models import PhoneNumber
-from telephony.errors import InsufficientBalance
-from telephony.models import Org
+from core.errors import InsufficientBalance
+from orgs.models import Org
 from tests.billing.conftest import make_number
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

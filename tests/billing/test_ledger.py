@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from billing import services
 from billing.models import LedgerEntry, LedgerIsAppendOnly, OrgBalance
-from telephony.errors import Conflict, InsufficientBalance, InvalidInput
+from core.errors import Conflict, InsufficientBalance, InvalidInput
 
 pytestmark = pytest.mark.django_db
 

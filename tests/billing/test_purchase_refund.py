@@ -9,7 +9,7 @@ from django.db import transaction
 from billing import services
 from billing.models import LedgerEntry, OrgBalance
 from phones.models import PhoneNumber
-from telephony.errors import InsufficientBalance, InvalidInput
+from core.errors import InsufficientBalance, InvalidInput
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from billing.models import LedgerEntry, OrgBalance, UsageRecord
 from billing.renewals import renewals_run
 from billing.tasks import renew_due_numbers
 from phones.models import PhoneNumber
-from telephony.models import Org
+from orgs.models import Org
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 
 from billing import services
 from billing.models import LedgerEntry, OrgBalance
-from telephony.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import pytest
 
 from billing.services import ledger_topup
 from phones.models import PhoneNumber
-from telephony.providers.registry import provider_for
-from telephony.services import connection_create
+from providers.registry import provider_for
+from orgs.services import connection_create
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def on_commit(django_capture_on_commit_callbacks):
 
 
 def available(connection, area_code: str = "415") -> str:
-    from telephony.providers.base import SearchCriteria
+    from providers.base import SearchCriteria
 
     return provider_for(connection).search_available(SearchCriteria(area_code=area_code, limit=1))[0].e164
 

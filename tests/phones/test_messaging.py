@@ -6,9 +6,9 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from phones.messaging import OPT_OUT_LANGUAGE, opt_out_record
+from phones.messaging.services import OPT_OUT_LANGUAGE, opt_out_record
 from phones.models import Call, Conversation, Message, PhoneNumber
-from phones.services_routing import routing_update
+from phones.calls.routing import routing_update
 from sandbox.models import SandboxCall, SandboxMessage
 
 US = "+14155550142"
@@ -174,9 +174,9 @@ def test_messaging_settings_are_for_admins(owner_api, member_api, org):
 
 def test_texts_and_calls_through_plivo_get_plivos_callback_paths(owner_api, org, settings):
     """Plivo posts Plivo's callbacks and fetches Plivo XML: never the Twilio endpoints."""
-    from telephony.models import ProviderConnection
-    from telephony.providers.base import PlacedCall, SentMessage
-    from telephony.providers.plivo import PlivoProvider
+    from orgs.models import ProviderConnection
+    from providers.base import PlacedCall, SentMessage
+    from providers.plivo.client import PlivoProvider
 
     settings.PUBLIC_BASE_URL = "https://numbers.example.com"
     connection = ProviderConnection(org=org, type="plivo-provider", name="Plivo", account_id="MA" + "1" * 18)

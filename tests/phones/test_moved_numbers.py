@@ -6,8 +6,8 @@ from django.utils import timezone
 from billing.models import LedgerEntry
 from billing.services import balance_get
 from phones.models import Message
-from phones.reassign import phone_number_move_to_org
-from telephony.models import ProviderConnection
+from phones.numbers.reassign import phone_number_move_to_org
+from orgs.models import ProviderConnection
 from tests.conftest import api_client, make_user
 
 pytestmark = pytest.mark.django_db

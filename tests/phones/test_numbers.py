@@ -7,8 +7,8 @@ from billing.models import LedgerEntry
 from billing.services import balance_get
 from phones.models import Message, PhoneNumber
 from sandbox.models import SandboxNumber
-from telephony.providers.base import Webhooks
-from telephony.providers.registry import provider_for
+from providers.base import Webhooks
+from providers.registry import provider_for
 from tests.phones.conftest import available, buy
 
 pytestmark = pytest.mark.django_db

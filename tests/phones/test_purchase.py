@@ -134,7 +134,7 @@ def test_a_provider_that_never_recovers_leaves_the_job_failed_and_the_hold_unres
 
 def test_a_request_that_fails_after_enqueueing_never_runs_the_task(alice, org, sandbox, funded,
                                                                    django_capture_on_commit_callbacks):
-    from phones.services import phone_number_purchase
+    from phones.numbers.services import phone_number_purchase
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -173,7 +173,7 @@ def test_the_same_idempotency_key_with_another_body_is_a_409(owner_api, on_commi
 def test_a_number_live_in_another_org_cannot_be_bought(owner_api, outsider_api, on_commit, sandbox, funded,
                                                        other_org):
     from billing.services import ledger_topup
-    from telephony.services import connection_create
+    from orgs.services import connection_create
 
     e164 = available(sandbox)
     buy(owner_api, on_commit, e164)

@@ -8,8 +8,8 @@ from billing.models import LedgerEntry
 from billing.services import balance_get
 from phones.models import Message, PhoneNumber
 from sandbox.models import SandboxNumber
-from telephony.providers.base import ProviderError
-from telephony.providers.twilio import TwilioProvider
+from providers.base import ProviderError
+from providers.twilio.client import TwilioProvider
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-from phones.api_routing import EXAMPLE_IVR_FLOW, EXAMPLE_SMS_RULES, EXAMPLE_VOICE
+from phones.calls.api import EXAMPLE_IVR_FLOW, EXAMPLE_SMS_RULES, EXAMPLE_VOICE
 from phones.models import PhoneNumber, PhoneRouting, RingGroup
-from telephony.models import ProviderConnection
+from orgs.models import ProviderConnection
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
-from telephony.models import ProviderConnection
-from telephony.services import connection_create
+from orgs.models import ProviderConnection
+from orgs.services import connection_create
 
 pytestmark = pytest.mark.django_db
 

@@ -7,14 +7,14 @@ import os
 import sys
 import time
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telephony.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
 django.setup()
 
 from sandbox.client import SandboxHttpClient  # noqa: E402
-from telephony.celery import app  # noqa: E402
+from config.celery import app  # noqa: E402
 
 
 def slow_purchases(seconds: float) -> None:

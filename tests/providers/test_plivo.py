@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from telephony.errors import provider_error_to_domain
-from telephony.providers.base import ProviderError, SearchCriteria, Webhooks
-from telephony.providers.plivo import PlivoProvider, application_name, signature_v3
+from core.errors import provider_error_to_domain
+from providers.base import ProviderError, SearchCriteria, Webhooks
+from providers.plivo.client import PlivoProvider, application_name, signature_v3
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AUTH_ID = "MADE5ECE1DBADC0FFEE1"

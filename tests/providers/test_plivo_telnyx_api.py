@@ -13,8 +13,8 @@ import pytest
 
 from billing.services import balance_get, ledger_topup
 from phones.models import PhoneNumber
-from telephony.models import ProviderConnection
-from telephony.services import connection_create
+from orgs.models import ProviderConnection
+from orgs.services import connection_create
 from tests.providers import test_plivo as plivo
 from tests.providers import test_telnyx as telnyx
 from tests.providers.test_plivo import FakeApi, fixture

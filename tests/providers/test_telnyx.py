@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from telephony.errors import provider_error_to_domain
-from telephony.providers.base import ProviderError, SearchCriteria, Webhooks
-from telephony.providers.telnyx import TelnyxProvider
+from core.errors import provider_error_to_domain
+from providers.base import ProviderError, SearchCriteria, Webhooks
+from providers.telnyx.client import TelnyxProvider
 from tests.providers.test_plivo import FakeApi, fixture
 
 API_KEY = "KEY0196A3B1C2D3E4F5_abcdefghijklmnopqrstuv"

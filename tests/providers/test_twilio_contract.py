@@ -25,9 +25,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from sandbox.client import SandboxHttpClient
-from telephony.providers.base import SearchCriteria, Webhooks
-from telephony.providers.twilio import TwilioProvider
-from telephony.providers.twilio_http import ProviderHttpClient
+from providers.base import SearchCriteria, Webhooks
+from providers.twilio.client import TwilioProvider
+from providers.twilio.http import ProviderHttpClient
 from tests.sandbox.helpers import WEBHOOKS
 
 pytestmark = pytest.mark.contract

@@ -13,10 +13,10 @@ from twilio.http.response import Response
 from urllib3.exceptions import ProtocolError
 
 from sandbox.services import sandbox_fault_add
-from telephony.errors import provider_error_to_domain
-from telephony.providers.base import ProviderError, SearchCriteria
-from telephony.providers.twilio import TwilioProvider
-from telephony.providers.twilio_http import ProviderHttpClient
+from core.errors import provider_error_to_domain
+from providers.base import ProviderError, SearchCriteria
+from providers.twilio.client import TwilioProvider
+from providers.twilio.http import ProviderHttpClient
 from tests.sandbox.helpers import WEBHOOKS, sandbox_provider
 
 ACCOUNT_SID = "AC" + "a" * 32

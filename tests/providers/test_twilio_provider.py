@@ -6,8 +6,8 @@ import pytest
 
 from sandbox.models import SandboxNumber
 from sandbox.services import sandbox_account_create, sandbox_api_key_create
-from telephony.providers.base import ProviderError, SearchCriteria, Webhooks
-from telephony.providers.twilio import TwilioProvider
+from providers.base import ProviderError, SearchCriteria, Webhooks
+from providers.twilio.client import TwilioProvider
 from tests.sandbox.helpers import WEBHOOKS, recording_provider, sandbox_provider
 
 CREATE_FIELDS = {
@@ -318,7 +318,7 @@ class TestMagicNumbers:
 
 
 def test_a_provider_from_the_registry_uses_the_sandbox(account):
-    from telephony.providers.registry import build_provider
+    from providers.registry import build_provider
 
     provider = build_provider("sandbox-provider", {"accountSid": account.sid, "authToken": account.auth_token})
     assert provider.validate_credentials().account_id == account.sid

@@ -8,7 +8,7 @@ import pytest
 from django.test import RequestFactory
 from twilio.request_validator import RequestValidator
 
-from telephony.providers.twilio import TwilioProvider
+from providers.twilio.client import TwilioProvider
 
 ACCOUNT_SID = "AC" + "a" * 32
 TOKEN = "0123456789abcdef0123456789abcdef"

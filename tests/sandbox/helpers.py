@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sandbox.client import SandboxHttpClient
 from sandbox.models import SandboxAccount
-from telephony.providers.base import Webhooks
-from telephony.providers.twilio import TwilioProvider
+from providers.base import Webhooks
+from providers.twilio.client import TwilioProvider
 
 WEBHOOKS = Webhooks(
     voice_url="https://app.example.com/connect/webhook/twilio/voice",

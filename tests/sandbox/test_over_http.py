@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from sandbox.services import sandbox_account_create, sandbox_fault_add
-from telephony.providers.base import ProviderError, SearchCriteria
-from telephony.providers.twilio import TwilioProvider
+from providers.base import ProviderError, SearchCriteria
+from providers.twilio.client import TwilioProvider
 from tests.sandbox.helpers import WEBHOOKS
 
 

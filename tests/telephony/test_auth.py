@@ -3,7 +3,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD, api_client
-from telephony.models import Membership
+from orgs.models import Membership
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 
-from telephony.models import Membership, Org, ProviderConnection
+from orgs.models import Membership, Org, ProviderConnection
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
 from phones.models import Job
-from telephony.models import Org
+from orgs.models import Org
 
 pytestmark = pytest.mark.django_db
 

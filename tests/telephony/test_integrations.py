@@ -3,7 +3,7 @@ import logging
 import pytest
 from django.db import connection as db
 
-from telephony.models import ProviderConnection
+from orgs.models import ProviderConnection
 
 pytestmark = pytest.mark.django_db
 

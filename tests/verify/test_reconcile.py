@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from billing.models import LedgerEntry
 from billing.renewals import renewals_run
-from phones import verify
+from phones.verify import services as verify
 from phones.models import Job, PhoneNumber, VerifyReport
-from phones.tasks import reconcile_all
+from phones.numbers.tasks import reconcile_all
 from sandbox.models import SandboxNumber
 from sandbox.services import sandbox_fault_add
-from telephony.models import AuditLog, Org
-from telephony.providers.registry import provider_for
-from telephony.services import connection_create
+from orgs.models import AuditLog, Org
+from providers.registry import provider_for
+from orgs.services import connection_create
 from tests.sandbox.helpers import WEBHOOKS
 from tests.verify.conftest import available, drift
 

@@ -6,7 +6,7 @@ import pytest
 from billing.models import LedgerEntry
 from phones.models import PhoneNumber
 from sandbox.services import sandbox_fault_add
-from telephony.models import AuditLog
+from orgs.models import AuditLog
 from tests.verify.conftest import APP_SID, at_provider, drift
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from phones.models import PhoneNumber, PhoneRouting
-from telephony.services import connection_create
+from orgs.services import connection_create
 
 PUBLIC = "https://app.example.com"
 NUMBER = "+14155550100"

@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 
 from phones.models import Message, RingGroup
-from phones.services_routing import routing_update
+from phones.calls.routing import routing_update
 from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
 
 IVR = f"{PUBLIC}/connect/webhook/twilio/ivr-menu"
@@ -110,7 +110,7 @@ def test_ai_assistant_streams_with_the_calls_context(twilio, flow, org):
 
 
 def test_send_sms_texts_the_caller_after_commit_and_goes_on(twilio, flow, django_capture_on_commit_callbacks):
-    with mock.patch("webhooks.tasks.send_flow_sms.delay") as send, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("phones.messaging.tasks.send_flow_sms.delay") as send, django_capture_on_commit_callbacks(execute=True):
         root = press(twilio, "main", "4")
     assert children(root) == [("Say", {}, "Goodbye."), ("Hangup", {}, "")]
     send.assert_called_once_with(number_id=flow.org.phone_numbers.get().pk, to=CALLER, body="Our hours: 9-5")
@@ -140,7 +140,7 @@ def test_queue(twilio, flow):
 
 
 def test_pause_and_resume_recording_use_the_recordings_api(twilio, flow, django_capture_on_commit_callbacks):
-    with mock.patch("webhooks.tasks.set_recording_status.delay") as task, \
+    with mock.patch("phones.messaging.tasks.set_recording_status.delay") as task, \
             django_capture_on_commit_callbacks(execute=True):
         root = press(twilio, "main", "8")
     assert children(root) == [("Say", {}, "Goodbye."), ("Hangup", {}, "")]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from phones.models import PhoneNumber
-from phones.services_routing import routing_update
+from phones.calls.routing import routing_update
 from tests.webhooks.conftest import NUMBER, children, twiml
-from webhooks.twiml import NOT_IN_SERVICE
+from phones.calls.twiml import NOT_IN_SERVICE
 
 CALLS = (f"CA{i:032x}" for i in range(1, 1000))
 

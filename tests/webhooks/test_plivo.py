@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from billing.models import UsageRecord
 from phones.models import Call, Conversation, Message, PhoneNumber, PhoneRouting
-from phones.services_routing import routing_update, sms_rules_update
-from telephony.models import ProviderConnection
-from telephony.providers.plivo import signature_v3
+from phones.calls.routing import routing_update, sms_rules_update
+from orgs.models import ProviderConnection
+from providers.plivo.client import signature_v3
 from tests.webhooks.conftest import PUBLIC
 
 AUTH_ID, AUTH_TOKEN = "MAXXXXXXXXXXXXXXXXXX", "plivo-auth-token-0123456789"
@@ -191,7 +191,9 @@ def test_recording_and_transcription_callbacks(plivo, plivo_number):
 def test_every_verb_our_builders_emit_has_a_plivo_translation(settings):
     from twilio.twiml.voice_response import VoiceResponse
 
-    from webhooks import plivo_xml, twiml
+    from providers.plivo import markup as plivo_xml
+
+    from phones.calls import twiml
 
     settings.PUBLIC_BASE_URL = PUBLIC
     response = VoiceResponse()

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.utils import timezone
 
 from phones.models import Message, RingGroup
-from phones.services_routing import routing_update, sms_rules_update
-from telephony.models import Membership
+from phones.calls.routing import routing_update, sms_rules_update
+from orgs.models import Membership
 from tests.conftest import make_user
 from tests.webhooks.conftest import CALLER, NUMBER
 

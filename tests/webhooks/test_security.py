@@ -96,7 +96,7 @@ def test_webhooks_need_no_jwt_and_no_csrf(twilio, number):
 def test_the_provider_is_built_once_per_version_of_its_connection(twilio, number, sandbox):
     from unittest import mock
 
-    from telephony.providers import registry
+    from providers import registry
     from webhooks import security
 
     security._providers.clear()

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from phones.models import Message
-from phones.services_routing import routing_update, sms_rules_update
+from phones.calls.routing import routing_update, sms_rules_update
 from sandbox.models import SandboxAccount, SandboxNumber
 from tests.conftest import make_user
 from tests.webhooks.conftest import NUMBER, PUBLIC
@@ -96,7 +96,7 @@ def test_a_flow_pauses_the_recording_it_started_through_the_providers_api(number
 
 
 def test_pausing_a_call_that_is_not_recording_changes_nothing(sandbox, caplog):
-    from webhooks.tasks import set_recording_status
+    from phones.messaging.tasks import set_recording_status
 
     set_recording_status(connection_id=sandbox.pk, call_sid="CA" + "1" * 32, status="paused")
     assert "could not set the recording" in caplog.text

@@ -7,9 +7,9 @@ import pytest
 
 from billing.models import UsageRecord
 from phones.models import Contact, Conversation, FormSession, Message, OptOut, OutboundWebhookDelivery
-from phones.services_routing import sms_rules_update
+from phones.calls.routing import sms_rules_update
 from tests.webhooks.conftest import CALLER, NUMBER, children, twiml
-from webhooks.outbound import messaging_settings_update, sign
+from phones.messaging.outbound_webhooks import messaging_settings_update, sign
 
 
 def sids():
@@ -135,7 +135,7 @@ def test_add_tag_and_create_lead(text, number, org):
 def test_forward_sms_goes_out_after_commit(text, number):
     rules(number, {"type": "forward-sms", "match": {"keywords": ["urgent"], "mode": "contains"},
                    "params": {"to": "+14155550123"}})
-    with mock.patch("webhooks.tasks.forward_sms.delay") as forward:
+    with mock.patch("phones.messaging.tasks.forward_sms.delay") as forward:
         assert replies(text("URGENT: call me")) == []
     forward.assert_called_once_with(number_id=number.pk, to="+14155550123", body=f"Fwd from {CALLER}: URGENT: call me")
 
@@ -170,7 +170,7 @@ def test_trigger_automation_posts_a_signed_webhook_and_retries(text, number, org
           {"type": "go-to-flow", "match": {"keywords": ["flow"]}, "params": {"flowId": "onboarding"}})
     failure = mock.Mock(status_code=503)
     success = mock.Mock(status_code=200)
-    with mock.patch("webhooks.outbound.requests.post", side_effect=[failure, failure, success]) as post:
+    with mock.patch("phones.messaging.outbound_webhooks.requests.post", side_effect=[failure, failure, success]) as post:
         assert replies(text("hello")) == []
     assert post.call_count == 3
     url, body, headers = post.call_args.args[0], post.call_args.kwargs["data"], post.call_args.kwargs["headers"]
@@ -190,7 +190,7 @@ def test_automation_gives_up_after_its_retries(text, number, org):
     messaging_settings_update(org=org, automation_webhook_url="https://hooks.example.com/in")
     rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}})
     import requests
-    with mock.patch("webhooks.outbound.requests.post", side_effect=requests.ConnectionError("refused")) as post:
+    with mock.patch("phones.messaging.outbound_webhooks.requests.post", side_effect=requests.ConnectionError("refused")) as post:
         text("hello")
     delivery = OutboundWebhookDelivery.objects.get()
     assert post.call_count == 7
@@ -200,7 +200,7 @@ def test_automation_gives_up_after_its_retries(text, number, org):
 
 def test_automation_without_a_url_is_a_logged_configuration_error(text, number, caplog):
     rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}})
-    with mock.patch("webhooks.outbound.requests.post") as post:
+    with mock.patch("phones.messaging.outbound_webhooks.requests.post") as post:
         text("hello")
     post.assert_not_called()
     delivery = OutboundWebhookDelivery.objects.get()
@@ -219,8 +219,8 @@ def test_ai_assistant_answer_is_texted_back(text, number, org):
     settings_ = messaging_settings_update(org=org, ai_assistant_url="https://ai.example.com/sms")
     rules(number, {"type": "ai-assistant", "params": {"instructions": "Be brief."}})
     answer = mock.Mock(status_code=200, json=lambda: {"reply": "Tuesday at 3pm works."})
-    with mock.patch("webhooks.outbound.requests.post", return_value=answer) as post, \
-            mock.patch("phones.messaging.sms_send") as send:
+    with mock.patch("phones.messaging.outbound_webhooks.requests.post", return_value=answer) as post, \
+            mock.patch("phones.messaging.services.sms_send") as send:
         assert replies(text("Can I book for Tuesday?")) == []
     import json
     payload = json.loads(post.call_args.kwargs["data"])
@@ -260,8 +260,8 @@ def test_a_completed_form_keeps_the_contacts_other_fields(text, number, org):
 @pytest.fixture
 def queued(monkeypatch):
     """Celery as in production (tasks sent to a broker, not run here): the sent threading tasks."""
-    from telephony.celery import app
-    from webhooks import tasks
+    from config.celery import app
+    from phones.messaging import tasks
 
     app.conf.task_always_eager = False  # restored by the autouse celery_eager fixture
     monkeypatch.setattr(tasks, "_thread_task_covers_until", 0.0)
@@ -271,7 +271,7 @@ def queued(monkeypatch):
 
 
 def test_a_text_is_stored_with_its_answer_and_threaded_by_the_task(text, number, queued):
-    from webhooks.tasks import THREAD_DELAY_SECONDS, thread_inbound_sms
+    from phones.messaging.tasks import THREAD_DELAY_SECONDS, thread_inbound_sms
 
     rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
     assert replies(text("hi")) == ["Thanks!"]
@@ -288,7 +288,7 @@ def test_a_text_is_stored_with_its_answer_and_threaded_by_the_task(text, number,
 
 
 def test_one_threading_task_covers_the_texts_that_follow_it_closely(text, number, queued, monkeypatch):
-    from webhooks import tasks
+    from phones.messaging import tasks
 
     clock = iter([100.0, 100.05, 100.5])
     monkeypatch.setattr(tasks, "monotonic", lambda: next(clock))
@@ -302,7 +302,7 @@ def test_one_threading_task_covers_the_texts_that_follow_it_closely(text, number
 def test_a_stop_is_confirmed_and_recorded_even_when_the_broker_is_down(text, number, org, queued):
     from kombu.exceptions import OperationalError
 
-    from webhooks.tasks import thread_inbound_sms
+    from phones.messaging.tasks import thread_inbound_sms
 
     queued.side_effect = OperationalError("Redis is down")
     [reply] = replies(text("STOP"))

@@ -20,10 +20,10 @@ from django.test import Client
 from django.utils import timezone
 
 from phones.models import Call, Conversation, Message, OptOut, PhoneNumber, PhoneRouting
-from phones.services_routing import routing_update, sms_rules_update
-from telephony.models import ProviderConnection
-from telephony.providers.base import SentMessage
-from telephony.providers.telnyx import TelnyxProvider
+from phones.calls.routing import routing_update, sms_rules_update
+from orgs.models import ProviderConnection
+from providers.base import SentMessage
+from providers.telnyx.client import TelnyxProvider
 from tests.webhooks.conftest import PUBLIC
 
 KEY = Ed25519PrivateKey.generate()

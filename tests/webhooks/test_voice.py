@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from phones.models import Call, RingGroup
-from phones.services_routing import routing_update
-from telephony.models import Membership
+from phones.calls.routing import routing_update
+from orgs.models import Membership
 from tests.conftest import make_user
 from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
 

@@ -25,7 +25,7 @@ from django.db.models import Sum
 from billing.models import LedgerEntry, OrgBalance
 from billing.renewals import renewals_run
 from phones.models import PhoneNumber
-from telephony.models import Org, ProviderConnection
+from orgs.models import Org, ProviderConnection
 
 DUE = date(2000, 1, 15)
 FEE = 115

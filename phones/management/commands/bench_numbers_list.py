@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from phones.models import PhoneNumber
-from telephony.models import Membership, Org, ProviderConnection
+from orgs.models import Membership, Org, ProviderConnection
 
 
 class Command(BaseCommand):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from phones import verify_checks as checks
+from phones.verify import checks
 from phones.models import VerifyReport
-from phones.verify import verify_run
-from telephony.models import Org
-from telephony.providers.base import ProviderError
+from phones.verify.services import verify_run
+from orgs.models import Org
+from providers.base import ProviderError
 
 BAR_WIDTH = 30
 SHOWN = 50  # problem lines printed per org; the stored report has them all

@@ -46,9 +46,9 @@ from twilio.request_validator import RequestValidator
 
 from billing.models import UsageRecord
 from phones.models import Call, Contact, Conversation, Message, PhoneNumber, PhoneRouting
-from phones.webhook_urls import webhook_url
-from telephony.models import Org, ProviderConnection
-from telephony.services import connection_create
+from phones.provider_webhooks import webhook_url
+from orgs.models import Org, ProviderConnection
+from orgs.services import connection_create
 from webhooks import lookup_cache
 
 BENCH_ORG = "bench-webhooks"
@@ -269,7 +269,7 @@ class Command(BaseCommand):
 
     def _gunicorn(self, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
         server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "telephony.wsgi", "--bind", f"127.0.0.1:{port}",
+            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--log-level", "warning"], env=env, cwd=settings.BASE_DIR)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

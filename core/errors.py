@@ -1,0 +1,127 @@
+"""One domain error type, rendered by one DRF exception handler into one JSON shape:
+
+    {"error": {"code": "provider_not_configured", "message": "Twilio not configured"}}
+
+plus `field` for bad input and any extra keys a caller needs (e.g. `needed`,
+`available` on 402, `providerCode` on 422).
+"""
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from providers.base import ProviderError
+
+
+class DomainError(Exception):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
+                 field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+        self.field = field
+        self.extra = extra
+
+    def as_dict(self) -> dict:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        body.update(self.extra)
+        return {"error": body}
+
+
+class InvalidInput(DomainError):
+    code = "invalid_request"
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+class InsufficientBalance(DomainError):
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    code = "insufficient_balance"
+
+
+class ProviderNotConfigured(DomainError):
+    code = "provider_not_configured"
+
+    def __init__(self, message: str = "Twilio not configured", **kw: Any) -> None:
+        super().__init__(message, **kw)
+
+
+def _first_error(detail: Any, prefix: str = "") -> tuple[str | None, str]:
+    """The first (field, message) of a DRF ValidationError detail, nested fields dotted."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            return _first_error(value, path)
+    if isinstance(detail, list) and detail:
+        if all(isinstance(d, (str, exceptions.ErrorDetail)) for d in detail):
+            return prefix or None, str(detail[0])
+        for index, item in enumerate(detail):
+            if item:
+                return _first_error(item, f"{prefix}[{index}]" if prefix else f"[{index}]")
+    return prefix or None, str(detail)
+
+
+def _drf_code(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict) and isinstance(codes.get("code"), str):
+        return codes["code"]
+    return exc.default_code
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, ProviderError):
+        err = provider_error_to_domain(exc)
+        return Response(err.as_dict(), status=err.status_code)
+    if isinstance(exc, exceptions.ValidationError):
+        field, message = _first_error(exc.detail)
+        body: dict[str, Any] = {"code": "invalid_request", "message": f"{field}: {message}" if field else message}
+        if field:
+            body["field"] = field
+        body["details"] = exc.detail
+        return Response({"error": body}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        return Response({"error": {"code": "not_found", "message": "Not found"}}, status=404)
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
+    response.data = {"error": {"code": _drf_code(exc), "message": str(message)}}
+    return response
+
+
+def provider_error_to_domain(exc: ProviderError) -> DomainError:
+    """A provider refusal is the caller's problem (422); a provider fault is ours (502/503)."""
+    if exc.permanent:
+        return DomainError(exc.message, code="provider_refused", status_code=422,
+                           provider=exc.provider, providerCode=exc.code)
+    status_code = 503 if exc.unavailable else 502
+    return DomainError(f"The phone provider is not answering properly: {exc.message}",
+                       code="provider_unavailable", status_code=status_code,
+                       provider=exc.provider, providerCode=exc.code)

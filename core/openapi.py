@@ -1,0 +1,24 @@
+"""Schema helpers: every endpoint documents its errors in the one error shape."""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse
+
+from orgs.serializers import ErrorSerializer
+
+_DESCRIPTIONS = {
+    400: "Bad input (the field is named), or no provider connection (`provider_not_configured`)",
+    401: "Missing, expired or tampered token",
+    402: "Insufficient balance (with the amount needed and available)",
+    403: "Not a member of the orgid org, or the role does not allow it",
+    404: "Unknown, or another org's object",
+    409: "Conflict",
+    422: "The provider refused (with the provider's code)",
+    502: "The provider answered badly",
+    503: "The provider is unreachable",
+}
+
+
+def errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Error responses for the schema: 401 and 403 always, plus the ones named."""
+    return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code])
+            for code in sorted({401, 403, *statuses})}

@@ -1,0 +1,126 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from phones.models import PhoneNumber
+from orgs.audit import audit_record
+from core.display import money
+from orgs.models import AuditLog, Membership, Org, ProviderConnection
+from providers.base import ProviderError
+from providers.registry import provider_for
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class ConnectionInline(admin.TabularInline):
+    model = ProviderConnection
+    extra = 0
+    fields = ["name", "type", "account_id", "is_active", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable, never added, changed or deleted through the admin."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Org)
+class OrgAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "members", "live_numbers", "balance", "currency", "created_at"]
+    search_fields = ["slug", "name"]
+    list_select_related = ["billing_balance"]
+    readonly_fields = ["balance"]
+    inlines = [MembershipInline, ConnectionInline]
+
+    def get_queryset(self, request):
+        # Counts in the list's one query, not one query per row.
+        return super().get_queryset(request).annotate(
+            member_count=Count("memberships", distinct=True),
+            live_count=Count("phone_numbers", distinct=True, filter=Q(
+                phone_numbers__status__in=PhoneNumber.LIVE_STATUSES)))
+
+    @admin.display(description="members", ordering="member_count")
+    def members(self, obj: Org) -> int:
+        return obj.member_count
+
+    @admin.display(description="live numbers", ordering="live_count")
+    def live_numbers(self, obj: Org) -> str:
+        url = reverse("admin:phones_phonenumber_changelist") + f"?org__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.live_count)
+
+    @admin.display(description="balance", ordering="billing_balance__balance")
+    def balance(self, obj: Org) -> str:
+        top_up = reverse("admin:billing_orgbalance_topup") + f"?org={obj.pk}"
+        balance = getattr(obj, "billing_balance", None)
+        amount = money(balance.balance, balance.currency) if balance else money(0, obj.currency)
+        return format_html('{} <a href="{}">Top up</a>', amount, top_up)
+
+
+@admin.register(ProviderConnection)
+class ProviderConnectionAdmin(admin.ModelAdmin):
+    """Secrets never leave the database through the admin: only the masked form is shown."""
+
+    list_display = ["name", "org", "type", "account_id", "is_active", "created_at"]
+    list_filter = ["type", "is_active"]
+    list_select_related = ["org"]
+    search_fields = ["name", "account_id", "org__slug", "public_id"]
+    fields = ["public_id", "org", "type", "name", "account_id", "masked_credentials", "public_config", "is_active",
+              "created_at", "updated_at"]
+    readonly_fields = ["public_id", "org", "type", "account_id", "masked_credentials", "created_at", "updated_at"]
+    actions = ["test_credentials"]
+
+    def has_add_permission(self, request):
+        # Credentials must be checked with the provider before saving: that is the API's job.
+        return False
+
+    @admin.display(description="credentials")
+    def masked_credentials(self, obj: ProviderConnection) -> str:
+        return ", ".join(f"{key}: {value}" for key, value in obj.masked_credentials().items()) or "—"
+
+    @admin.action(description="Test credentials with the provider", permissions=["view"])
+    def test_credentials(self, request: HttpRequest, queryset) -> None:
+        for connection in queryset.select_related("org"):
+            try:
+                account = provider_for(connection).validate_credentials()
+            except (ProviderError, KeyError) as exc:
+                message = exc.message if isinstance(exc, ProviderError) else f"credentials lack {exc}"
+                result = {"ok": False, "error": message}
+                self.message_user(request, f"{connection}: the provider refused — {message}", messages.ERROR)
+            else:
+                result = {"ok": True, "accountId": account.account_id, "accountStatus": account.status}
+                self.message_user(request, f"{connection}: credentials work (account {account.account_id}, "
+                                           f"{account.status or 'status unknown'}).", messages.SUCCESS)
+            audit_record(actor=request.user, org=connection.org, action="connection.test_credentials",
+                         target=connection, after=result)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    """Read-only: the record of what staff (and verify's repairs) did, never edited."""
+
+    list_display = ["created_at", "actor", "action", "target_repr", "target_type", "org", "note"]
+    list_filter = ["action", "target_type"]
+    list_select_related = ["actor", "org"]
+    search_fields = ["target_id", "target_repr", "action", "actor__username", "org__slug", "note"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "actor", "org", "action", "target_type", "target_id", "target_repr", "before",
+                       "after", "note"]

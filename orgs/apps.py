@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TelephonyConfig(AppConfig):
+    name = "orgs"
+    label = "telephony"  # the tables and migrations were made under this label
+    verbose_name = "Organisations and providers"

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from core import crypto
+from core.ids import PublicIdModel
+
+
+class Org(models.Model):
+    slug = models.SlugField(unique=True, help_text="Sent by API clients as the `orgid` header.")
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="USD", help_text="Currency of the org's balance.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    RANK = {Role.MEMBER: 0, Role.ADMIN: 1, Role.OWNER: 2}
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "org"], name="membership_user_org_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.org} ({self.role})"
+
+    def has_role(self, role: str) -> bool:
+        return self.RANK[self.role] >= self.RANK[role]
+
+
+class ProviderConnection(PublicIdModel):
+    public_id_prefix = "int"
+
+    class Type(models.TextChoices):
+        TWILIO = "twilio-provider", "Twilio"
+        SANDBOX = "sandbox-provider", "Sandbox (Twilio emulator)"
+        PLIVO = "plivo-provider", "Plivo"
+        TELNYX = "telnyx-provider", "Telnyx"
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="connections")
+    type = models.CharField(max_length=32, choices=Type.choices)
+    name = models.CharField(max_length=200)
+    # The provider's account id (Twilio AccountSid) is not a secret: webhooks are
+    # routed to their connection by it.
+    account_id = models.CharField(max_length=64, db_index=True, blank=True)
+    secret_blob = models.TextField(blank=True, editable=False, help_text="Encrypted credentials.")
+    public_config = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_type_display()})"
+
+    @property
+    def credentials(self) -> dict:
+        return crypto.decrypt_json(self.secret_blob)
+
+    @credentials.setter
+    def credentials(self, value: dict) -> None:
+        self.secret_blob = crypto.encrypt_json(value)
+
+    def masked_credentials(self) -> dict[str, str]:
+        """What the API and admin show: identifiers partly, secrets never."""
+        masked = {}
+        for key, value in self.credentials.items():
+            if not value:
+                continue
+            if key.lower().endswith(("sid", "id")) and len(value) > 8:
+                masked[key] = f"{value[:4]}…{value[-4:]}"
+            else:
+                masked[key] = "********"
+        return masked
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key`: the same key and body get the same response, once."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64, help_text="The operation the key was used for.")
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "scope", "key"], name="idempotency_org_scope_key")]
+
+
+class AuditLog(models.Model):
+    """Who did what to what, with the state before and after: every staff action is recorded."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    org = models.ForeignKey(Org, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_repr or self.target_id}"

@@ -1,0 +1,215 @@
+"""IVR mode: the number's flow (phones.calls.documents.validate_ivr_flow) rendered node by node.
+
+Twilio comes back to `/ivr-menu?node=<id>&attempt=<n>` after a menu's <Gather> (with Digits),
+after a menu heard nothing (our <Redirect> with `noinput=1`), and after a transfer's <Dial>
+(`dialed=1`, with DialCallStatus). Nodes that do not wait for the caller (recording control,
+send-sms) are rendered in the same document as the node they lead to, so a caller never waits
+on an extra round trip for them.
+
+Recording: start-recording is TwiML (`<Start><Recording>`, in the twilio 9.13 builders);
+TwiML cannot pause or resume a recording, so pause/resume-recording ask Twilio's Recordings
+REST API (`Twilio.CURRENT` of the call) from a Celery task after the response is committed.
+"""
+from __future__ import annotations
+
+import logging
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from phones.messaging import tasks
+
+from phones.calls import twiml
+from webhooks.security import Webhook
+from phones.calls.voice import voice_response
+
+logger = logging.getLogger(__name__)
+
+# Non-menu nodes rendered inline in one document; the validator refuses loops without a menu,
+# this only bounds a document saved some other way.
+MAX_INLINE_NODES = 25
+INVALID_CHOICE = "Sorry, that is not a valid choice."
+NO_CHOICE = "Sorry, we did not get your choice. Goodbye."
+
+
+def _attempt(hook: Webhook) -> int:
+    try:
+        return max(int(hook.query.get("attempt") or 1), 1)
+    except ValueError:
+        return 1
+
+
+class FlowRenderer:
+    def __init__(self, hook: Webhook, flow: dict) -> None:
+        self.hook = hook
+        self.flow = flow
+        self.nodes: dict[str, dict] = flow.get("nodes") or {}
+        self.response = VoiceResponse()
+        self.flow_id = hook.query.get("flow") or None
+
+    def link(self, **query: object) -> str:
+        return twiml.link("ivr-menu", self.hook.connection.type, flow=self.flow_id, **query)
+
+    # ---------------------------------------------------------------- after a caller's input
+
+    def after_menu(self, node_id: str, node: dict, attempt: int) -> VoiceResponse:
+        digits = self.hook.call.digits or None
+        if digits is not None and digits in node.get("options", {}):
+            return self.render(node["options"][digits])
+        redirect = node.get("invalid") if digits is not None else node.get("noInput")
+        if redirect:
+            return self.render(redirect)
+        if attempt >= self.flow.get("maxRetries", 3):
+            return self.fallback()
+        if digits is not None:
+            self.response.say(INVALID_CHOICE)
+        return self.render(node_id, attempt=attempt + 1)
+
+    def after_dial(self, node: dict) -> VoiceResponse:
+        answered = self.hook.call.dial_status in twiml.ANSWERED
+        if answered or not node.get("next"):
+            if not answered:
+                self.response.say(twiml.NOBODY_AVAILABLE)
+            self.response.hangup()
+            return self.response
+        return self.render(node["next"])
+
+    def fallback(self) -> VoiceResponse:
+        if self.flow.get("fallback") in self.nodes:
+            return self.render(self.flow["fallback"])
+        self.response.say(NO_CHOICE)
+        self.response.hangup()
+        return self.response
+
+    # ---------------------------------------------------------------- rendering
+
+    def render(self, node_id: str, *, attempt: int = 1) -> VoiceResponse:
+        for _ in range(MAX_INLINE_NODES):
+            node = self.nodes.get(node_id)
+            if node is None:
+                logger.error("IVR flow of %s has no node %r", self.hook.number, node_id)
+                self.response.say(twiml.NOBODY_AVAILABLE)
+                self.response.hangup()
+                return self.response
+            following = getattr(self, "_" + node["type"].replace("-", "_"))(node_id, node, attempt)
+            if following is None:
+                return self.response
+            node_id, attempt = following, 1
+        logger.error("IVR flow of %s runs more than %d nodes without waiting for the caller",
+                     self.hook.number, MAX_INLINE_NODES)
+        self.response.hangup()
+        return self.response
+
+    # Each node renders itself and returns the id of the node to render next in the same
+    # document, or None when the document ends with it.
+
+    def _menu(self, node_id: str, node: dict, attempt: int) -> None:
+        gather = self.response.gather(num_digits=1, timeout=node.get("timeout", 5), method="POST",
+                                      action=self.link(node=node_id, attempt=attempt))
+        twiml.say_or_play(gather, node)
+        # <Gather> that hears nothing falls through to the next verb.
+        self.response.redirect(self.link(node=node_id, attempt=attempt, noinput=1), method="POST")
+
+    def _dial(self, node_id: str, node: dict):
+        return self.response.dial(action=self.link(node=node_id, dialed=1), method="POST",
+                                  timeout=node.get("timeout", 30), answer_on_bridge=True,
+                                  caller_id=node.get("callerId"), **twiml.recording_kwargs(self.hook.number))
+
+    def _transfer_phone(self, node_id: str, node: dict, attempt: int) -> None:
+        self._dial(node_id, node).number(node["number"])
+
+    def _transfer_user(self, node_id: str, node: dict, attempt: int) -> str | None:
+        users, _ = twiml.identities(self.hook.org, usernames=[node["user"]])
+        if node["user"] not in users:
+            logger.warning("IVR transfer to %r, who is not a member of %s", node["user"], self.hook.org)
+            return self._unreachable(node)
+        self._dial(node_id, node).client(identity=users[node["user"]])
+        return None
+
+    def _transfer_group(self, node_id: str, node: dict, attempt: int) -> str | None:
+        _, groups = twiml.identities(self.hook.org, groups=[node["group"]])
+        members = groups.get(node["group"], [])
+        if not members:
+            logger.warning("IVR transfer to ring group %r, which has no members", node["group"])
+            return self._unreachable(node)
+        dial = self._dial(node_id, node)
+        for identity in members:
+            dial.client(identity=identity)
+        return None
+
+    def _unreachable(self, node: dict) -> str | None:
+        if node.get("next"):
+            return node["next"]
+        self.response.say(twiml.NOBODY_AVAILABLE)
+        self.response.hangup()
+        return None
+
+    def _transfer_queue(self, node_id: str, node: dict, attempt: int) -> None:
+        self.response.enqueue(node["queue"])
+
+    def _voicemail(self, node_id: str, node: dict, attempt: int) -> None:
+        twiml.record_voicemail(self.response, kind="ivr-menu", connection_type=self.hook.connection.type,
+                               prompt=node, max_length=node.get("maxLength", 120),
+                               transcribe=bool(node.get("transcribe")))
+
+    def _send_sms(self, node_id: str, node: dict, attempt: int) -> str:
+        to = self.hook.call.other_party if node["to"] == "caller" else node["to"]
+        if to.startswith("+") and self.hook.number is not None:
+            tasks.send_flow_sms.delay_on_commit(number_id=self.hook.number.pk, to=to, body=node["body"])
+        return node["next"]
+
+    def _ai_assistant(self, node_id: str, node: dict, attempt: int) -> None:
+        stream = self.response.connect().stream(url=node["url"])
+        context = {"callSid": self.hook.call.sid, "from": self.hook.call.from_, "to": self.hook.call.to, "org": self.hook.org.slug,
+                   "number": self.hook.number.e164 if self.hook.number else ""}
+        for name, value in {**node.get("parameters", {}), **context}.items():
+            stream.parameter(name=name, value=value)
+        # <Connect> returns when the assistant closes the stream.
+        if node.get("next"):
+            self.response.redirect(self.link(node=node["next"]), method="POST")
+        else:
+            self.response.hangup()
+
+    def _start_recording(self, node_id: str, node: dict, attempt: int) -> str:
+        self.response.start().recording(recording_status_callback=twiml.link("recording",
+                                                                             self.hook.connection.type),
+                                        recording_status_callback_event="completed", track="both",
+                                        channels="dual")
+        return node["next"]
+
+    def _pause_recording(self, node_id: str, node: dict, attempt: int) -> str:
+        self._recording_status("paused")
+        return node["next"]
+
+    def _resume_recording(self, node_id: str, node: dict, attempt: int) -> str:
+        self._recording_status("in-progress")
+        return node["next"]
+
+    def _recording_status(self, status: str) -> None:
+        call_sid = self.hook.call.sid
+        if call_sid:
+            tasks.set_recording_status.delay_on_commit(connection_id=self.hook.connection.pk, call_sid=call_sid,
+                                                       status=status)
+
+    def _hangup(self, node_id: str, node: dict, attempt: int) -> None:
+        twiml.say_or_play(self.response, node)
+        self.response.hangup()
+
+
+def ivr_response(hook: Webhook) -> VoiceResponse:
+    routing = hook.routing
+    flow = routing.ivr_flow if routing else None
+    if not flow or not flow.get("nodes"):
+        return voice_response(hook)
+    if hook.query.get("done"):
+        return twiml.goodbye()
+    renderer = FlowRenderer(hook, flow)
+    node_id = hook.query.get("node") or ""
+    node = renderer.nodes.get(node_id)
+    if node is None:
+        twiml.call_remember(hook)
+        return renderer.render(flow["entry"])
+    if hook.query.get("dialed"):
+        return renderer.after_dial(node)
+    if node["type"] == "menu" and (hook.call.digits is not None or hook.query.get("noinput")):
+        return renderer.after_menu(node_id, node, _attempt(hook))
+    return renderer.render(node_id, attempt=_attempt(hook))

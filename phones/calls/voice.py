@@ -1,0 +1,123 @@
+"""Voice mode: a call rings the number's assignments, then goes to voicemail.
+
+The routing's voice document (phones.calls.routing) is `{strategy, assignments, voicemail}`.
+Simultaneous: everyone but the queue rings at once in one <Dial>. Sequential: one <Dial> per
+ringOrder, each step's action (`/voice?step=N`, with Twilio's DialCallStatus) moving on to the
+next when nobody answered. A queue is always the last step (<Enqueue>). When every step is
+exhausted: the routing's voicemail, else voiceConfig's (voicemailEnabled + voicemailGreeting),
+else a polite goodbye. A number with nothing assigned forwards to the org's system phone.
+"""
+from __future__ import annotations
+
+from itertools import groupby
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from phones.models import PhoneNumber
+from phones.calls.routing import voice_document
+from phones.calls import twiml
+from webhooks.security import Webhook
+
+DEFAULT_VOICEMAIL_GREETING = "Sorry we missed your call. Please leave a message after the tone."
+DEFAULT_RING_TIMEOUT = 20
+
+
+def ring_steps(document: dict) -> list[list[dict]]:
+    assignments = document.get("assignments") or []
+    ringing = [a for a in assignments if a["type"] != "queue"]
+    queue = [[a] for a in assignments if a["type"] == "queue"]
+    if document.get("strategy") == "sequential":
+        return [list(step) for _, step in groupby(ringing, key=lambda a: a.get("ringOrder", 0))] + queue
+    return ([ringing] if ringing else []) + queue
+
+
+def _voicemail(number: PhoneNumber, document: dict) -> dict | None:
+    if document.get("voicemail"):
+        return document["voicemail"]
+    config = twiml.voice_config(number)
+    if config.get("voicemailEnabled"):
+        return {"say": config.get("voicemailGreeting") or DEFAULT_VOICEMAIL_GREETING, "maxLength": 120,
+                "transcribe": bool(config.get("transcribeCalls"))}
+    return None
+
+
+def _dial_step(response: VoiceResponse, hook: Webhook, step: list[dict], action: str, *, first: bool,
+               users: dict[str, str], groups: dict[str, list[str]]) -> bool:
+    """One <Dial> ringing every assignment of the step at once (`users`' and `groups`' softphone
+    identities, twiml.identities); False when none can ring."""
+    nouns: list[tuple[str, str]] = []
+    for assignment in step:
+        kind, target = assignment["type"], assignment["target"]
+        if kind == "user" and target in users:
+            nouns.append(("client", users[target]))
+        elif kind == "group":
+            nouns += [("client", identity) for identity in groups.get(target, [])]
+        elif kind == "client":
+            nouns.append(("client", target))
+        elif kind == "phone":
+            nouns.append(("number", target))
+    nouns = list(dict.fromkeys(nouns))
+    if not nouns:
+        return False
+    config = twiml.voice_config(hook.number)
+    timeout = max((a.get("timeout") or 0 for a in step), default=0) or config.get("ringTimeout") or DEFAULT_RING_TIMEOUT
+    if first:  # one transcription for the whole call, started before the first <Dial>
+        twiml.start_transcription(response, hook.number)
+    dial = response.dial(action=action, method="POST", timeout=timeout, answer_on_bridge=True,
+                         **twiml.recording_kwargs(hook.number))
+    for noun, target in nouns:
+        if noun == "client":
+            dial.client(identity=target)
+        else:
+            dial.number(target)
+    return True
+
+
+def _system_phone(hook: Webhook) -> PhoneNumber | None:
+    return (PhoneNumber.objects.filter(org=hook.org, is_system=True, status=PhoneNumber.Status.ACTIVE)
+            .exclude(pk=hook.number.pk).first())
+
+
+def voice_response(hook: Webhook) -> VoiceResponse:
+    if hook.query.get("done"):
+        return twiml.goodbye()
+    if hook.call.dial_status in twiml.ANSWERED:
+        response = VoiceResponse()
+        response.hangup()
+        return response
+    routing = hook.routing
+    document = voice_document(routing.assignments if routing else [])
+    steps = ring_steps(document)
+    try:
+        step = max(int(hook.query.get("step") or 0), 0)
+    except ValueError:
+        step = 0
+    first = step == 0
+    if first:
+        twiml.call_remember(hook)
+    response = VoiceResponse()
+    # The softphones of every step still to try, in one go: a step nobody can answer moves on.
+    remaining = [a for current in steps[step:] for a in current]
+    users, groups = twiml.identities(hook.org, usernames=[a["target"] for a in remaining if a["type"] == "user"],
+                                     groups=[a["target"] for a in remaining if a["type"] == "group"])
+    while step < len(steps):
+        current = steps[step]
+        step += 1
+        if current[0]["type"] == "queue":
+            response.enqueue(current[0]["target"])
+            return response
+        action = twiml.link("voice", hook.connection.type, step=step)
+        if _dial_step(response, hook, current, action, first=first, users=users, groups=groups):
+            return response
+    if not steps:
+        system = _system_phone(hook)
+        if system is not None:
+            response.dial(timeout=DEFAULT_RING_TIMEOUT * 2, answer_on_bridge=True).number(system.e164)
+            return response
+    voicemail = _voicemail(hook.number, document)
+    if voicemail is None:
+        return twiml.goodbye(twiml.NOBODY_AVAILABLE)
+    twiml.record_voicemail(response, kind="voice", connection_type=hook.connection.type, prompt=voicemail,
+                           max_length=voicemail.get("maxLength", 120),
+                           transcribe=bool(voicemail.get("transcribe")))
+    return response

@@ -1,0 +1,215 @@
+"""Services for traffic: contacts, inbox threads, opt-outs, and outbound SMS and calls.
+
+The webhooks (inbound) and the API (outbound) both write through here, so a text is threaded
+and an opted-out recipient is refused the same way whichever side it comes from.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from phones.models import Call, Contact, Conversation, Message, OptOut, PhoneNumber
+from phones.provider_webhooks import webhook_url
+from core.errors import Conflict, InvalidInput
+from orgs.models import Org, ProviderConnection
+from providers.registry import provider_for
+from orgs.selectors import connection_default
+
+logger = logging.getLogger(__name__)
+
+# TCPA (seed 001): marketing texts to US numbers must tell the recipient how to stop them.
+OPT_OUT_LANGUAGE = "Reply STOP to opt out."
+_HAS_OPT_OUT_LANGUAGE = re.compile(r"\b(stop|unsubscribe|opt[\s-]?out)\b", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- contacts and threads
+
+def contact_get_or_create(*, org: Org, e164: str) -> Contact:
+    # get_or_create re-reads the row when a concurrent request created it first.
+    return Contact.objects.get_or_create(org=org, e164=e164)[0]
+
+
+def conversation_get_or_create(*, org: Org, number: PhoneNumber | None, contact: Contact) -> Conversation:
+    return Conversation.objects.get_or_create(phone_number=number, contact=contact,
+                                              defaults={"org": org, "last_message_at": timezone.now()})[0]
+
+
+def thread_for(*, org: Org, number: PhoneNumber | None, e164: str) -> Conversation:
+    """The thread of `e164` on `number`, with its contact: one query once they have texted before."""
+    conversation = (Conversation.objects.select_related("contact")
+                    .filter(phone_number=number, contact__org=org, contact__e164=e164).first())
+    if conversation is None:
+        conversation = conversation_get_or_create(org=org, number=number,
+                                                  contact=contact_get_or_create(org=org, e164=e164))
+    return conversation
+
+
+def conversation_touch(*, conversation: Conversation, message: Message) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_at=message.created_at, last_message_preview=message.body[:160])
+
+
+# ---------------------------------------------------------------- opt-outs
+
+def is_opted_out(*, org: Org, e164: str) -> bool:
+    return OptOut.objects.filter(org=org, e164=e164, lifted_at__isnull=True).exists()
+
+
+def opt_out_record(*, org: Org, e164: str, keyword: str, number: PhoneNumber | None) -> OptOut:
+    """Suppress `e164` for the org (again, if it had been lifted)."""
+    now = timezone.now()
+    opt_out, created = OptOut.objects.get_or_create(
+        org=org, e164=e164, defaults={"keyword": keyword, "phone_number": number, "opted_out_at": now})
+    if not created and opt_out.lifted_at is not None:
+        opt_out.keyword, opt_out.phone_number, opt_out.opted_out_at, opt_out.lifted_at = keyword, number, now, None
+        opt_out.save(update_fields=["keyword", "phone_number", "opted_out_at", "lifted_at"])
+    return opt_out
+
+
+def opt_out_lift(*, org: Org, e164: str) -> bool:
+    """START: the recipient may be texted again. True when a suppression was lifted."""
+    return bool(OptOut.objects.filter(org=org, e164=e164, lifted_at__isnull=True).update(lifted_at=timezone.now()))
+
+
+# ---------------------------------------------------------------- outbound SMS
+
+def with_opt_out_language(body: str, to: str) -> str:
+    """The body, with "Reply STOP to opt out." appended for US recipients when it says nothing of the kind."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(to))
+    except phonenumbers.NumberParseException:
+        return body
+    if region != "US" or _HAS_OPT_OUT_LANGUAGE.search(body):
+        return body
+    return f"{body.rstrip()}\n{OPT_OUT_LANGUAGE}" if body.strip() else OPT_OUT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Sender:
+    connection: ProviderConnection
+    number: PhoneNumber | None
+    from_: str | None
+    messaging_service_sid: str | None
+
+
+def _org_number(org: Org, e164: str, field: str) -> PhoneNumber:
+    number = (PhoneNumber.objects.select_related("connection")
+              .filter(org=org, e164=e164, status__in=PhoneNumber.LIVE_STATUSES).first())
+    if number is None:
+        raise InvalidInput(f"{e164} is not one of this org's numbers", code="unknown_sender", field=field)
+    return number
+
+
+def sender_for(*, org: Org, from_: str | None) -> Sender:
+    """Who a text is sent from: the number asked for (one of the org's), else the connection's
+    messaging service, else its default sender number, else the org's system phone."""
+    if from_:
+        number = _org_number(org, from_, "from")
+        return Sender(number.connection, number, number.e164, None)
+    connection = connection_default(org=org)
+    service = connection.public_config.get("messagingServiceSid")
+    if service:
+        return Sender(connection, None, None, service)
+    default_number = connection.public_config.get("defaultSenderNumber")
+    if default_number:
+        number = PhoneNumber.objects.filter(org=org, e164=default_number,
+                                            status__in=PhoneNumber.LIVE_STATUSES).first()
+        return Sender(connection, number, default_number, None)
+    system = (PhoneNumber.objects.select_related("connection")
+              .filter(org=org, is_system=True, status__in=PhoneNumber.LIVE_STATUSES).first())
+    if system is None:
+        raise InvalidInput("No sender: give `from`, or configure a messagingServiceSid or defaultSenderNumber "
+                           "on the connection, or set a system phone", code="no_sender", field="from")
+    return Sender(system.connection, system, system.e164, None)
+
+
+def sms_send(*, org: Org, to: str, body: str, media_urls: list[str] | None = None, from_: str | None = None,
+             add_opt_out_language: bool = True) -> Message:
+    """Send a text now and keep it (threaded in the inbox). Refused, with nothing sent, when the
+    recipient has opted out. The provider is called outside any transaction."""
+    if not body.strip() and not media_urls:
+        raise InvalidInput("A message needs a body or media", field="body")
+    if is_opted_out(org=org, e164=to):
+        raise Conflict(f"{to} has opted out of texts from this org (they can text START to opt back in)",
+                       code="recipient_opted_out", field="to")
+    sender = sender_for(org=org, from_=from_)
+    if add_opt_out_language:
+        body = with_opt_out_language(body, to)
+    return _send_and_keep(org=org, sender=sender, to=to, body=body, media_urls=media_urls)
+
+
+def _send_and_keep(*, org: Org, sender: Sender, to: str, body: str, media_urls: list[str] | None = None,
+                   conversation: Conversation | None = None) -> Message:
+    """Send the text through the sender's provider (outside any transaction), then keep it in
+    `conversation`, else in the recipient's thread on the number it went from, and put it on
+    the thread's preview. A provider failure raises before anything is written."""
+    # Only what is set: the providers' defaults are None.
+    optional = {name: value for name, value in (("messaging_service_sid", sender.messaging_service_sid),
+                                                ("media_urls", media_urls)) if value}
+    sent = provider_for(sender.connection).send_sms(
+        to=to, body=body, from_=sender.from_, status_callback=webhook_url("status", sender.connection.type),
+        **optional)
+    number = sender.number
+    if number is None and sent.from_:
+        number = PhoneNumber.objects.filter(org=org, e164=sent.from_, status__in=PhoneNumber.LIVE_STATUSES).first()
+    with transaction.atomic():
+        if conversation is None:
+            conversation = thread_for(org=org, number=number, e164=to)
+        message = Message.objects.create(
+            org=org, phone_number=number, direction=Message.Direction.OUTBOUND,
+            # Through a messaging service the sender is Twilio's pick, known once it answers.
+            from_number=sent.from_ or sender.from_ or "", to_number=to,
+            body=body, media_urls=media_urls or [], provider_sid=sent.sid, status=sent.status,
+            segments=sent.segments, conversation=conversation, created_at=timezone.now())
+        conversation_touch(conversation=conversation, message=message)
+    return message
+
+
+def sms_reply_send(*, inbound: Message, body: str) -> Message:
+    """A reply to an inbound text, from the number it came to, kept in its thread. No opt-out
+    check and no footer: the reply was decided when the text came in (phones.messaging.tasks.sms_reply_send)."""
+    number = inbound.phone_number
+    return _send_and_keep(org=inbound.org, sender=Sender(number.connection, number, number.e164, None),
+                          to=inbound.from_number, body=body, conversation=inbound.conversation)
+
+
+# ---------------------------------------------------------------- outbound calls
+
+def flow_url(number: PhoneNumber, connection_type: str | None = None) -> str:
+    """The URL that runs `number`'s IVR flow on a call placed through a `connection_type` provider
+    (which fetches it, so it must be that provider's path and markup)."""
+    return f"{webhook_url('ivr-menu', connection_type)}?flow={number.public_id}"
+
+
+def call_make(*, org: Org, from_: str, to: str, twiml_url: str | None = None, flow_id: str | None = None) -> Call:
+    """Place a call from one of the org's numbers. The callee hears `twiml_url`'s TwiML, or the IVR
+    flow of the org's number whose id is `flow_id`."""
+    number = _org_number(org, from_, "from")
+    if flow_id:
+        flow_number = (PhoneNumber.objects.select_related("routing")
+                       .filter(org=org, public_id=flow_id, status__in=PhoneNumber.LIVE_STATUSES).first())
+        routing = getattr(flow_number, "routing", None) if flow_number else None
+        if flow_number is None or routing is None or not routing.ivr_flow:
+            raise InvalidInput(f"No number {flow_id!r} with an IVR flow in this org", code="unknown_flow",
+                               field="flowId")
+        url = flow_url(flow_number, number.connection.type)
+    elif twiml_url:
+        url = twiml_url
+    else:
+        raise InvalidInput("Give twimlUrl or flowId", field="twimlUrl")
+    placed = provider_for(number.connection).make_call(to=to, from_=number.e164, url=url,
+                                                       status_callback=webhook_url("status", number.connection.type))
+    try:
+        with transaction.atomic():
+            return Call.objects.create(org=org, phone_number=number, direction=Call.Direction.OUTBOUND,
+                                       from_number=number.e164, to_number=to, provider_sid=placed.sid,
+                                       status=placed.status or "queued")
+    except IntegrityError:
+        # A status callback for this call got here first and recorded it.
+        return Call.objects.get(provider_sid=placed.sid)
+

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from phones.numbers import selectors
+
+from phones.numbers import services
+from phones.calls.api import RoutingView
+from phones.models import Job, PhoneNumber
+from phones.numbers.serializers import (
+    AvailableQuerySerializer,
+    AvailableResponseSerializer,
+    ImportSerializer,
+    JobSerializer,
+    MessagePageSerializer,
+    MessageSerializer,
+    MessagesQuerySerializer,
+    NumberListQuerySerializer,
+    NumberListSerializer,
+    NumberWithJobSerializer,
+    PhoneNumberSerializer,
+    PurchaseSerializer,
+    RoutingModeSerializer,
+    SetupSerializer,
+    SystemPhoneSerializer,
+    UpdateSerializer,
+)
+from core.errors import NotFound
+from orgs.idempotency import HEADER, idempotent
+from core.openapi import errors
+from providers.base import SearchCriteria
+from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
+
+
+class AvailableNumbersView(OrgScopedAPIView):
+    @extend_schema(
+        operation_id="phone_available", tags=["phone"], parameters=[AvailableQuerySerializer],
+        responses={200: AvailableResponseSerializer, **errors(400, 502, 503)},
+        description="Search the connected provider's inventory. Each number carries its price here "
+                    "(setup and monthly, minor units). Without a connection: 400 `provider_not_configured`.",
+    )
+    def get(self, request):
+        query = AvailableQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        criteria = SearchCriteria(
+            country=q["countryCode"], number_type=q["type"], area_code=q.get("areaCode"), region=q.get("region"),
+            contains=q.get("contains"), sms_enabled=q["smsEnabled"], voice_enabled=q["voiceEnabled"],
+            mms_enabled=q["mmsEnabled"], limit=q["limit"],
+        )
+        numbers = selectors.available_numbers(org=self.org, criteria=criteria)
+        return Response({"numbers": numbers, "totalFound": len(numbers)})
+
+
+def _accepted(number: PhoneNumber, job: Job, status_code: int = 202) -> Response:
+    number.refresh_from_db()
+    job.refresh_from_db()
+    return Response({"number": PhoneNumberSerializer(number).data, "job": JobSerializer(job).data},
+                    status=status_code)
+
+
+class NumbersView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_numbers_list", tags=["phone"], parameters=[NumberListQuerySerializer],
+                   responses={200: NumberListSerializer, **errors(400)},
+                   description="The org's numbers, newest first (released ones only when asked), with the "
+                               "total monthly cost of its live numbers.")
+    def get(self, request):
+        query = NumberListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        result = selectors.phone_number_list(org=self.org, filters=q, limit=q["limit"], offset=q["offset"])
+        return Response({
+            "numbers": PhoneNumberSerializer(result["numbers"], many=True).data,
+            "total": result["total"], "limit": q["limit"], "offset": q["offset"],
+            "monthlyCost": result["monthly_cost"], "currency": self.org.currency,
+        })
+
+    @extend_schema(operation_id="phone_numbers_purchase", tags=["phone"], request=PurchaseSerializer,
+                   parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=False,
+                                                description="Same key and body → same response, one purchase.")],
+                   responses={202: NumberWithJobSerializer, **errors(400, 402, 409)},
+                   description="Holds setup + first month from the balance and records the number as pending; "
+                               "a job buys it with its webhooks set (poll GET /jobs/{id}).")
+    def post(self, request):
+        body = PurchaseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+
+        def purchase() -> Response:
+            job = services.phone_number_purchase(
+                org=self.org, user=request.user, e164=data["phoneNumber"], friendly_name=data["friendlyName"],
+                purpose=data["purpose"], configuration=data.get("configuration"), routing_mode=data["routingMode"],
+                trunk_id=data["trunkId"], agent_id=data["agentId"])
+            return _accepted(job.phone_number, job)
+
+        return idempotent(org=self.org, key=request.headers.get(HEADER), scope="phone-purchase",
+                          body=request.data, run=purchase)
+
+
+class NumberImportView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_numbers_import", tags=["phone"], request=ImportSerializer,
+                   responses={201: PhoneNumberSerializer, **errors(400, 402, 409, 502, 503)},
+                   description="Manage a number the connected account already owns (checked at the provider). "
+                               "Its webhooks are re-pointed here; nothing else changes. No setup fee; the first "
+                               "month is charged.")
+    def post(self, request):
+        body = ImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        number = services.phone_number_import(org=self.org, user=request.user, e164=data["phoneNumber"],
+                                              friendly_name=data["friendlyName"], purpose=data["purpose"],
+                                              configuration=data.get("configuration"))
+        return Response(PhoneNumberSerializer(number).data, status=201)
+
+
+class NumberDetailView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_numbers_get", tags=["phone"],
+                   responses={200: PhoneNumberSerializer, **errors(404)})
+    def get(self, request, public_id: str):
+        return Response(PhoneNumberSerializer(selectors.phone_number_get(org=self.org, public_id=public_id)).data)
+
+    @extend_schema(operation_id="phone_numbers_update", tags=["phone"], request=UpdateSerializer,
+                   responses={200: PhoneNumberSerializer, **errors(400, 404, 409, 422, 502, 503)},
+                   description="Partial update; configuration sections merge key by key. A new friendly name "
+                               "is pushed to the provider first.")
+    def put(self, request, public_id: str):
+        number = selectors.phone_number_get(org=self.org, public_id=public_id)
+        body = UpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        number = services.phone_number_update(number=number, changes=body.validated_data)
+        return Response(PhoneNumberSerializer(number).data)
+
+    @extend_schema(operation_id="phone_numbers_release", tags=["phone"],
+                   responses={202: NumberWithJobSerializer, **errors(404, 409)},
+                   description="Release at the provider (irreversible) and refund the unused part of the month. "
+                               "The record is kept, as released, with its messages.")
+    def delete(self, request, public_id: str):
+        number = selectors.phone_number_get(org=self.org, public_id=public_id)
+        job = services.phone_number_release(number=number, user=request.user)
+        return _accepted(number, job)
+
+
+class RoutingModeView(RoutingView):
+    """GET/PUT the routing documents (RoutingView), and POST switches voice/IVR."""
+
+    @extend_schema(operation_id="phone_routing_mode", tags=["routing"], request=RoutingModeSerializer,
+                   responses={200: PhoneNumberSerializer, **errors(400, 404, 409, 422, 502, 503)},
+                   description="Switch voice/IVR; the provider's voice webhook is re-pointed first.")
+    def post(self, request, public_id: str):
+        number = selectors.phone_number_get(org=self.org, public_id=public_id)
+        body = RoutingModeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        number = services.phone_number_set_routing_mode(number=number, mode=body.validated_data["mode"])
+        return Response(PhoneNumberSerializer(number).data)
+
+
+class MessagesView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_numbers_messages", tags=["phone"], parameters=[MessagesQuerySerializer],
+                   responses={200: MessagePageSerializer, **errors(400, 404)},
+                   description="Newest first; before/after are ISO-8601 timestamps. Released numbers too.")
+    def get(self, request, public_id: str):
+        number = selectors.phone_number_get(org=self.org, public_id=public_id)
+        query = MessagesQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        rows, has_more = selectors.phone_messages(number=number, limit=q["limit"], before=q.get("before"),
+                                                  after=q.get("after"))
+        return Response({"data": MessageSerializer(rows, many=True).data, "hasMore": has_more})
+
+
+class SetupView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_setup", tags=["phone"], request=SetupSerializer,
+                   responses={201: NumberWithJobSerializer, 202: NumberWithJobSerializer,
+                              **errors(400, 402, 409, 502, 503)},
+                   description="Buy the first number in an area code (purchaseNew), or import phoneNumber. "
+                               "setAsSystem is honoured only when the org has no system phone.")
+    def post(self, request):
+        body = SetupSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        number, job = services.phone_setup(
+            org=self.org, user=request.user, purchase_new=d["purchaseNew"], country=d["countryCode"],
+            area_code=d.get("areaCode"), e164=d.get("phoneNumber"), friendly_name=d["friendlyName"],
+            purpose=d["purpose"], set_as_system=d["setAsSystem"])
+        if job is not None:
+            return _accepted(number, job)
+        number.refresh_from_db()
+        return Response({"number": PhoneNumberSerializer(number).data, "job": None}, status=201)
+
+
+class SystemPhoneView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_system_get", tags=["phone"],
+                   responses={200: PhoneNumberSerializer, **errors(404)})
+    def get(self, request):
+        number = for_org(PhoneNumber.objects.filter(is_system=True), self.org).first()
+        if number is None:
+            raise NotFound("This org has no system phone", code="no_system_phone")
+        return Response(PhoneNumberSerializer(number).data)
+
+    @extend_schema(operation_id="phone_system_set", tags=["phone"], request=SystemPhoneSerializer,
+                   responses={200: PhoneNumberSerializer, **errors(400, 404, 409)})
+    def post(self, request):
+        body = SystemPhoneSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        number = selectors.phone_number_get(org=self.org, public_id=body.validated_data["phoneId"])
+        return Response(PhoneNumberSerializer(services.system_phone_set(org=self.org, number=number)).data)
+
+
+class JobDetailView(OrgScopedAPIView):
+    @extend_schema(operation_id="jobs_get", tags=["jobs"], responses={200: JobSerializer, **errors(404)})
+    def get(self, request, public_id: str):
+        job = get_for_org(Job.objects.select_related("phone_number"), self.org, public_id=public_id)
+        return Response(JobSerializer(job).data)

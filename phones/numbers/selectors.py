@@ -1,0 +1,121 @@
+"""Reads for phone numbers."""
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from billing.models import Price
+from phones.models import Message, OrgNumberTotals, PhoneNumber
+from core.display import formatted_number
+from orgs.models import Org
+from providers.base import AvailableNumber, SearchCriteria
+from providers.registry import provider_for
+from orgs.scoping import for_org, get_for_org
+from orgs.selectors import connection_default
+
+
+def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
+    """Numbers the org's provider offers now, each with what it would cost here."""
+    provider = provider_for(connection_default(org=org))
+    found: list[AvailableNumber] = provider.search_available(criteria)
+    price = Price.objects.filter(country=criteria.country, number_type=criteria.number_type).first()
+    pricing = price.as_dict() if price else None
+    return [
+        {
+            "phoneNumber": number.e164,
+            "friendlyName": number.friendly_name or formatted_number(number.e164),
+            "locality": number.locality,
+            "region": number.region,
+            "postalCode": number.postal_code,
+            "country": number.country or criteria.country,
+            "type": criteria.number_type,
+            "capabilities": number.capabilities.as_dict(),
+            "pricing": pricing,
+        }
+        for number in found[: criteria.limit]
+    ]
+
+
+def phone_number_get(*, org: Org, public_id: str) -> PhoneNumber:
+    """One of the org's numbers (any status), with what services touch next; another org's is a 404."""
+    return get_for_org(PhoneNumber.objects.select_related("connection", "org"), org, public_id=public_id)
+
+
+def phone_number_list(*, org: Org, filters: dict, limit: int, offset: int) -> dict:
+    """One page of the org's numbers, the filtered total and the org's monthly cost.
+
+    Three queries whatever the page size: the figures, the page's ids, and their rows.
+    Paging through ids first lets PostgreSQL skip `offset` rows inside the covering index
+    (phone_org_listing) instead of reading each skipped row from the table. On PostgreSQL the
+    figures come from the trigger-kept OrgNumberTotals unless the filters need a real count.
+    """
+    live = Q(status__in=PhoneNumber.LIVE_STATUSES)
+    matching = Q()
+    if filters.get("status"):
+        matching &= Q(status=filters["status"])
+    elif not filters.get("includeReleased"):
+        matching &= ~Q(status=PhoneNumber.Status.RELEASED)
+    if filters.get("purpose"):
+        matching &= Q(purpose=filters["purpose"])
+    if filters.get("routingMode"):
+        matching &= Q(routing_mode=filters["routingMode"])
+    if filters.get("search"):
+        term = filters["search"].strip()
+        digits = "".join(ch for ch in term if ch.isdigit())
+        matching &= Q(friendly_name__icontains=term) | (Q(e164__contains=digits) if digits else Q(pk__in=[]))
+    scoped = for_org(PhoneNumber.objects.all(), org)
+    if connection.vendor == "postgresql":
+        figures = _figures_from_totals(org, filters)
+        if figures["total"] is None:
+            figures["total"] = scoped.filter(matching).count()
+    else:
+        figures = scoped.aggregate(
+            total=Count("id", filter=matching),
+            monthly_cost=Coalesce(Sum("monthly_fee", filter=live), 0),
+        )
+    ids = list(scoped.filter(matching).order_by("-created_at", "-id").values_list("id", flat=True)
+               [offset:offset + limit])
+    rows = PhoneNumber.objects.in_bulk(ids)
+    return {"numbers": [rows[pk] for pk in ids], "total": figures["total"], "monthly_cost": figures["monthly_cost"]}
+
+
+def org_monthly_cost(*, org: Org, statuses: tuple[str, ...]) -> int:
+    """What the org's numbers in `statuses` cost a month: from the trigger-kept totals on
+    PostgreSQL, counted on other databases."""
+    if connection.vendor == "postgresql":
+        rows = OrgNumberTotals.objects.filter(org=org, status__in=statuses)
+    else:
+        rows = PhoneNumber.objects.filter(org=org, status__in=statuses)
+    return rows.aggregate(total=Coalesce(Sum("monthly_fee"), 0))["total"]
+
+
+def _figures_from_totals(org: Org, filters: dict) -> dict:
+    """The monthly cost, and the total when only status narrows the listing (else None)."""
+    by_status = {row.status: row for row in OrgNumberTotals.objects.filter(org=org)}
+    monthly_cost = sum(row.monthly_fee for status, row in by_status.items() if status in PhoneNumber.LIVE_STATUSES)
+    total = None
+    if not any(filters.get(key) for key in ("purpose", "routingMode", "search")):
+        if filters.get("status"):
+            total = by_status[filters["status"]].count if filters["status"] in by_status else 0
+        else:
+            total = sum(row.count for status, row in by_status.items()
+                        if filters.get("includeReleased") or status != PhoneNumber.Status.RELEASED)
+    return {"total": total, "monthly_cost": monthly_cost}
+
+
+def phone_messages(*, number: PhoneNumber, limit: int, before=None, after=None) -> tuple[list[Message], bool]:
+    """Newest first; `before`/`after` are timestamps (cursors). One query: limit + 1 rows tell hasMore."""
+    # The org too: a number staff moved to another org does not bring its old org's messages.
+    return messages_page(Message.objects.filter(phone_number=number, org=number.org), limit=limit, before=before,
+                         after=after)
+
+
+def messages_page(messages: QuerySet[Message], *, limit: int, before=None, after=None) -> tuple[list[Message], bool]:
+    """Newest first, between the `before`/`after` timestamps (cursors). One query: limit + 1 rows tell hasMore."""
+    if before:
+        messages = messages.filter(created_at__lt=before)
+    if after:
+        messages = messages.filter(created_at__gt=after)
+    rows = list(messages.order_by("-created_at", "-id")[: limit + 1])
+    return rows[:limit], len(rows) > limit

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import phonenumbers
+from rest_framework import serializers
+
+from phones.models import Job, Message, NumberType, PhoneNumber
+from orgs.serializers import E164Field, StrictSerializer
+
+
+class CountryField(serializers.CharField):
+    default_error_messages = {"unknown_country": "Unknown country code {value!r}: use a two-letter ISO code."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).strip().upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            self.fail("unknown_country", value=value)
+        return value
+
+
+class AvailableQuerySerializer(StrictSerializer):
+    countryCode = CountryField(required=False, default="US", help_text="ISO country code. Defaults to US.")
+    type = serializers.ChoiceField(choices=NumberType.values, required=False, default=NumberType.LOCAL)
+    areaCode = serializers.RegexField(r"^\d{2,5}$", required=False,
+                                      error_messages={"invalid": "An area code is 2 to 5 digits."})
+    region = serializers.CharField(required=False, max_length=64, help_text="Region or state, e.g. CA.")
+    contains = serializers.RegexField(
+        r"^(?=.*[0-9A-Za-z])[0-9A-Za-z*]{2,16}$", required=False,
+        error_messages={"invalid": "2 to 16 digits, letters or * wildcards."},
+        help_text="Digits to match; * is a wildcard, letters map to keypad digits (Twilio semantics).")
+    smsEnabled = serializers.BooleanField(required=False, default=None, allow_null=True)
+    voiceEnabled = serializers.BooleanField(required=False, default=None, allow_null=True)
+    mmsEnabled = serializers.BooleanField(required=False, default=None, allow_null=True)
+    limit = serializers.IntegerField(required=False, default=30, min_value=1, max_value=100)
+
+
+class CapabilitiesSerializer(serializers.Serializer):
+    voice = serializers.BooleanField()
+    sms = serializers.BooleanField()
+    mms = serializers.BooleanField()
+
+
+class PricingSerializer(serializers.Serializer):
+    setupFee = serializers.IntegerField(help_text="Minor units.")
+    monthlyFee = serializers.IntegerField(help_text="Minor units.")
+    currency = serializers.CharField()
+
+
+class AvailableNumberSerializer(serializers.Serializer):
+    phoneNumber = serializers.CharField()
+    friendlyName = serializers.CharField()
+    locality = serializers.CharField(allow_blank=True)
+    region = serializers.CharField(allow_blank=True)
+    postalCode = serializers.CharField(allow_blank=True)
+    country = serializers.CharField()
+    type = serializers.CharField()
+    capabilities = CapabilitiesSerializer()
+    pricing = PricingSerializer(allow_null=True, help_text="null when no price is set for this country and type.")
+
+
+class AvailableResponseSerializer(serializers.Serializer):
+    numbers = AvailableNumberSerializer(many=True)
+    totalFound = serializers.IntegerField()
+
+
+class VoiceConfigSerializer(StrictSerializer):
+    recordCalls = serializers.BooleanField(required=False)
+    transcribeCalls = serializers.BooleanField(required=False)
+    voicemailEnabled = serializers.BooleanField(required=False)
+    voicemailGreeting = serializers.CharField(required=False, max_length=500, allow_blank=True)
+    ringTimeout = serializers.IntegerField(required=False, min_value=5, max_value=120,
+                                           help_text="Seconds to ring before voicemail.")
+
+
+class SmsConfigSerializer(StrictSerializer):
+    autoReplyEnabled = serializers.BooleanField(required=False)
+    autoReplyMessage = serializers.CharField(required=False, max_length=1600, allow_blank=True)
+    triggerAutomations = serializers.BooleanField(required=False)
+    forwardTo = E164Field(required=False, allow_blank=True)
+
+
+class TrackingSerializer(StrictSerializer):
+    enabled = serializers.BooleanField(required=False)
+    campaignId = serializers.CharField(required=False, max_length=100, allow_blank=True)
+    source = serializers.CharField(required=False, max_length=100, allow_blank=True)
+
+
+class ConfigurationSerializer(StrictSerializer):
+    voiceConfig = VoiceConfigSerializer(required=False)
+    smsConfig = SmsConfigSerializer(required=False)
+    tracking = TrackingSerializer(required=False)
+
+
+class PurchaseSerializer(StrictSerializer):
+    phoneNumber = E164Field()
+    friendlyName = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    purpose = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    configuration = ConfigurationSerializer(required=False)
+    routingMode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.choices, required=False, default="voice")
+    trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+
+
+class ImportSerializer(StrictSerializer):
+    phoneNumber = E164Field()
+    friendlyName = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    purpose = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    configuration = ConfigurationSerializer(required=False)
+
+
+class UpdateSerializer(StrictSerializer):
+    friendlyName = serializers.CharField(required=False, max_length=64, allow_blank=True)
+    purpose = serializers.CharField(required=False, max_length=64, allow_blank=True)
+    configuration = ConfigurationSerializer(required=False)
+    trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
+    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
+    assignments = serializers.ListField(
+        child=serializers.DictField(), required=False,
+        help_text="Voice assignments, as in PUT /phone/numbers/{id}/routing (validated the same way).")
+
+
+class RoutingModeSerializer(StrictSerializer):
+    mode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.choices)
+
+
+class SetupSerializer(StrictSerializer):
+    purchaseNew = serializers.BooleanField(default=False)
+    countryCode = CountryField(required=False, default="US")
+    areaCode = serializers.RegexField(r"^\d{2,5}$", required=False,
+                                      error_messages={"invalid": "An area code is 2 to 5 digits."})
+    phoneNumber = E164Field(required=False)
+    friendlyName = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    purpose = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    setAsSystem = serializers.BooleanField(default=False)
+
+    def validate(self, attrs):
+        if attrs["purchaseNew"] and not attrs.get("areaCode"):
+            raise serializers.ValidationError({"areaCode": ["Required with purchaseNew."]})
+        if not attrs["purchaseNew"] and not attrs.get("phoneNumber"):
+            raise serializers.ValidationError({"phoneNumber": ["Give the number to import, or purchaseNew."]})
+        return attrs
+
+
+class SystemPhoneSerializer(StrictSerializer):
+    phoneId = serializers.CharField(max_length=32)
+
+
+class NumberListQuerySerializer(StrictSerializer):
+    limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    status = serializers.ChoiceField(choices=PhoneNumber.Status.values, required=False)
+    purpose = serializers.CharField(required=False, max_length=64)
+    routingMode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.values, required=False)
+    search = serializers.CharField(required=False, max_length=64,
+                                   help_text="Matches the number's digits or its friendly name.")
+    includeReleased = serializers.BooleanField(required=False, default=False)
+
+
+class MessagesQuerySerializer(StrictSerializer):
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
+    before = serializers.DateTimeField(required=False)
+    after = serializers.DateTimeField(required=False)
+
+
+def _pricing(number: PhoneNumber) -> dict:
+    return {"setupFee": number.setup_fee, "monthlyFee": number.monthly_fee, "currency": number.currency}
+
+
+class PhoneNumberSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    phoneNumber = serializers.CharField(source="e164")
+    friendlyName = serializers.CharField(source="friendly_name")
+    type = serializers.CharField(source="number_type")
+    routingMode = serializers.CharField(source="routing_mode")
+    isSystem = serializers.BooleanField(source="is_system")
+    trunkId = serializers.CharField(source="trunk_id")
+    agentId = serializers.CharField(source="agent_id")
+    pricing = serializers.SerializerMethodField()
+    monthlyFee = serializers.IntegerField(source="monthly_fee")
+    purchasedAt = serializers.DateTimeField(source="purchased_at")
+    nextBillingDate = serializers.DateField(source="next_billing_date")
+    releasedAt = serializers.DateTimeField(source="released_at")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = PhoneNumber
+        fields = ["id", "phoneNumber", "friendlyName", "purpose", "country", "type", "locality", "region",
+                  "capabilities", "status", "routingMode", "configuration", "isSystem", "trunkId", "agentId",
+                  "pricing", "monthlyFee", "currency", "purchasedAt", "nextBillingDate", "releasedAt", "createdAt"]
+        read_only_fields = fields
+
+    def get_pricing(self, obj: PhoneNumber) -> PricingSerializer:
+        return _pricing(obj)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    phoneId = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    startedAt = serializers.DateTimeField(source="started_at")
+    finishedAt = serializers.DateTimeField(source="finished_at")
+
+    class Meta:
+        model = Job
+        fields = ["id", "kind", "status", "progress", "result", "error", "phoneId", "attempts", "createdAt",
+                  "startedAt", "finishedAt"]
+        read_only_fields = fields
+
+    def get_phoneId(self, obj: Job) -> str | None:
+        return obj.phone_number.public_id if obj.phone_number_id else None
+
+
+class NumberWithJobSerializer(serializers.Serializer):
+    number = PhoneNumberSerializer()
+    job = JobSerializer(allow_null=True)
+
+
+class NumberListSerializer(serializers.Serializer):
+    numbers = PhoneNumberSerializer(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    monthlyCost = serializers.IntegerField(help_text="Sum of the monthly fees of the org's live numbers.")
+    currency = serializers.CharField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    from_ = serializers.CharField(source="from_number")
+    to = serializers.CharField(source="to_number")
+    mediaUrls = serializers.JSONField(source="media_urls")
+    receivedAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Message
+        fields = ["id", "direction", "from_", "to", "body", "mediaUrls", "status", "segments", "receivedAt"]
+        read_only_fields = fields
+
+
+class MessagePageSerializer(serializers.Serializer):
+    data = MessageSerializer(many=True)
+    hasMore = serializers.BooleanField()

@@ -1,0 +1,275 @@
+"""Writes for phone numbers, on the request side: they validate, take the money, record,
+and enqueue the provider work (phones.numbers.provisioning) after commit.
+
+Nothing here calls a provider inside an open transaction: a provider call can take
+seconds and cannot be rolled back.
+"""
+from __future__ import annotations
+
+import phonenumbers
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import serializers
+
+from billing.models import Price
+from billing.periods import add_months
+from billing.services import balance_get, number_month_key, purchase_hold, usage_record
+from phones.models import Job, PhoneNumber, PhoneRouting
+from phones.provider_webhooks import webhooks_for
+from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
+from orgs.models import Org
+from providers.base import ProviderError, SearchCriteria
+from providers.registry import provider_for
+from orgs.selectors import connection_default
+
+CONFIG_SECTIONS = ("voiceConfig", "smsConfig", "tracking")
+
+
+def classify(e164: str) -> tuple[str, str]:
+    """(country, number type) of an E.164 number, as our price table names them."""
+    parsed = phonenumbers.parse(e164)
+    country = (phonenumbers.region_code_for_number(parsed)
+               or phonenumbers.region_code_for_country_code(parsed.country_code))
+    kind = phonenumbers.number_type(parsed)
+    if kind == phonenumbers.PhoneNumberType.TOLL_FREE:
+        return country, "tollFree"
+    if kind == phonenumbers.PhoneNumberType.MOBILE:
+        return country, "mobile"
+    return country, "local"
+
+
+def _price(country: str, number_type: str, org: Org) -> Price:
+    price = Price.objects.filter(country=country, number_type=number_type).first()
+    if price is None:
+        raise InvalidInput(f"{number_type} numbers in {country} are not sold here", code="no_price",
+                           field="phoneNumber")
+    if price.currency != org.currency:
+        raise InvalidInput(f"{country} {number_type} numbers are priced in {price.currency}, "
+                           f"but this org pays in {org.currency}", code="currency_mismatch", field="phoneNumber")
+    return price
+
+
+def _ensure_free(e164: str, org: Org) -> None:
+    holder = PhoneNumber.objects.filter(e164=e164, status__in=PhoneNumber.LIVE_STATUSES).first()
+    if holder is None:
+        return
+    if holder.org_id == org.id:
+        raise Conflict(f"{e164} is already in this org", code="number_exists", phoneId=holder.public_id)
+    raise Conflict(f"{e164} is active in another org", code="number_owned_elsewhere")
+
+
+def _save_new(number: PhoneNumber) -> None:
+    """Insert; the database decides races (one live row per E.164, one system phone per org)."""
+    try:
+        with transaction.atomic():
+            number.save()
+    except IntegrityError as exc:
+        raise Conflict(f"{number.e164} was just taken (by this or another org), or the org's system phone "
+                       f"changed at the same time", code="conflict") from exc
+
+
+def merge_configuration(current: dict, update: dict) -> dict:
+    """Partial update: each section given is merged key by key over what is stored."""
+    merged = {section: dict(current.get(section) or {}) for section in CONFIG_SECTIONS if current.get(section)}
+    for section, values in update.items():
+        merged[section] = {**merged.get(section, {}), **values}
+    return merged
+
+
+def _has_system_phone(org: Org) -> bool:
+    return PhoneNumber.objects.filter(org=org, is_system=True).exists()
+
+
+def phone_number_purchase(*, org: Org, user, e164: str, friendly_name: str = "", purpose: str = "",
+                          configuration: dict | None = None, routing_mode: str = PhoneNumber.RoutingMode.VOICE,
+                          trunk_id: str = "", agent_id: str = "", set_as_system: bool = False) -> Job:
+    """Hold setup + first month and record the number as pending, in one transaction; the
+    purchase job starts only if that commits. Insufficient balance writes nothing."""
+    from phones.numbers.tasks import purchase_number
+
+    connection = connection_default(org=org)
+    country, number_type = classify(e164)
+    price = _price(country, number_type, org)
+    with transaction.atomic():
+        _ensure_free(e164, org)
+        number = PhoneNumber(
+            org=org, connection=connection, e164=e164, friendly_name=friendly_name, purpose=purpose,
+            country=country, number_type=number_type, status=PhoneNumber.Status.PENDING,
+            routing_mode=routing_mode, configuration=merge_configuration({}, configuration or {}),
+            trunk_id=trunk_id, agent_id=agent_id, setup_fee=price.setup_fee, monthly_fee=price.monthly_fee,
+            currency=price.currency, created_by=user,
+            is_system=set_as_system and not _has_system_phone(org),
+        )
+        _save_new(number)
+        purchase_hold(phone_number=number, created_by=user)
+        job = Job.objects.create(org=org, kind=Job.Kind.PURCHASE, phone_number=number, created_by=user,
+                                 params={"phoneNumber": e164})
+        transaction.on_commit(lambda: purchase_number.delay(job.pk))
+    return job
+
+
+def phone_number_import(*, org: Org, user, e164: str, friendly_name: str = "", purpose: str = "",
+                        configuration: dict | None = None) -> PhoneNumber:
+    """Manage a number the connected account already owns: no setup fee, the first month is
+    charged, and only its webhooks are changed at the provider."""
+    connection = connection_default(org=org)
+    _ensure_free(e164, org)
+    country, number_type = classify(e164)
+    price = _price(country, number_type, org)
+    available = balance_get(org=org).balance
+    if available < price.monthly_fee:
+        raise InsufficientBalance(f"Importing {e164} costs {price.monthly_fee} for the first month",
+                                  needed=price.monthly_fee, available=available, currency=price.currency)
+    provider = provider_for(connection)
+    try:
+        owned = provider.find_owned(e164)
+    except ProviderError as exc:
+        if exc.permanent and exc.status in (401, 403):
+            raise InvalidInput(f"The provider rejected the connection's credentials: {exc.message}",
+                               code="invalid_credentials", field="phoneNumber") from exc
+        raise
+    if owned is None:
+        raise InvalidInput(f"{e164} is not owned by the connected provider account ({connection.account_id})",
+                           code="number_not_owned", field="phoneNumber")
+    today = timezone.localdate()
+    number = PhoneNumber(
+        org=org, connection=connection, e164=e164, provider_sid=owned.sid,
+        friendly_name=friendly_name or owned.friendly_name[:64], purpose=purpose, country=country,
+        number_type=number_type, capabilities=owned.capabilities.as_dict(), status=PhoneNumber.Status.ACTIVE,
+        configuration=merge_configuration({}, configuration or {}), setup_fee=0, monthly_fee=price.monthly_fee,
+        currency=price.currency, purchased_at=timezone.now(), next_billing_date=add_months(today, 1),
+        created_by=user,
+    )
+    hooks = webhooks_for(number)
+    try:
+        provider.configure_webhooks(owned.sid, hooks, friendly_name=friendly_name or None)
+    except ProviderError as exc:
+        raise DomainError(f"Could not point {e164}'s webhooks at us: {exc.message}", code="webhook_setup_failed",
+                          status_code=502, providerCode=exc.code) from exc
+    number.webhooks = hooks.as_dict()
+    with transaction.atomic():
+        _save_new(number)
+        # The first month is paid like a purchase with no setup fee, so a release refunds it the same way.
+        purchase_hold(phone_number=number, created_by=user)
+        usage_record(org=org, phone_number=number, kind="number_month", quantity=1, period=today,
+                     key=number_month_key(number, today))
+    return number
+
+
+def _push_to_provider(number: PhoneNumber, *, friendly_name: str | None = None) -> None:
+    hooks = webhooks_for(number)
+    provider_for(number.connection).configure_webhooks(number.provider_sid, hooks, friendly_name=friendly_name)
+    number.webhooks = hooks.as_dict()
+
+
+def _ensure_configurable(number: PhoneNumber) -> None:
+    if number.status not in PhoneNumber.CONFIGURABLE_STATUSES:
+        raise Conflict(f"A {number.status} number cannot be changed", code="number_not_active")
+
+
+def phone_number_update(*, number: PhoneNumber, changes: dict) -> PhoneNumber:
+    """Partial update. Everything is validated, then a new friendly name is pushed to the
+    provider: if it refuses, nothing is saved."""
+    from phones.calls import documents as routing
+    from phones.calls.routing import OrgDirectory, routing_update
+
+    _ensure_configurable(number)
+    if "assignments" in changes:
+        try:
+            routing.validate_assignments(changes["assignments"], directory=OrgDirectory(number.org))
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"assignments": exc.detail}) from exc
+    name = changes.get("friendlyName")
+    if name is not None and name != number.friendly_name and number.provider_sid:
+        _push_to_provider(number, friendly_name=name)
+    if name is not None:
+        number.friendly_name = name
+    for key, attr in (("purpose", "purpose"), ("trunkId", "trunk_id"), ("agentId", "agent_id")):
+        if key in changes:
+            setattr(number, attr, changes[key] or "")
+    if "configuration" in changes:
+        number.configuration = merge_configuration(number.configuration, changes["configuration"])
+    with transaction.atomic():
+        number.save()
+        if "assignments" in changes:
+            routing_update(number=number, changes={"assignments": changes["assignments"]})
+    return number
+
+
+def phone_number_set_routing_mode(*, number: PhoneNumber, mode: str) -> PhoneNumber:
+    """Switch voice/IVR: the provider's voice webhook moves first, then the record."""
+    if number.status != PhoneNumber.Status.ACTIVE:
+        raise Conflict(f"A {number.status} number cannot be re-routed", code="number_not_active")
+    if mode == number.routing_mode:
+        return number
+    if mode == PhoneNumber.RoutingMode.IVR:
+        routing = PhoneRouting.objects.filter(phone_number=number).first()
+        if routing is None or not routing.ivr_flow:
+            raise InvalidInput("Save an IVR flow (PUT .../routing with ivrFlow) before switching to ivr",
+                               code="ivr_flow_missing", field="mode")
+    number.routing_mode = mode
+    _push_to_provider(number)
+    number.save(update_fields=["routing_mode", "webhooks", "updated_at"])
+    return number
+
+
+def release_refusal(number: PhoneNumber) -> Conflict | None:
+    """Why the release service refuses this number, or None."""
+    if number.status != PhoneNumber.Status.ACTIVE:
+        return Conflict(f"Only active numbers can be released; this one is {number.status}",
+                        code="number_not_active")
+    if number.is_system:
+        return Conflict("This is the org's system phone: make another number the system phone first",
+                        code="system_phone")
+    return None
+
+
+def phone_number_release(*, number: PhoneNumber, user) -> Job:
+    """Start releasing an active number. A second request while it is releasing gets the same job."""
+    from phones.numbers.tasks import release_number
+
+    with transaction.atomic():
+        number = PhoneNumber.objects.select_for_update().get(pk=number.pk)
+        if number.status == PhoneNumber.Status.RELEASING:
+            return Job.objects.filter(phone_number=number, kind=Job.Kind.RELEASE).latest("created_at")
+        refusal = release_refusal(number)
+        if refusal is not None:
+            raise refusal
+        number.status = PhoneNumber.Status.RELEASING
+        number.save(update_fields=["status", "updated_at"])
+        job = Job.objects.create(org=number.org, kind=Job.Kind.RELEASE, phone_number=number, created_by=user,
+                                 params={"phoneNumber": number.e164})
+        transaction.on_commit(lambda: release_number.delay(job.pk))
+    return job
+
+
+def system_phone_set(*, org: Org, number: PhoneNumber) -> PhoneNumber:
+    if number.status != PhoneNumber.Status.ACTIVE:
+        raise Conflict(f"Only an active number can be the system phone; this one is {number.status}",
+                       code="number_not_active")
+    with transaction.atomic():
+        PhoneNumber.objects.filter(org=org, is_system=True).exclude(pk=number.pk).update(is_system=False)
+        number.is_system = True
+        number.save(update_fields=["is_system", "updated_at"])
+    return number
+
+
+def phone_setup(*, org: Org, user, purchase_new: bool, country: str = "US", area_code: str | None = None,
+                e164: str | None = None, friendly_name: str = "", purpose: str = "",
+                set_as_system: bool = False) -> tuple[PhoneNumber, Job | None]:
+    """Buy the first number available in an area code, or import one; optionally make it the
+    system phone, only when the org has none (never overwrites)."""
+    if purchase_new:
+        provider = provider_for(connection_default(org=org))
+        found = provider.search_available(SearchCriteria(country=country, area_code=area_code, limit=1))
+        if not found:
+            raise InvalidInput(f"No numbers are available in area code {area_code}", code="no_numbers_available",
+                               field="areaCode")
+        job = phone_number_purchase(org=org, user=user, e164=found[0].e164, friendly_name=friendly_name,
+                                    purpose=purpose, set_as_system=set_as_system)
+        job.phone_number.refresh_from_db()
+        return job.phone_number, job
+    number = phone_number_import(org=org, user=user, e164=e164, friendly_name=friendly_name, purpose=purpose)
+    if set_as_system and not _has_system_phone(org):
+        system_phone_set(org=org, number=number)
+    return number, None

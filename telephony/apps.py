@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class TelephonyConfig(AppConfig):
-    name = "telephony"
-    verbose_name = "Organisations and providers"

@@ -15,11 +15,11 @@ from django.utils.html import format_html
 
 from billing.models import LedgerEntry, OrgBalance, PastDueNumber, Price, UsageRecord
 from billing.services import MAX_TOPUP, ledger_topup
-from phones.models import PhoneNumber
+from core.errors import DomainError
 from orgs.admin import ReadOnlyAdmin
 from orgs.audit import audit_list, audit_record
-from core.errors import DomainError
 from orgs.models import Org
+from phones.models import PhoneNumber
 
 
 @admin.register(Price)

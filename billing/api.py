@@ -13,8 +13,8 @@ from billing.serializers import (
     PriceQuerySerializer,
     PriceSerializer,
 )
-from orgs.models import Membership
 from core.openapi import errors
+from orgs.models import Membership
 from orgs.scoping import OrgScopedAPIView
 
 

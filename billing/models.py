@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from phones.models import NumberType, PhoneNumber
 from core.ids import PublicIdField
 from orgs.models import Org
+from phones.models import NumberType, PhoneNumber
 
 
 class Price(models.Model):

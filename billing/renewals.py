@@ -37,8 +37,8 @@ from django.utils import timezone
 from billing.models import LedgerEntry, OrgBalance, UsageRecord
 from billing.periods import add_months
 from billing.services import monthly_key, number_month_key
-from phones.models import PhoneNumber
 from orgs.models import Org
+from phones.models import PhoneNumber
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from billing.models import LedgerEntry, OrgBalance, Price
+from orgs.models import Org
 from phones.models import PhoneNumber
 from phones.numbers.selectors import org_monthly_cost
-from orgs.models import Org
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ import phonenumbers
 from rest_framework import serializers
 
 from billing.models import LedgerEntry, Price
+from core.serializers import StrictSerializer
 from phones.models import NumberType
-from orgs.serializers import StrictSerializer
 
 
 class BalanceSerializer(serializers.Serializer):

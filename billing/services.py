@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from billing.models import LedgerEntry, OrgBalance, UsageRecord
 from billing.periods import add_months, period_bounds, period_key, prorated_refund
-from phones.models import PhoneNumber
 from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
 from orgs.models import Org
+from phones.models import PhoneNumber
 
 # A top-up above this is a typo (an extra zero or two), not a payment: 10 million in major units.
 MAX_TOPUP = 1_000_000_000

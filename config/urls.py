@@ -1,10 +1,11 @@
+"""Every mount of the project: the API by feature, the providers' webhooks, the sandbox, the admin."""
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from orgs import api
 from core.health import healthz
+from sandbox.simulate import simulate_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,13 +14,14 @@ urlpatterns = [
     path("api/auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("integrations", api.ConnectionListView.as_view(), name="integration-list"),
-    path("integrations/<str:public_id>", api.ConnectionDetailView.as_view(), name="integration-detail"),
+    path("", include("orgs.urls")),
     path("", include("phones.numbers.urls")),
     path("", include("phones.calls.urls")),
+    path("", include("phones.messaging.urls")),
     path("", include("phones.verify.urls")),
     path("", include("billing.urls")),
+    # The staff page that plays a caller against our webhooks (the sandbox's other urls are the Twilio API).
+    path("sandbox/simulate", simulate_view, name="sandbox-simulate"),
     path("sandbox/", include("sandbox.urls")),
     path("connect/webhook/", include("webhooks.urls")),
-    path("", include("phones.messaging.urls")),
 ]

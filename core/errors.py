@@ -13,8 +13,6 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from providers.base import ProviderError
-
 
 class DomainError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
@@ -93,8 +91,8 @@ def _drf_code(exc: exceptions.APIException) -> str:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
-    if isinstance(exc, ProviderError):
-        err = provider_error_to_domain(exc)
+    if callable(to_domain := getattr(exc, "as_domain_error", None)):  # e.g. providers.base.ProviderError
+        err = to_domain()
         return Response(err.as_dict(), status=err.status_code)
     if isinstance(exc, exceptions.ValidationError):
         field, message = _first_error(exc.detail)
@@ -114,14 +112,3 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
     response.data = {"error": {"code": _drf_code(exc), "message": str(message)}}
     return response
-
-
-def provider_error_to_domain(exc: ProviderError) -> DomainError:
-    """A provider refusal is the caller's problem (422); a provider fault is ours (502/503)."""
-    if exc.permanent:
-        return DomainError(exc.message, code="provider_refused", status_code=422,
-                           provider=exc.provider, providerCode=exc.code)
-    status_code = 503 if exc.unavailable else 502
-    return DomainError(f"The phone provider is not answering properly: {exc.message}",
-                       code="provider_unavailable", status_code=status_code,
-                       provider=exc.provider, providerCode=exc.code)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse
 
-from orgs.serializers import ErrorSerializer
+from core.serializers import ErrorSerializer
 
 _DESCRIPTIONS = {
     400: "Bad input (the field is named), or no provider connection (`provider_not_configured`)",

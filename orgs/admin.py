@@ -4,10 +4,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from phones.models import PhoneNumber
-from orgs.audit import audit_record
 from core.display import money
+from orgs.audit import audit_record
 from orgs.models import AuditLog, Membership, Org, ProviderConnection
+from phones.models import PhoneNumber
 from providers.base import ProviderError
 from providers.registry import provider_for
 

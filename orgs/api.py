@@ -4,9 +4,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from core.openapi import errors
 from orgs import services
 from orgs.models import Membership, ProviderConnection
-from core.openapi import errors
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from orgs.serializers import ConnectionCreateSerializer, ConnectionSerializer, ConnectionUpdateSerializer
 

@@ -6,11 +6,11 @@ import logging
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from phones.models import PhoneNumber
 from core.errors import Conflict, DomainError
 from orgs.models import Membership, Org, ProviderConnection
+from phones.models import PhoneNumber
 from providers.base import ProviderError
-from providers.registry import build_provider
+from providers.registry import build_provider, kind_for
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +30,9 @@ def _check_with_provider(type_: str, credentials: dict, public_config: dict) -> 
 def connection_create(*, org: Org, type_: str, name: str, credentials: dict,
                       public_config: dict | None = None) -> ProviderConnection:
     public_config = public_config or {}
-    if type_ == ProviderConnection.Type.SANDBOX and not credentials:
-        from sandbox.services import sandbox_account_create
-
-        account = sandbox_account_create(friendly_name=f"{org.slug} sandbox")
-        credentials = {"accountSid": account.sid, "authToken": account.auth_token}
+    new_credentials = kind_for(type_).new_credentials
+    if new_credentials is not None and not credentials:
+        credentials = new_credentials(org.slug)
     account_id = _check_with_provider(type_, credentials, public_config)
     connection = ProviderConnection(org=org, type=type_, name=name, account_id=account_id,
                                     public_config=public_config)

@@ -1,6 +1,8 @@
-"""Job bookkeeping: claiming a job under a lease, and finishing it."""
+"""Job bookkeeping: claiming a job under a lease, finishing it, and running it from its task."""
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,9 +10,19 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from phones.models import Job
+from core import retry
 from core.errors import DomainError
+from phones.models import Job
 from providers.base import ProviderError
+
+
+class RetryLater(Exception):
+    """A transient provider failure: the task retries with backoff."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
 
 
 class JobBusy(Exception):
@@ -64,3 +76,24 @@ def error_dict(exc: Exception) -> dict:
     if isinstance(exc, DomainError):
         return {"code": exc.code, "message": exc.message}
     return {"code": exc.__class__.__name__, "message": str(exc)}
+
+
+def _backoff(retries: int) -> int:
+    """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at 5 minutes."""
+    return min(5 * 2 ** retries, 300) + random.randint(0, 3)
+
+
+def job_task_run(task, run: Callable[..., object], gave_up: Callable[..., object], job_id: int) -> None:
+    """A job's Celery task: `run` it, retrying transient provider failures (RetryLater) with backoff
+    until JOB_MAX_RETRIES (at once, in-process, without a broker: core.retry), then `gave_up`.
+    A busy job waits its turn."""
+    def once() -> None:
+        try:
+            run(job_id=job_id)
+        except JobBusy as busy:
+            raise task.retry(countdown=busy.countdown, max_retries=None) from busy
+
+    try:
+        retry.with_retries(task, once, (RetryLater,), max_retries=settings.JOB_MAX_RETRIES, backoff=_backoff)
+    except retry.GaveUp as exc:
+        gave_up(job_id=job_id, error=exc.__cause__.error)

@@ -8,7 +8,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from rest_framework.serializers import Serializer
 
 T = TypeVar("T")
 
@@ -40,6 +45,15 @@ class ProviderError(Exception):
         self.status = status
         self.unavailable = unavailable
         self.outcome_unknown = outcome_unknown
+
+    def as_domain_error(self) -> DomainError:
+        """A provider refusal is the caller's problem (422); a provider fault is ours (502/503)."""
+        if self.permanent:
+            return DomainError(self.message, code="provider_refused", status_code=422,
+                               provider=self.provider, providerCode=self.code)
+        return DomainError(f"The phone provider is not answering properly: {self.message}",
+                           code="provider_unavailable", status_code=503 if self.unavailable else 502,
+                           provider=self.provider, providerCode=self.code)
 
     def __repr__(self) -> str:
         return (f"ProviderError({self.message!r}, code={self.code!r}, permanent={self.permanent}, "
@@ -255,3 +269,21 @@ class PhoneProvider(abc.ABC):
     @abc.abstractmethod
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the inbound webhook request is signed by this connection."""
+
+
+@dataclass(frozen=True)
+class ProviderKind:
+    """A connection type, as providers.registry knows it: how to build its provider from a
+    connection's credentials and public configuration, and what the API accepts for them."""
+
+    type: str  # the connection's `type`, e.g. "plivo-provider"
+    label: str
+    # The URL family its webhooks come in on: /connect/webhook/<webhooks>/<kind>.
+    webhooks: str
+    build: Callable[[dict, dict], PhoneProvider]
+    credentials: type[Serializer]
+    public_config: type[Serializer]
+    # Its numbers' URLs live on an application/profile all of a connection's numbers share.
+    shared_webhooks: bool = False
+    # Credentials to make when a connection of this type is created without any (the sandbox's new account).
+    new_credentials: Callable[[str], dict] | None = None

@@ -1,38 +1,47 @@
-"""Builds the provider for a connection, with that connection's own credentials."""
+"""The connection types we know, and the provider each builds with a connection's own credentials.
+
+Adding a provider: a folder beside twilio/ with its client and a `kind.py` whose KIND describes
+it, plus one line below. (The sandbox registers itself from its app: it lives above providers/.)
+"""
 from __future__ import annotations
 
-from orgs.models import ProviderConnection
-from providers.base import PhoneProvider
+from typing import TYPE_CHECKING
+
+from providers.base import PhoneProvider, ProviderKind
+from providers.plivo.kind import KIND as PLIVO
+from providers.telnyx.kind import KIND as TELNYX
+from providers.twilio.kind import KIND as TWILIO
+
+if TYPE_CHECKING:
+    from orgs.models import ProviderConnection
+
+KINDS: dict[str, ProviderKind] = {}
+
+
+def register(kind: ProviderKind) -> ProviderKind:
+    KINDS[kind.type] = kind
+    return kind
+
+
+for _kind in (TWILIO, PLIVO, TELNYX):
+    register(_kind)
+
+
+def kind_for(type_: str) -> ProviderKind:
+    try:
+        return KINDS[type_]
+    except KeyError:
+        raise ValueError(f"unknown provider type {type_!r}") from None
 
 
 def build_provider(type_: str, credentials: dict, public_config: dict | None = None) -> PhoneProvider:
-    from providers.twilio.client import TwilioProvider
-
-    public_config = public_config or {}
-    if type_ in (ProviderConnection.Type.TWILIO, ProviderConnection.Type.SANDBOX):
-        twilio_credentials = {"account_sid": credentials["accountSid"], "auth_token": credentials.get("authToken"),
-                              "api_key_sid": credentials.get("apiKeySid"),
-                              "api_key_secret": credentials.get("apiKeySecret")}
-        if type_ == ProviderConnection.Type.TWILIO:
-            return TwilioProvider(**twilio_credentials, base_url=public_config.get("apiBaseUrl") or None)
-        from sandbox.client import SandboxHttpClient
-
-        return TwilioProvider(**twilio_credentials, http_client=SandboxHttpClient())
-    if type_ == ProviderConnection.Type.PLIVO:
-        from providers.plivo.client import PlivoProvider
-
-        return PlivoProvider(auth_id=credentials["authId"], auth_token=credentials["authToken"])
-    if type_ == ProviderConnection.Type.TELNYX:
-        from providers.telnyx.client import TelnyxProvider
-
-        return TelnyxProvider(
-            api_key=credentials["apiKey"],
-            connection_id=public_config.get("connectionId", ""),
-            messaging_profile_id=public_config.get("messagingProfileId", ""),
-            webhook_public_key=public_config.get("webhookPublicKey", ""),
-        )
-    raise ValueError(f"unknown provider type {type_!r}")
+    return kind_for(type_).build(credentials, public_config or {})
 
 
 def provider_for(connection: ProviderConnection) -> PhoneProvider:
     return build_provider(connection.type, connection.credentials, connection.public_config)
+
+
+def types_with_webhooks(family: str) -> tuple[str, ...]:
+    """The connection types whose webhooks come in on /connect/webhook/<family>/."""
+    return tuple(kind.type for kind in KINDS.values() if kind.webhooks == family)

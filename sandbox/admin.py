@@ -1,8 +1,8 @@
 """Read-only admin for the emulator's state: staff can look, the REST API is how it changes."""
 from django.contrib import admin
 
-from sandbox.models import SandboxAccount, SandboxApiKey, SandboxCall, SandboxFault, SandboxMessage, SandboxNumber
 from orgs.admin import ReadOnlyAdmin
+from sandbox.models import SandboxAccount, SandboxApiKey, SandboxCall, SandboxFault, SandboxMessage, SandboxNumber
 
 
 @admin.register(SandboxAccount)

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class SandboxConfig(AppConfig):
     name = "sandbox"
     verbose_name = "Sandbox (Twilio emulator)"
+
+    def ready(self) -> None:
+        from providers.registry import register
+        from sandbox.kind import KIND
+
+        register(KIND)

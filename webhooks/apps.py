@@ -7,8 +7,8 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Provider webhooks"
 
     def ready(self) -> None:
-        from phones.models import PhoneNumber, PhoneRouting
         from orgs.models import Org, ProviderConnection
+        from phones.models import PhoneNumber, PhoneRouting
         from webhooks import lookup_cache
 
         # A change to what a webhook's lookup reads empties this process's copy of it.

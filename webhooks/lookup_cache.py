@@ -1,4 +1,4 @@
-"""Each web process's copy of the webhook lookup (webhooks.sql.number_rows): which of our
+"""Each web process's copy of the webhook lookup (webhooks.lookup.number_rows): which of our
 numbers a webhook is about, with its org, connection and routing.
 
 Every call, every text and every callback starts with that lookup, and it changes rarely, so a

@@ -16,12 +16,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
-from orgs.models import ProviderConnection
-from providers.plivo.client import e164
 from phones.calls import callbacks
-from providers.plivo import markup as plivo_xml
+from phones.inbound import Webhook
 from providers.events import MAX_MEDIA, CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent, to_int
-from webhooks.security import Webhook, verify_webhook, webhook_params
+from providers.plivo import markup as plivo_xml
+from providers.plivo.client import e164
+from providers.registry import types_with_webhooks
+from webhooks.security import verify_webhook, webhook_params
 from webhooks.views import Handler, call_handler, callback_handler, sms_answer
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def plivo_webhook(request: HttpRequest, kind: str) -> HttpResponse:
     if handler is None:
         return HttpResponseNotFound()
     params = webhook_params(request) or {}
-    hook = verify_webhook(request, kind, provider="plivo", connection_types=(ProviderConnection.Type.PLIVO,),
+    hook = verify_webhook(request, kind, provider="plivo", connection_types=types_with_webhooks("plivo"),
                           params=params, e164s=[e164(params.get("To", "")), e164(params.get("From", ""))])
     if hook is None:
         return HttpResponseForbidden("Invalid Plivo signature")

@@ -3,7 +3,7 @@
 Twilio names its account (`AccountSid`); the number is `To` (or `From`, for callbacks about calls
 and texts we placed). Plivo sends no account id and Telnyx's ids are not our `account_id`, so
 their webhooks are resolved by the number alone, among that provider's connections. Number,
-connection, org and routing come in one statement (webhooks.sql), or from the process's copy of
+connection, org and routing come in one statement (webhooks.lookup), or from the process's copy of
 it (webhooks.lookup_cache). The signature is then checked by that connection's provider against
 the URL the provider was given, built from PUBLIC_BASE_URL: the Host header is the caller's to
 choose, so it proves nothing.
@@ -12,55 +12,23 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpRequest
 
-from phones.models import PhoneNumber, PhoneRouting
-from orgs.models import Org, ProviderConnection
+from orgs.models import ProviderConnection
+from phones.inbound import Webhook
+from phones.models import PhoneNumber
 from providers.base import PhoneProvider
-from providers.registry import provider_for
-from webhooks import lookup_cache, sql
-from providers.events import CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent
+from providers.registry import provider_for, types_with_webhooks
+from webhooks import lookup, lookup_cache
 
 logger = logging.getLogger(__name__)
 
 # Two organisations may connect the same Twilio account; the signature is the same for both,
 # and the number then tells them apart. More than a handful is a misconfiguration, not a case.
 MAX_CONNECTIONS_PER_ACCOUNT = 5
-TWILIO_CONNECTION_TYPES = (ProviderConnection.Type.TWILIO, ProviderConnection.Type.SANDBOX)
-
-@dataclass
-class Webhook:
-    """A verified webhook: its parameters, the connection it is for and, when known, our number.
-
-    `provider` names the URL family it came in on (twilio, plivo, telnyx); the adapter that
-    parsed it fills in what it says (`call`, `sms`, `status`, `recording` or `transcription`) in
-    provider-neutral values.
-    """
-
-    kind: str
-    params: dict[str, str]
-    query: dict[str, str]
-    connection: ProviderConnection
-    number: PhoneNumber | None = None
-    provider: str = "twilio"
-    call: CallEvent | None = None
-    sms: InboundSms | None = None
-    status: StatusEvent | None = None
-    recording: RecordingEvent | None = None
-    transcription: TranscriptionEvent | None = None
-
-    @property
-    def org(self) -> Org:
-        return self.number.org if self.number is not None else self.connection.org
-
-    @property
-    def routing(self) -> PhoneRouting | None:
-        return getattr(self.number, "routing", None) if self.number is not None else None
-
 
 # Building a provider decrypts the credentials and, for Twilio, constructs an SDK client: per
 # process, once per version of the connection (a rotated secret or changed config is a new key).
@@ -106,15 +74,15 @@ def number_lookup(*, e164s: list[str], account_id: str | None = None,
 
     def load(missing: list[lookup_cache.Key]) -> dict[lookup_cache.Key, tuple]:
         if flow:
-            rows = sql.number_rows(public_id=flow, account_id=account_id, connection_types=connection_types)
+            rows = lookup.number_rows(public_id=flow, account_id=account_id, connection_types=connection_types)
             found = {flow: rows[0]} if rows else {}
         else:
-            found = {sql.row_e164(row): row for row in sql.number_rows(
+            found = {lookup.row_e164(row): row for row in lookup.number_rows(
                 e164s=[key[1] for key in missing], account_id=account_id, connection_types=connection_types)}
         return {key: found[key[1]] for key in missing if key[1] in found}
 
     row = lookup_cache.first(keys, load)
-    return sql.number_from_row(row) if row is not None else None
+    return lookup.number_from_row(row) if row is not None else None
 
 
 def verify(request: HttpRequest, kind: str) -> Webhook | None:
@@ -122,7 +90,7 @@ def verify(request: HttpRequest, kind: str) -> Webhook | None:
     params = webhook_params(request)
     if params is None or not params.get("AccountSid"):
         return None
-    return verify_webhook(request, kind, provider="twilio", connection_types=TWILIO_CONNECTION_TYPES, params=params,
+    return verify_webhook(request, kind, provider="twilio", connection_types=types_with_webhooks("twilio"), params=params,
                           e164s=[params.get("To", ""), params.get("From", "")], account_id=params["AccountSid"])
 
 

@@ -21,10 +21,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from orgs.models import ProviderConnection
-from webhooks import views
 from phones.calls import callbacks
 from providers.events import MAX_MEDIA, InboundSms, StatusEvent, to_int
+from providers.registry import types_with_webhooks
+from webhooks import views
 from webhooks.security import verify_webhook, webhook_params
 from webhooks.views import sms_answer
 
@@ -76,7 +76,7 @@ def _event(request: HttpRequest, kind: str) -> HttpResponse:
     event_type, payload = parsed
     if event_type == "message.received" and kind == "sms":
         sms = inbound_sms(payload)
-        hook = verify_webhook(request, kind, provider="telnyx", connection_types=(ProviderConnection.Type.TELNYX,),
+        hook = verify_webhook(request, kind, provider="telnyx", connection_types=types_with_webhooks("telnyx"),
                               params={}, e164s=[sms.to])
         if hook is None:
             return HttpResponseForbidden("Invalid Telnyx signature")
@@ -85,7 +85,7 @@ def _event(request: HttpRequest, kind: str) -> HttpResponse:
         return HttpResponse(status=204)
     if event_type in STATUS_EVENTS:
         status = message_status(payload)
-        hook = verify_webhook(request, kind, provider="telnyx", connection_types=(ProviderConnection.Type.TELNYX,),
+        hook = verify_webhook(request, kind, provider="telnyx", connection_types=types_with_webhooks("telnyx"),
                               params={}, e164s=[status.from_])
         if hook is None:
             return HttpResponseForbidden("Invalid Telnyx signature")
@@ -100,7 +100,7 @@ def _event(request: HttpRequest, kind: str) -> HttpResponse:
 def _texml(request: HttpRequest, kind: str) -> HttpResponse:
     """Twilio's form fields, handled and answered as Twilio's are."""
     params = webhook_params(request) or {}
-    hook = verify_webhook(request, kind, provider="telnyx", connection_types=(ProviderConnection.Type.TELNYX,),
+    hook = verify_webhook(request, kind, provider="telnyx", connection_types=types_with_webhooks("telnyx"),
                           params=params, e164s=[params.get("To", ""), params.get("From", "")])
     if hook is None:
         return HttpResponseForbidden("Invalid Telnyx signature")

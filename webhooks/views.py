@@ -17,15 +17,15 @@ from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.models import PhoneNumber
-from phones.calls import callbacks
-from providers import events
-from phones.calls import twiml
-from providers.events import CallEvent
+from phones.calls import callbacks, twiml
 from phones.calls.ivr import ivr_response
-from webhooks.security import Webhook, verify
-from phones.messaging.inbound import sms_receive, sms_rules
 from phones.calls.voice import voice_response
+from phones.inbound import Webhook
+from phones.messaging.inbound import sms_receive, sms_rules
+from phones.models import PhoneNumber
+from providers import events
+from providers.events import CallEvent
+from webhooks.security import verify
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from phones.admin import actions as admin_actions
-from phones.models import Call, Job, Message, PhoneNumber, VerifyReport
+from core.display import formatted_number, money
 from orgs.admin import ReadOnlyAdmin
 from orgs.audit import audit_list
-from core.display import formatted_number, money
 from orgs.models import ProviderConnection
+from phones.admin import actions as admin_actions
+from phones.models import Call, Job, Message, PhoneNumber, VerifyReport
 
 BADGE_COLOURS = {
     # (background, text): green for fine, amber for waiting or owing, red for broken, grey for gone.

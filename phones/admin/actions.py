@@ -14,14 +14,14 @@ from django.template.response import TemplateResponse
 from rest_framework.exceptions import ValidationError
 
 from billing.services import release_refund_preview
+from core.display import money
+from core.errors import DomainError
+from orgs.audit import audit_record
+from orgs.models import Membership, Org
 from phones.models import PhoneNumber
 from phones.numbers.reassign import orgs_for_move, phone_number_move_to_org, phone_number_reassign
 from phones.numbers.services import phone_number_release, release_refusal, system_phone_set
 from phones.verify.services import verify_run
-from orgs.audit import audit_record
-from core.display import money
-from core.errors import DomainError
-from orgs.models import Membership, Org
 from providers.base import ProviderError
 
 

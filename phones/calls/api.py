@@ -1,4 +1,4 @@
-"""Routing API: a number's voice assignments and IVR flow, its SMS rules, and the org's ring groups.
+"""Calls API: a number's voice assignments and IVR flow, the org's ring groups, outbound calls, the softphone.
 
 Members read; admins and owners write. Numbers are looked up in the caller's org only (another
 org's number is a 404), released ones included: their routing can be read, not changed (409).
@@ -9,16 +9,29 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.response import Response
 
-from phones.calls import routing as services
-from phones.models import PhoneNumber, RingGroup
-from phones.numbers.selectors import phone_number_get
-from orgs.models import Org
 from core.openapi import errors
+from orgs.models import Membership, Org
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
-from orgs.serializers import StrictSerializer
+from phones.calls import routing, services, softphone
+from phones.calls.serializers import (
+    CallSerializer,
+    MakeCallSerializer,
+    PresenceListSerializer,
+    PresenceSerializer,
+    PresenceUpdateSerializer,
+    RingGroupSerializer,
+    RingGroupWriteSerializer,
+    RoutingSerializer,
+    RoutingUpdateSerializer,
+    SoftphoneTokenSerializer,
+)
+from phones.models import RingGroup
+from phones.selectors import phone_number_get
+
+MEMBER = Membership.Role.MEMBER
 
 EXAMPLE_VOICE = {
     "strategy": "sequential",
@@ -56,57 +69,6 @@ EXAMPLE_IVR_FLOW = {
     },
 }
 
-EXAMPLE_SMS_RULES = [
-    {"type": "opt-out", "params": {"keywords": ["remove"]}},
-    {"type": "auto-reply", "match": {"keywords": ["hours", "open"], "mode": "contains"},
-     "params": {"template": "Hi {{firstName}}, we are open 9-5 Mon-Fri. Reply HELP for help."}},
-    {"type": "fill-form", "match": {"keywords": ["quote"], "mode": "exact"},
-     "params": {"fields": [{"name": "email", "prompt": "What is your email?"},
-                           {"name": "postcode", "prompt": "And your postcode?"}],
-                "completeMessage": "Thanks! We will email {{email}} a quote."}},
-    {"type": "forward-sms", "match": {"keywords": ["urgent"], "mode": "contains"}, "params": {"to": "+14155550123"}},
-    {"type": "add-tag", "params": {"tag": "texted-in"}},
-    {"type": "create-lead", "params": {"source": "sms", "tags": ["inbound"]}},
-]
-
-
-class RoutingSerializer(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.choices,
-                                   help_text="Switched with POST on this path, not PUT.")
-    strategy = serializers.ChoiceField(choices=["simultaneous", "sequential"])
-    assignments = serializers.ListField(child=serializers.DictField(),
-                                        help_text="In ring order: {type, target, ringOrder, timeout}.")
-    voicemail = serializers.DictField(allow_null=True, help_text="When nobody answers; null: the call ends.")
-    ivrFlow = serializers.DictField(allow_null=True, help_text="{entry, nodes, fallback?, maxRetries}; null: none.")
-    updatedAt = serializers.DateTimeField(allow_null=True)
-
-
-class RoutingUpdateSerializer(StrictSerializer):
-    """Only the keys given are saved. The documents are checked by phones.calls.documents, not here."""
-
-    strategy = serializers.JSONField(required=False, allow_null=True, help_text="simultaneous | sequential")
-    assignments = serializers.JSONField(required=False, allow_null=True, help_text="The whole list, replacing the saved one.")
-    voicemail = serializers.JSONField(required=False, allow_null=True, help_text="Greeting and recording, or null.")
-    ivrFlow = serializers.JSONField(required=False, allow_null=True, help_text="The whole flow, or null to remove it.")
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict) and "mode" in data:
-            raise serializers.ValidationError({"mode": [
-                'PUT does not switch the routing mode: POST {"mode": "voice" | "ivr"} to this path.']})
-        value = super().to_internal_value(data)
-        if not value:
-            raise serializers.ValidationError({"non_field_errors": [
-                f"Give at least one of: {', '.join(services.ROUTING_KEYS)}."]})
-        return value
-
-
-class SmsRulesSerializer(StrictSerializer):
-    rules = serializers.JSONField(help_text="Ordered rules {type, match, params}; the whole list is replaced.")
-
-
-class SmsRulesResponseSerializer(serializers.Serializer):
-    rules = serializers.ListField(child=serializers.DictField())
-
 
 class RoutingView(OrgScopedAPIView):
     @extend_schema(operation_id="phone_routing_get", tags=["routing"], responses={200: RoutingSerializer,
@@ -114,8 +76,8 @@ class RoutingView(OrgScopedAPIView):
                    description="The number's routing mode, voice assignments and IVR flow.")
     def get(self, request, public_id: str):
         number = phone_number_get(org=self.org, public_id=public_id)
-        row = services.routing_get_or_create(number=number)
-        return Response(services.routing_document(number=number, row=row))
+        row = routing.routing_get_or_create(number=number)
+        return Response(routing.routing_document(number=number, row=row))
 
     @extend_schema(
         operation_id="phone_routing_update", tags=["routing"], request=RoutingUpdateSerializer,
@@ -134,49 +96,8 @@ class RoutingView(OrgScopedAPIView):
         number = phone_number_get(org=self.org, public_id=public_id)
         body = RoutingUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        row = services.routing_update(number=number, changes=body.validated_data)
-        return Response(services.routing_document(number=number, row=row))
-
-
-class SmsRulesView(OrgScopedAPIView):
-    @extend_schema(operation_id="phone_sms_rules_get", tags=["routing"],
-                   responses={200: SmsRulesResponseSerializer, **errors(404)},
-                   description="The number's inbound SMS rules, in the order they are tried.")
-    def get(self, request, public_id: str):
-        row = services.routing_get_or_create(number=phone_number_get(org=self.org, public_id=public_id))
-        return Response({"rules": row.sms_rules})
-
-    @extend_schema(
-        operation_id="phone_sms_rules_update", tags=["routing"], request=SmsRulesSerializer,
-        responses={200: SmsRulesResponseSerializer, **errors(400, 404, 409)},
-        examples=[OpenApiExample("Rules", value={"rules": EXAMPLE_SMS_RULES}, request_only=True)],
-        description="Replace the rules (at most 50). Types: auto-reply, go-to-flow, fill-form, forward-sms, "
-                    "ai-assistant, trigger-automation, create-lead, add-tag, opt-out, opt-in. `match` "
-                    "{keywords, mode: exact|contains}, absent for any message. Template variables: "
-                    "{{from}}, {{to}}, {{body}}, {{firstName}}, {{lastName}}, {{orgName}}.",
-    )
-    def put(self, request, public_id: str):
-        number = phone_number_get(org=self.org, public_id=public_id)
-        body = SmsRulesSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        row = services.sms_rules_update(number=number, rules=body.validated_data["rules"])
-        return Response({"rules": row.sms_rules})
-
-
-class RingGroupSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id", read_only=True)
-    members = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-
-    class Meta:
-        model = RingGroup
-        fields = ["id", "name", "members", "createdAt"]
-
-
-class RingGroupWriteSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=100)
-    members = serializers.ListField(child=serializers.CharField(max_length=150), max_length=100, required=False,
-                                    help_text="Usernames of members of this org; replaces the list.")
+        row = routing.routing_update(number=number, changes=body.validated_data)
+        return Response(routing.routing_document(number=number, row=row))
 
 
 def _groups(org: Org) -> QuerySet[RingGroup]:
@@ -195,7 +116,7 @@ class RingGroupListView(OrgScopedAPIView):
     def post(self, request):
         body = RingGroupWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        group = services.ring_group_create(org=self.org, name=body.validated_data["name"],
+        group = routing.ring_group_create(org=self.org, name=body.validated_data["name"],
                                            members=body.validated_data.get("members", []))
         return Response(RingGroupSerializer(_groups(self.org).get(pk=group.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -214,12 +135,62 @@ class RingGroupDetailView(OrgScopedAPIView):
         group = get_for_org(RingGroup.objects.all(), self.org, public_id=public_id)
         body = RingGroupWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        services.ring_group_update(group=group, name=body.validated_data.get("name"),
+        routing.ring_group_update(group=group, name=body.validated_data.get("name"),
                                    members=body.validated_data.get("members"))
         return Response(RingGroupSerializer(_groups(self.org).get(pk=group.pk)).data)
 
     @extend_schema(operation_id="phone_groups_delete", tags=["routing"], responses={204: None, **errors(404, 409)},
                    description="Refused (409) while a live number's routing uses the group.")
     def delete(self, request, public_id: str):
-        services.ring_group_delete(group=get_for_org(RingGroup.objects.all(), self.org, public_id=public_id))
+        routing.ring_group_delete(group=get_for_org(RingGroup.objects.all(), self.org, public_id=public_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MakeCallView(OrgScopedAPIView):
+    roles = {"POST": MEMBER}
+
+    @extend_schema(
+        operation_id="calls_make_call", tags=["calls"], request=MakeCallSerializer,
+        responses={201: CallSerializer, **errors(400, 422, 502, 503)},
+        description="Call `to` from one of the org's numbers. The callee hears the TwiML at `twimlUrl`, or "
+                    "walks the IVR flow of the org's number `flowId` (its id, as in /phone/numbers).",
+    )
+    def post(self, request):
+        body = MakeCallSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        call = services.call_make(org=self.org, from_=d["from"], to=d["to"], twiml_url=d.get("twimlUrl"),
+                                   flow_id=d.get("flowId"))
+        return Response(CallSerializer(call).data, status=201)
+
+
+class SoftphoneTokenView(OrgScopedAPIView):
+    roles = {"POST": MEMBER}
+
+    @extend_schema(operation_id="softphone_token", tags=["softphone"], request=None,
+                   responses={200: SoftphoneTokenSerializer, **errors(400)},
+                   description="A Voice SDK access token for the signed-in user (VoiceGrant: outgoing through "
+                               "the connection's twimlAppSid, incoming allowed). Needs the connection's apiKeySid "
+                               "and apiKeySecret and publicConfig.twimlAppSid: 400 `softphone_not_configured` "
+                               "names what is missing.")
+    def post(self, request):
+        return Response(softphone.softphone_token(org=self.org, user=request.user))
+
+
+class PresenceView(OrgScopedAPIView):
+    roles = {"PUT": MEMBER}
+
+    @extend_schema(operation_id="softphone_presence_list", tags=["softphone"],
+                   responses={200: PresenceListSerializer, **errors()},
+                   description="Every member of the org with their softphone presence (offline if never set).")
+    def get(self, request):
+        return Response({"data": softphone.presence_list(org=self.org)})
+
+    @extend_schema(operation_id="softphone_presence_set", tags=["softphone"], request=PresenceUpdateSerializer,
+                   responses={200: PresenceSerializer, **errors(400)},
+                   description="Set the signed-in user's presence.")
+    def put(self, request):
+        body = PresenceUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        presence = softphone.presence_set(org=self.org, user=request.user, status=body.validated_data["status"])
+        return Response(softphone.presence_body(request.user, presence))

@@ -1,4 +1,4 @@
-"""Status, recording and transcription callbacks.
+"""Status callbacks of calls (messages': phones.messaging.callbacks), recordings and transcriptions.
 
 They arrive out of order and more than once, so a status only moves forward, by rank:
 messages  accepted/scheduled/queued < sending < sent < delivered/undelivered/failed/canceled < read
@@ -14,56 +14,18 @@ import logging
 import math
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from billing.services import usage_record
-from phones.models import Call, Message, Recording
+from phones.inbound import Webhook
+from phones.messaging.callbacks import message_status, month_start, moves_forward
+from phones.models import Call, Recording
 from providers.events import StatusEvent
-from webhooks.security import Webhook
 
 logger = logging.getLogger(__name__)
 
-MESSAGE_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2, "delivered": 3,
-                "undelivered": 3, "failed": 3, "canceled": 3, "read": 4}
 CALL_RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2, "completed": 3, "busy": 3, "failed": 3,
              "no-answer": 3, "canceled": 3}
 RECORDING_RANK = {"in-progress": 0, "paused": 0, "stopped": 1, "completed": 2, "absent": 2, "failed": 2}
-BILLED_MESSAGE_RANK = MESSAGE_RANK["sent"]
-
-
-def _moves_forward(ranks: dict[str, int], old: str, new: str) -> bool:
-    return ranks[new] > ranks.get(old, -1)
-
-
-def _month_start():
-    return timezone.now().date().replace(day=1)
-
-
-def message_status(hook: Webhook, event: StatusEvent) -> None:
-    sid, status = event.sid, event.status
-    if status not in MESSAGE_RANK:
-        logger.info("message %s: status %r not tracked", sid, status)
-        return
-    with transaction.atomic():
-        # Org and number come with the row: usage_record needs them once the status is billed.
-        message = (Message.objects.select_for_update(of=("self",)).select_related("org", "phone_number")
-                   .filter(org=hook.org, provider_sid=sid).first())
-        if message is None:
-            logger.info("status %s for message %s, which is not ours", status, sid)
-            return
-        if not _moves_forward(MESSAGE_RANK, message.status, status):
-            return
-        was_billed = MESSAGE_RANK.get(message.status, -1) >= BILLED_MESSAGE_RANK
-        message.status = status
-        message.error_code = event.error_code or message.error_code
-        message.segments = event.segments or message.segments
-        message.save(update_fields=["status", "error_code", "segments"])
-        if (message.direction == Message.Direction.OUTBOUND and not was_billed
-                and MESSAGE_RANK[status] >= BILLED_MESSAGE_RANK and status not in ("failed", "canceled")):
-            usage_record(org=message.org, phone_number=message.phone_number, kind="sms_segment",
-                         quantity=message.segments, period=_month_start(), key=f"sms:{sid}")
-
-
 def call_status(hook: Webhook, event: StatusEvent) -> None:
     sid, status = event.sid, event.status
     if status not in CALL_RANK:
@@ -86,7 +48,7 @@ def call_status(hook: Webhook, event: StatusEvent) -> None:
                         from_number=event.from_, to_number=event.to)
             except IntegrityError:
                 call = calls.get(provider_sid=sid)
-        if not _moves_forward(CALL_RANK, call.status, status):
+        if not moves_forward(CALL_RANK, call.status, status):
             return
         call.status = status
         if event.duration is not None:
@@ -94,7 +56,7 @@ def call_status(hook: Webhook, event: StatusEvent) -> None:
         call.save(update_fields=["status", "duration", "updated_at"])
         if status == "completed" and call.duration:
             usage_record(org=call.org, phone_number=call.phone_number, kind="call_minute",
-                         quantity=math.ceil(call.duration / 60), period=_month_start(), key=f"call:{sid}")
+                         quantity=math.ceil(call.duration / 60), period=month_start(), key=f"call:{sid}")
 
 
 def status_callback(hook: Webhook) -> None:
@@ -134,7 +96,7 @@ def recording_callback(hook: Webhook) -> None:
         # Only the reference is kept: the audio stays at the provider (seed 001).
         recording.url = recording.url or event.url
         recording.duration = event.duration or recording.duration
-        if event.status in RECORDING_RANK and _moves_forward(RECORDING_RANK, recording.status, event.status):
+        if event.status in RECORDING_RANK and moves_forward(RECORDING_RANK, recording.status, event.status):
             recording.status = event.status
         recording.save()
 

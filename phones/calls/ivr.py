@@ -16,11 +16,10 @@ import logging
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.messaging import tasks
-
 from phones.calls import twiml
-from webhooks.security import Webhook
 from phones.calls.voice import voice_response
+from phones.inbound import Webhook
+from phones.messaging import tasks
 
 logger = logging.getLogger(__name__)
 

@@ -16,10 +16,11 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from rest_framework import serializers
 
-from phones.calls import documents as routing
-from phones.models import PhoneNumber, PhoneRouting, RingGroup
 from core.errors import Conflict
 from orgs.models import Membership, Org
+from phones.calls import documents as routing
+from phones.models import PhoneNumber, PhoneRouting, RingGroup
+from phones.routing import ensure_writable, locked_routing, routing_get_or_create  # noqa: F401 (re-exported)
 
 VOICE_KEYS = ("strategy", "assignments", "voicemail")
 ROUTING_KEYS = (*VOICE_KEYS, "ivrFlow")
@@ -54,31 +55,13 @@ def routing_document(*, number: PhoneNumber, row: PhoneRouting) -> dict:
             "updatedAt": row.updated_at}
 
 
-def routing_get_or_create(*, number: PhoneNumber) -> PhoneRouting:
-    row, _ = PhoneRouting.objects.get_or_create(phone_number=number)
-    return row
-
-
-def _ensure_writable(number: PhoneNumber) -> None:
-    if number.status not in PhoneNumber.CONFIGURABLE_STATUSES:
-        raise Conflict(f"The routing of a {number.status} number cannot be changed", code="number_not_active")
-
-
-def _locked_routing(number: PhoneNumber) -> PhoneRouting:
-    """The routing row, locked, inside the caller's transaction. The status is checked again under
-    the number's lock: a release that started since the first check wins."""
-    _ensure_writable(PhoneNumber.objects.select_for_update().only("status").get(pk=number.pk))
-    routing_get_or_create(number=number)
-    return PhoneRouting.objects.select_for_update().get(phone_number=number)
-
-
 def routing_update(*, number: PhoneNumber, changes: Mapping[str, Any]) -> PhoneRouting:
     """Validate and save the given keys of the routing document (ROUTING_KEYS); the rest is kept.
 
     The row is locked so two partial updates of the voice document cannot undo each other.
     The status is checked first so a closed number answers 409 without its documents being read.
     """
-    _ensure_writable(number)
+    ensure_writable(number)
     directory = OrgDirectory(number.org)
     clean: dict[str, Any] = {}
     failures: dict[str, list] = {}
@@ -97,7 +80,7 @@ def routing_update(*, number: PhoneNumber, changes: Mapping[str, Any]) -> PhoneR
     if failures:
         raise serializers.ValidationError(failures)
     with transaction.atomic():
-        row = _locked_routing(number)
+        row = locked_routing(number)
         fields = ["updated_at"]
         if any(key in clean for key in VOICE_KEYS):
             voice = voice_document(row.assignments)
@@ -108,17 +91,6 @@ def routing_update(*, number: PhoneNumber, changes: Mapping[str, Any]) -> PhoneR
             row.ivr_flow = clean["ivrFlow"] or {}
             fields.append("ivr_flow")
         row.save(update_fields=fields)
-    return row
-
-
-def sms_rules_update(*, number: PhoneNumber, rules: Any) -> PhoneRouting:
-    """Replace the number's SMS rules with `rules`, validated."""
-    _ensure_writable(number)
-    clean = routing.validate_sms_rules(rules)
-    with transaction.atomic():
-        row = _locked_routing(number)
-        row.sms_rules = clean
-        row.save(update_fields=["sms_rules", "updated_at"])
     return row
 
 

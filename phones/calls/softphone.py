@@ -6,10 +6,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
-from phones.models import SoftphonePresence
 from core.errors import DomainError
 from orgs.models import Org
 from orgs.selectors import connection_default
+from phones.models import SoftphonePresence
 
 TOKEN_TTL_SECONDS = 3600
 

@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.models import Call, PhoneNumber
-from phones.calls.softphone import identity_for
-from phones.provider_webhooks import webhook_url
+from core.insert_once import insert_once
 from orgs.models import Org
-from webhooks import sql
-from webhooks.security import Webhook
+from phones.calls.softphone import identity_for
+from phones.inbound import Webhook
+from phones.models import Call, PhoneNumber
+from phones.provider_webhooks import webhook_url
 
 # What <Dial>'s action receives as DialCallStatus when the callee picked up (the call is over
 # once they hang up); anything else (no-answer, busy, failed, canceled) means try what comes next.
@@ -95,7 +95,7 @@ def call_remember(hook: Webhook) -> None:
     call = hook.call
     if call is None or not call.sid or hook.number is None:
         return
-    sql.insert_once(Call(
+    insert_once(Call(
         org_id=hook.number.org_id, phone_number=hook.number,
         direction=Call.Direction.OUTBOUND if call.outbound else Call.Direction.INBOUND,
         from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing"),

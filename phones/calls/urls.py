@@ -1,14 +1,16 @@
-"""Routing URLs, included at the root (config.urls: `path("", include("phones.calls.urls"))`).
+"""Routing, ring groups, outbound calls and the softphone; included at the root by config.urls.
 
-GET/PUT `phone/numbers/<id>/routing` is `api_routing.RoutingView`; it shares its path with the
-mode switch (POST), which phones.numbers.urls serves with a view derived from it.
+GET/PUT `phone/numbers/<id>/routing` is `RoutingView`; it shares its path with the mode switch
+(POST), which phones.numbers.urls serves with a view derived from it.
 """
 from django.urls import path
 
-from phones.calls import api as api_routing
+from phones.calls import api
 
 urlpatterns = [
-    path("phone/numbers/<str:public_id>/sms-rules", api_routing.SmsRulesView.as_view(), name="phone-sms-rules"),
-    path("phone/groups", api_routing.RingGroupListView.as_view(), name="phone-groups"),
-    path("phone/groups/<str:public_id>", api_routing.RingGroupDetailView.as_view(), name="phone-group"),
+    path("phone/groups", api.RingGroupListView.as_view(), name="phone-groups"),
+    path("phone/groups/<str:public_id>", api.RingGroupDetailView.as_view(), name="phone-group"),
+    path("calls/make-call", api.MakeCallView.as_view(), name="calls-make-call"),
+    path("phone/softphone/token", api.SoftphoneTokenView.as_view(), name="softphone-token"),
+    path("phone/softphone/presence", api.PresenceView.as_view(), name="softphone-presence"),
 ]

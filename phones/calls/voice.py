@@ -13,10 +13,10 @@ from itertools import groupby
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.models import PhoneNumber
-from phones.calls.routing import voice_document
 from phones.calls import twiml
-from webhooks.security import Webhook
+from phones.calls.routing import voice_document
+from phones.inbound import Webhook
+from phones.models import PhoneNumber
 
 DEFAULT_VOICEMAIL_GREETING = "Sorry we missed your call. Please leave a message after the tone."
 DEFAULT_RING_TIMEOUT = 20

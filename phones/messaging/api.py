@@ -1,39 +1,38 @@
-"""Traffic API: outbound SMS and calls, the inbox, messaging settings, the softphone.
+"""Messaging API: sending texts, the inbox, a number's messages and SMS rules, messaging settings.
 
-Members may send texts, place calls, read the inbox and use the softphone; the org's messaging
+Members may send texts and read the inbox; the org's messaging
 settings (where automations and the AI assistant live, the signing secret) are for admins.
 """
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 
+from core.openapi import errors
+from core.serializers import StrictSerializer
+from orgs.models import Membership
+from orgs.scoping import OrgScopedAPIView, get_for_org
+from phones.messaging import outbound_webhooks as outbound
+from phones.messaging import selectors
 from phones.messaging import services as messaging
-
-from phones.messaging import selectors as selectors_traffic
-
-from phones.calls import softphone
-from phones.models import Conversation
-from phones.numbers.serializers import MessagePageSerializer, MessageSerializer
 from phones.messaging.serializers import (
-    CallSerializer,
     ConversationMessagesQuerySerializer,
     ConversationPageSerializer,
     ConversationSerializer,
-    MakeCallSerializer,
+    MessagePageSerializer,
+    MessageSerializer,
+    MessagesQuerySerializer,
     MessagingSettingsSerializer,
     MessagingSettingsUpdateSerializer,
     PageQuerySerializer,
-    PresenceListSerializer,
-    PresenceSerializer,
-    PresenceUpdateSerializer,
     SendSmsSerializer,
-    SoftphoneTokenSerializer,
 )
-from orgs.models import Membership
-from core.openapi import errors
-from orgs.scoping import OrgScopedAPIView, get_for_org
-from phones.messaging import outbound_webhooks as outbound
+from phones.models import Conversation
+from phones.routing import routing_get_or_create
+from phones.selectors import phone_number_get
+
+MEMBER = Membership.Role.MEMBER
 
 MEMBER = Membership.Role.MEMBER
 
@@ -59,24 +58,6 @@ class SendSmsView(OrgScopedAPIView):
         return Response(MessageSerializer(message).data, status=201)
 
 
-class MakeCallView(OrgScopedAPIView):
-    roles = {"POST": MEMBER}
-
-    @extend_schema(
-        operation_id="calls_make_call", tags=["calls"], request=MakeCallSerializer,
-        responses={201: CallSerializer, **errors(400, 422, 502, 503)},
-        description="Call `to` from one of the org's numbers. The callee hears the TwiML at `twimlUrl`, or "
-                    "walks the IVR flow of the org's number `flowId` (its id, as in /phone/numbers).",
-    )
-    def post(self, request):
-        body = MakeCallSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        d = body.validated_data
-        call = messaging.call_make(org=self.org, from_=d["from"], to=d["to"], twiml_url=d.get("twimlUrl"),
-                                   flow_id=d.get("flowId"))
-        return Response(CallSerializer(call).data, status=201)
-
-
 class ConversationListView(OrgScopedAPIView):
     @extend_schema(operation_id="inbox_conversations", tags=["inbox"], parameters=[PageQuerySerializer],
                    responses={200: ConversationPageSerializer, **errors(400)},
@@ -85,7 +66,7 @@ class ConversationListView(OrgScopedAPIView):
         query = PageQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        page, total = selectors_traffic.conversation_list(org=self.org, limit=q["limit"], offset=q["offset"])
+        page, total = selectors.conversation_list(org=self.org, limit=q["limit"], offset=q["offset"])
         return Response({"data": ConversationSerializer(page, many=True).data, "total": total,
                          "limit": q["limit"], "offset": q["offset"]})
 
@@ -100,7 +81,7 @@ class ConversationMessagesView(OrgScopedAPIView):
         query = ConversationMessagesQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        rows, has_more = selectors_traffic.conversation_messages(conversation=conversation, limit=q["limit"],
+        rows, has_more = selectors.conversation_messages(conversation=conversation, limit=q["limit"],
                                                                  before=q.get("before"))
         return Response({"data": MessageSerializer(rows, many=True).data, "hasMore": has_more})
 
@@ -126,33 +107,62 @@ class MessagingSettingsView(OrgScopedAPIView):
         return Response(MessagingSettingsSerializer(updated).data)
 
 
-class SoftphoneTokenView(OrgScopedAPIView):
-    roles = {"POST": MEMBER}
+class MessagesView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_numbers_messages", tags=["phone"], parameters=[MessagesQuerySerializer],
+                   responses={200: MessagePageSerializer, **errors(400, 404)},
+                   description="Newest first; before/after are ISO-8601 timestamps. Released numbers too.")
+    def get(self, request, public_id: str):
+        number = phone_number_get(org=self.org, public_id=public_id)
+        query = MessagesQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        rows, has_more = selectors.phone_messages(number=number, limit=q["limit"], before=q.get("before"),
+                                                  after=q.get("after"))
+        return Response({"data": MessageSerializer(rows, many=True).data, "hasMore": has_more})
 
-    @extend_schema(operation_id="softphone_token", tags=["softphone"], request=None,
-                   responses={200: SoftphoneTokenSerializer, **errors(400)},
-                   description="A Voice SDK access token for the signed-in user (VoiceGrant: outgoing through "
-                               "the connection's twimlAppSid, incoming allowed). Needs the connection's apiKeySid "
-                               "and apiKeySecret and publicConfig.twimlAppSid: 400 `softphone_not_configured` "
-                               "names what is missing.")
-    def post(self, request):
-        return Response(softphone.softphone_token(org=self.org, user=request.user))
+
+EXAMPLE_SMS_RULES = [
+    {"type": "opt-out", "params": {"keywords": ["remove"]}},
+    {"type": "auto-reply", "match": {"keywords": ["hours", "open"], "mode": "contains"},
+     "params": {"template": "Hi {{firstName}}, we are open 9-5 Mon-Fri. Reply HELP for help."}},
+    {"type": "fill-form", "match": {"keywords": ["quote"], "mode": "exact"},
+     "params": {"fields": [{"name": "email", "prompt": "What is your email?"},
+                           {"name": "postcode", "prompt": "And your postcode?"}],
+                "completeMessage": "Thanks! We will email {{email}} a quote."}},
+    {"type": "forward-sms", "match": {"keywords": ["urgent"], "mode": "contains"}, "params": {"to": "+14155550123"}},
+    {"type": "add-tag", "params": {"tag": "texted-in"}},
+    {"type": "create-lead", "params": {"source": "sms", "tags": ["inbound"]}},
+]
 
 
-class PresenceView(OrgScopedAPIView):
-    roles = {"PUT": MEMBER}
+class SmsRulesSerializer(StrictSerializer):
+    rules = serializers.JSONField(help_text="Ordered rules {type, match, params}; the whole list is replaced.")
 
-    @extend_schema(operation_id="softphone_presence_list", tags=["softphone"],
-                   responses={200: PresenceListSerializer, **errors()},
-                   description="Every member of the org with their softphone presence (offline if never set).")
-    def get(self, request):
-        return Response({"data": softphone.presence_list(org=self.org)})
 
-    @extend_schema(operation_id="softphone_presence_set", tags=["softphone"], request=PresenceUpdateSerializer,
-                   responses={200: PresenceSerializer, **errors(400)},
-                   description="Set the signed-in user's presence.")
-    def put(self, request):
-        body = PresenceUpdateSerializer(data=request.data)
+class SmsRulesResponseSerializer(serializers.Serializer):
+    rules = serializers.ListField(child=serializers.DictField())
+
+
+class SmsRulesView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_sms_rules_get", tags=["routing"],
+                   responses={200: SmsRulesResponseSerializer, **errors(404)},
+                   description="The number's inbound SMS rules, in the order they are tried.")
+    def get(self, request, public_id: str):
+        row = routing_get_or_create(number=phone_number_get(org=self.org, public_id=public_id))
+        return Response({"rules": row.sms_rules})
+
+    @extend_schema(
+        operation_id="phone_sms_rules_update", tags=["routing"], request=SmsRulesSerializer,
+        responses={200: SmsRulesResponseSerializer, **errors(400, 404, 409)},
+        examples=[OpenApiExample("Rules", value={"rules": EXAMPLE_SMS_RULES}, request_only=True)],
+        description="Replace the rules (at most 50). Types: auto-reply, go-to-flow, fill-form, forward-sms, "
+                    "ai-assistant, trigger-automation, create-lead, add-tag, opt-out, opt-in. `match` "
+                    "{keywords, mode: exact|contains}, absent for any message. Template variables: "
+                    "{{from}}, {{to}}, {{body}}, {{firstName}}, {{lastName}}, {{orgName}}.",
+    )
+    def put(self, request, public_id: str):
+        number = phone_number_get(org=self.org, public_id=public_id)
+        body = SmsRulesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        presence = softphone.presence_set(org=self.org, user=request.user, status=body.validated_data["status"])
-        return Response(softphone.presence_body(request.user, presence))
+        row = messaging.sms_rules_update(number=number, rules=body.validated_data["rules"])
+        return Response({"rules": row.sms_rules})

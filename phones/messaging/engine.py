@@ -1,4 +1,4 @@
-"""The SMS rule engine: a number's rules (phones.calls.documents.validate_sms_rules), in order.
+"""The SMS rule engine: a number's rules (phones.messaging.rules.validate_sms_rules), in order.
 
 Every rule whose `match` fits the message runs. Replies: the first rule that replies (auto-reply,
 fill-form, ai-assistant) wins, later ones stay quiet, so a sender gets one answer per text. A sender
@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from phones.messaging import services as messaging
-from phones.models import Contact, Conversation, FormSession, Message, MessagingSettings, PhoneNumber
-from phones.calls.documents import TEMPLATE_VARIABLES
+from phones.documents import TEMPLATE_VARIABLES
 from phones.messaging import outbound_webhooks as outbound
+from phones.messaging import services as messaging
 from phones.messaging import tasks
+from phones.models import Contact, Conversation, FormSession, Message, MessagingSettings, PhoneNumber
 
 logger = logging.getLogger(__name__)
 

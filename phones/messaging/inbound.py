@@ -26,14 +26,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import usage_record
-from phones.messaging import services as messaging
-from phones.models import Contact, Message, PhoneNumber, PhoneRouting
-from phones.calls.documents import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
+from core.insert_once import insert_once
 from orgs.models import Org
-from webhooks import sql
+from phones.messaging import services as messaging
 from phones.messaging import tasks
-from providers.events import InboundSms
 from phones.messaging.engine import REPLYING_RULES, Inbound, RuleEngine
+from phones.messaging.rules import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
+from phones.messaging.selectors import sender_lookup
+from phones.models import Contact, Message, PhoneNumber, PhoneRouting
+from providers.events import InboundSms
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def _keywords(rules: list[dict], kind: str, standard: frozenset[str]) -> frozens
 
 def _sender(org: Org, e164: str) -> tuple[Contact, bool]:
     """The sender's contact (unsaved when new; known by name only) and whether they opted out."""
-    contact_id, first_name, last_name, suppressed = sql.sender_lookup(org_id=org.pk, e164=e164)
+    contact_id, first_name, last_name, suppressed = sender_lookup(org_id=org.pk, e164=e164)
     return Contact(pk=contact_id, org=org, e164=e164, first_name=first_name, last_name=last_name), suppressed
 
 
@@ -102,7 +103,7 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
         answer.send_replies = send_replies
         message.answer = asdict(answer)
         # Unique on provider_sid: the provider's retry of a text we already have inserts nothing.
-        if not sql.insert_once(message, unique="provider_sid"):
+        if not insert_once(message, unique="provider_sid"):
             if forms:
                 transaction.set_rollback(True)
             logger.info("inbound SMS %s already handled: answered with nothing", sms.sid)

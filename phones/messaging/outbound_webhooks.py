@@ -18,8 +18,8 @@ import requests
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from phones.models import MessagingSettings, OutboundWebhookDelivery
 from orgs.models import Org
+from phones.models import MessagingSettings, OutboundWebhookDelivery
 
 logger = logging.getLogger(__name__)
 

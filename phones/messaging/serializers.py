@@ -1,11 +1,10 @@
 """Request and response shapes of the traffic API (camelCase, as the seeds write it)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from phones.models import Call, Contact, Conversation, SoftphonePresence
-from orgs.serializers import E164Field, StrictSerializer
+from core.serializers import E164Field, StrictSerializer
+from phones.models import Contact, Conversation, Message
 
 
 class SendSmsSerializer(StrictSerializer):
@@ -22,38 +21,6 @@ class SendSmsSerializer(StrictSerializer):
         if not attrs.get("body", "").strip() and not attrs.get("mediaUrl"):
             raise serializers.ValidationError({"body": ["Give a body or at least one mediaUrl."]})
         return attrs
-
-
-class MakeCallSerializer(StrictSerializer):
-    locals()["from"] = E164Field(help_text="One of the org's numbers.")
-    to = E164Field()
-    twimlUrl = serializers.URLField(required=False, max_length=1000,
-                                    help_text="TwiML the callee hears (https).")
-    flowId = serializers.CharField(required=False, max_length=32,
-                                   help_text="Id of one of the org's numbers: the callee walks its IVR flow.")
-
-    def validate_twimlUrl(self, value: str) -> str:
-        if not value.startswith("https://"):
-            raise serializers.ValidationError("Twilio fetches TwiML over https.")
-        return value
-
-    def validate(self, attrs: dict) -> dict:
-        if bool(attrs.get("twimlUrl")) == bool(attrs.get("flowId")):
-            raise serializers.ValidationError({"twimlUrl": ["Give exactly one of twimlUrl and flowId."]})
-        return attrs
-
-
-class CallSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id")
-    locals()["from"] = serializers.CharField(source="from_number")
-    to = serializers.CharField(source="to_number")
-    sid = serializers.CharField(source="provider_sid")
-    createdAt = serializers.DateTimeField(source="created_at")
-
-    class Meta:
-        model = Call
-        fields = ["id", "sid", "direction", "from", "to", "status", "duration", "createdAt"]
-        read_only_fields = fields
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -122,32 +89,25 @@ class MessagingSettingsUpdateSerializer(StrictSerializer, MessagingSettingsSeria
     pass
 
 
-class SoftphoneTokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Voice SDK access token (JWT), signed with the API key secret.")
-    identity = serializers.CharField(help_text="The client identity calls to this user ring.")
-    ttl = serializers.IntegerField(help_text="Seconds the token is valid.")
+class MessagesQuerySerializer(StrictSerializer):
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
+    before = serializers.DateTimeField(required=False)
+    after = serializers.DateTimeField(required=False)
 
 
-@extend_schema_field({"type": "string", "pattern": f"^({'|'.join(SoftphonePresence.Status.values)})$",
-                      "description": " | ".join(SoftphonePresence.Status.values)})
-class PresenceStatusField(serializers.ChoiceField):
-    """Documented as a pattern: as an enum, drf-spectacular would name it after the field and collide
-    with the other `status` enums (ENUM_NAME_OVERRIDES, in settings, would be the other way)."""
+class MessageSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    from_ = serializers.CharField(source="from_number")
+    to = serializers.CharField(source="to_number")
+    mediaUrls = serializers.JSONField(source="media_urls")
+    receivedAt = serializers.DateTimeField(source="created_at")
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(choices=SoftphonePresence.Status.choices, **kwargs)
-
-
-class PresenceUpdateSerializer(StrictSerializer):
-    status = PresenceStatusField()
-
-
-class PresenceSerializer(serializers.Serializer):
-    user = serializers.CharField()
-    identity = serializers.CharField()
-    status = PresenceStatusField()
-    updatedAt = serializers.DateTimeField(allow_null=True)
+    class Meta:
+        model = Message
+        fields = ["id", "direction", "from_", "to", "body", "mediaUrls", "status", "segments", "receivedAt"]
+        read_only_fields = fields
 
 
-class PresenceListSerializer(serializers.Serializer):
-    data = PresenceSerializer(many=True)
+class MessagePageSerializer(serializers.Serializer):
+    data = MessageSerializer(many=True)
+    hasMore = serializers.BooleanField()

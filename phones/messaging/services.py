@@ -8,17 +8,20 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import phonenumbers
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from phones.models import Call, Contact, Conversation, Message, OptOut, PhoneNumber
-from phones.provider_webhooks import webhook_url
 from core.errors import Conflict, InvalidInput
 from orgs.models import Org, ProviderConnection
-from providers.registry import provider_for
 from orgs.selectors import connection_default
+from phones.messaging.rules import validate_sms_rules
+from phones.models import Contact, Conversation, Message, OptOut, PhoneNumber, PhoneRouting
+from phones.provider_webhooks import webhook_url
+from phones.routing import ensure_writable, locked_routing
+from providers.registry import provider_for
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ class Sender:
     messaging_service_sid: str | None
 
 
-def _org_number(org: Org, e164: str, field: str) -> PhoneNumber:
+def org_number(org: Org, e164: str, field: str) -> PhoneNumber:
     number = (PhoneNumber.objects.select_related("connection")
               .filter(org=org, e164=e164, status__in=PhoneNumber.LIVE_STATUSES).first())
     if number is None:
@@ -109,7 +112,7 @@ def sender_for(*, org: Org, from_: str | None) -> Sender:
     """Who a text is sent from: the number asked for (one of the org's), else the connection's
     messaging service, else its default sender number, else the org's system phone."""
     if from_:
-        number = _org_number(org, from_, "from")
+        number = org_number(org, from_, "from")
         return Sender(number.connection, number, number.e164, None)
     connection = connection_default(org=org)
     service = connection.public_config.get("messagingServiceSid")
@@ -178,38 +181,12 @@ def sms_reply_send(*, inbound: Message, body: str) -> Message:
                           to=inbound.from_number, body=body, conversation=inbound.conversation)
 
 
-# ---------------------------------------------------------------- outbound calls
-
-def flow_url(number: PhoneNumber, connection_type: str | None = None) -> str:
-    """The URL that runs `number`'s IVR flow on a call placed through a `connection_type` provider
-    (which fetches it, so it must be that provider's path and markup)."""
-    return f"{webhook_url('ivr-menu', connection_type)}?flow={number.public_id}"
-
-
-def call_make(*, org: Org, from_: str, to: str, twiml_url: str | None = None, flow_id: str | None = None) -> Call:
-    """Place a call from one of the org's numbers. The callee hears `twiml_url`'s TwiML, or the IVR
-    flow of the org's number whose id is `flow_id`."""
-    number = _org_number(org, from_, "from")
-    if flow_id:
-        flow_number = (PhoneNumber.objects.select_related("routing")
-                       .filter(org=org, public_id=flow_id, status__in=PhoneNumber.LIVE_STATUSES).first())
-        routing = getattr(flow_number, "routing", None) if flow_number else None
-        if flow_number is None or routing is None or not routing.ivr_flow:
-            raise InvalidInput(f"No number {flow_id!r} with an IVR flow in this org", code="unknown_flow",
-                               field="flowId")
-        url = flow_url(flow_number, number.connection.type)
-    elif twiml_url:
-        url = twiml_url
-    else:
-        raise InvalidInput("Give twimlUrl or flowId", field="twimlUrl")
-    placed = provider_for(number.connection).make_call(to=to, from_=number.e164, url=url,
-                                                       status_callback=webhook_url("status", number.connection.type))
-    try:
-        with transaction.atomic():
-            return Call.objects.create(org=org, phone_number=number, direction=Call.Direction.OUTBOUND,
-                                       from_number=number.e164, to_number=to, provider_sid=placed.sid,
-                                       status=placed.status or "queued")
-    except IntegrityError:
-        # A status callback for this call got here first and recorded it.
-        return Call.objects.get(provider_sid=placed.sid)
-
+def sms_rules_update(*, number: PhoneNumber, rules: Any) -> PhoneRouting:
+    """Replace the number's SMS rules with `rules`, validated."""
+    ensure_writable(number)
+    clean = validate_sms_rules(rules)
+    with transaction.atomic():
+        row = locked_routing(number)
+        row.sms_rules = clean
+        row.save(update_fields=["sms_rules", "updated_at"])
+    return row

@@ -12,16 +12,16 @@ from typing import TypeVar
 
 from celery import shared_task
 
-from phones.messaging import services as messaging
-from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
 from core import retry
 from core.errors import DomainError
+from core.retry import GaveUp
 from orgs.models import ProviderConnection
+from phones.messaging import inbound as sms
+from phones.messaging import outbound_webhooks as outbound
+from phones.messaging import services as messaging
+from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
 from providers.base import ProviderError
 from providers.registry import provider_for
-from core.retry import GaveUp
-from phones.messaging import outbound_webhooks as outbound
-from phones.messaging import inbound as sms
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -3,19 +3,18 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from phones.numbers import selectors
-
-from phones.numbers import services
+from core.errors import NotFound
+from core.openapi import errors
+from orgs.idempotency import HEADER, idempotent
+from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from phones.calls.api import RoutingView
 from phones.models import Job, PhoneNumber
+from phones.numbers import selectors, services
 from phones.numbers.serializers import (
     AvailableQuerySerializer,
     AvailableResponseSerializer,
     ImportSerializer,
     JobSerializer,
-    MessagePageSerializer,
-    MessageSerializer,
-    MessagesQuerySerializer,
     NumberListQuerySerializer,
     NumberListSerializer,
     NumberWithJobSerializer,
@@ -26,11 +25,8 @@ from phones.numbers.serializers import (
     SystemPhoneSerializer,
     UpdateSerializer,
 )
-from core.errors import NotFound
-from orgs.idempotency import HEADER, idempotent
-from core.openapi import errors
+from phones.selectors import phone_number_get
 from providers.base import SearchCriteria
-from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 
 
 class AvailableNumbersView(OrgScopedAPIView):
@@ -118,14 +114,14 @@ class NumberDetailView(OrgScopedAPIView):
     @extend_schema(operation_id="phone_numbers_get", tags=["phone"],
                    responses={200: PhoneNumberSerializer, **errors(404)})
     def get(self, request, public_id: str):
-        return Response(PhoneNumberSerializer(selectors.phone_number_get(org=self.org, public_id=public_id)).data)
+        return Response(PhoneNumberSerializer(phone_number_get(org=self.org, public_id=public_id)).data)
 
     @extend_schema(operation_id="phone_numbers_update", tags=["phone"], request=UpdateSerializer,
                    responses={200: PhoneNumberSerializer, **errors(400, 404, 409, 422, 502, 503)},
                    description="Partial update; configuration sections merge key by key. A new friendly name "
                                "is pushed to the provider first.")
     def put(self, request, public_id: str):
-        number = selectors.phone_number_get(org=self.org, public_id=public_id)
+        number = phone_number_get(org=self.org, public_id=public_id)
         body = UpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         number = services.phone_number_update(number=number, changes=body.validated_data)
@@ -136,7 +132,7 @@ class NumberDetailView(OrgScopedAPIView):
                    description="Release at the provider (irreversible) and refund the unused part of the month. "
                                "The record is kept, as released, with its messages.")
     def delete(self, request, public_id: str):
-        number = selectors.phone_number_get(org=self.org, public_id=public_id)
+        number = phone_number_get(org=self.org, public_id=public_id)
         job = services.phone_number_release(number=number, user=request.user)
         return _accepted(number, job)
 
@@ -148,25 +144,11 @@ class RoutingModeView(RoutingView):
                    responses={200: PhoneNumberSerializer, **errors(400, 404, 409, 422, 502, 503)},
                    description="Switch voice/IVR; the provider's voice webhook is re-pointed first.")
     def post(self, request, public_id: str):
-        number = selectors.phone_number_get(org=self.org, public_id=public_id)
+        number = phone_number_get(org=self.org, public_id=public_id)
         body = RoutingModeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         number = services.phone_number_set_routing_mode(number=number, mode=body.validated_data["mode"])
         return Response(PhoneNumberSerializer(number).data)
-
-
-class MessagesView(OrgScopedAPIView):
-    @extend_schema(operation_id="phone_numbers_messages", tags=["phone"], parameters=[MessagesQuerySerializer],
-                   responses={200: MessagePageSerializer, **errors(400, 404)},
-                   description="Newest first; before/after are ISO-8601 timestamps. Released numbers too.")
-    def get(self, request, public_id: str):
-        number = selectors.phone_number_get(org=self.org, public_id=public_id)
-        query = MessagesQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
-        rows, has_more = selectors.phone_messages(number=number, limit=q["limit"], before=q.get("before"),
-                                                  after=q.get("after"))
-        return Response({"data": MessageSerializer(rows, many=True).data, "hasMore": has_more})
 
 
 class SetupView(OrgScopedAPIView):
@@ -203,7 +185,7 @@ class SystemPhoneView(OrgScopedAPIView):
     def post(self, request):
         body = SystemPhoneSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        number = selectors.phone_number_get(org=self.org, public_id=body.validated_data["phoneId"])
+        number = phone_number_get(org=self.org, public_id=body.validated_data["phoneId"])
         return Response(PhoneNumberSerializer(services.system_phone_set(org=self.org, number=number)).data)
 
 

@@ -14,21 +14,13 @@ from django.utils import timezone
 
 from billing.periods import add_months
 from billing.services import number_month_key, purchase_hold_reverse, release_refund, usage_record
-from phones.jobs import error_dict, job_claim, job_finish, job_requeue
+from phones.jobs import RetryLater, error_dict, job_claim, job_finish, job_requeue
 from phones.models import Job, PhoneNumber
 from phones.provider_webhooks import webhooks_for
 from providers.base import ProviderError, ProvisionedNumber
 from providers.registry import provider_for
 
 logger = logging.getLogger(__name__)
-
-
-class RetryLater(Exception):
-    """A transient provider failure: the task retries with backoff."""
-
-    def __init__(self, error: ProviderError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 def _locked(number: PhoneNumber) -> PhoneNumber:

@@ -14,13 +14,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.errors import Conflict, InvalidInput
+from orgs.audit import audit_record
+from orgs.models import Org, ProviderConnection
+from phones.calls.routing import routing_update, voice_document
 from phones.models import PhoneNumber, PhoneRouting
 from phones.numbers.services import phone_number_update
-from phones.calls.routing import routing_update, voice_document
 from phones.provider_webhooks import webhooks_for
-from orgs.audit import audit_record
-from core.errors import Conflict, InvalidInput
-from orgs.models import Org, ProviderConnection
 from providers.registry import provider_for
 
 SNAPSHOT = ("org_id", "connection_id", "routing_mode", "is_system", "agent_id", "trunk_id", "status")

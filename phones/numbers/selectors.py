@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
 from billing.models import Price
-from phones.models import Message, OrgNumberTotals, PhoneNumber
 from core.display import formatted_number
 from orgs.models import Org
+from orgs.scoping import for_org
+from orgs.selectors import connection_default
+from phones.models import OrgNumberTotals, PhoneNumber
 from providers.base import AvailableNumber, SearchCriteria
 from providers.registry import provider_for
-from orgs.scoping import for_org, get_for_org
-from orgs.selectors import connection_default
 
 
 def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
@@ -35,11 +35,6 @@ def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
         }
         for number in found[: criteria.limit]
     ]
-
-
-def phone_number_get(*, org: Org, public_id: str) -> PhoneNumber:
-    """One of the org's numbers (any status), with what services touch next; another org's is a 404."""
-    return get_for_org(PhoneNumber.objects.select_related("connection", "org"), org, public_id=public_id)
 
 
 def phone_number_list(*, org: Org, filters: dict, limit: int, offset: int) -> dict:
@@ -102,20 +97,3 @@ def _figures_from_totals(org: Org, filters: dict) -> dict:
             total = sum(row.count for status, row in by_status.items()
                         if filters.get("includeReleased") or status != PhoneNumber.Status.RELEASED)
     return {"total": total, "monthly_cost": monthly_cost}
-
-
-def phone_messages(*, number: PhoneNumber, limit: int, before=None, after=None) -> tuple[list[Message], bool]:
-    """Newest first; `before`/`after` are timestamps (cursors). One query: limit + 1 rows tell hasMore."""
-    # The org too: a number staff moved to another org does not bring its old org's messages.
-    return messages_page(Message.objects.filter(phone_number=number, org=number.org), limit=limit, before=before,
-                         after=after)
-
-
-def messages_page(messages: QuerySet[Message], *, limit: int, before=None, after=None) -> tuple[list[Message], bool]:
-    """Newest first, between the `before`/`after` timestamps (cursors). One query: limit + 1 rows tell hasMore."""
-    if before:
-        messages = messages.filter(created_at__lt=before)
-    if after:
-        messages = messages.filter(created_at__gt=after)
-    rows = list(messages.order_by("-created_at", "-id")[: limit + 1])
-    return rows[:limit], len(rows) > limit

@@ -3,8 +3,8 @@ from __future__ import annotations
 import phonenumbers
 from rest_framework import serializers
 
-from phones.models import Job, Message, NumberType, PhoneNumber
-from orgs.serializers import E164Field, StrictSerializer
+from core.serializers import E164Field, StrictSerializer
+from phones.models import Job, NumberType, PhoneNumber
 
 
 class CountryField(serializers.CharField):
@@ -155,12 +155,6 @@ class NumberListQuerySerializer(StrictSerializer):
     includeReleased = serializers.BooleanField(required=False, default=False)
 
 
-class MessagesQuerySerializer(StrictSerializer):
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
-    before = serializers.DateTimeField(required=False)
-    after = serializers.DateTimeField(required=False)
-
-
 def _pricing(number: PhoneNumber) -> dict:
     return {"setupFee": number.setup_fee, "monthlyFee": number.monthly_fee, "currency": number.currency}
 
@@ -221,21 +215,3 @@ class NumberListSerializer(serializers.Serializer):
     offset = serializers.IntegerField()
     monthlyCost = serializers.IntegerField(help_text="Sum of the monthly fees of the org's live numbers.")
     currency = serializers.CharField()
-
-
-class MessageSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id")
-    from_ = serializers.CharField(source="from_number")
-    to = serializers.CharField(source="to_number")
-    mediaUrls = serializers.JSONField(source="media_urls")
-    receivedAt = serializers.DateTimeField(source="created_at")
-
-    class Meta:
-        model = Message
-        fields = ["id", "direction", "from_", "to", "body", "mediaUrls", "status", "segments", "receivedAt"]
-        read_only_fields = fields
-
-
-class MessagePageSerializer(serializers.Serializer):
-    data = MessageSerializer(many=True)
-    hasMore = serializers.BooleanField()

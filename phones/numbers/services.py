@@ -14,13 +14,14 @@ from rest_framework import serializers
 from billing.models import Price
 from billing.periods import add_months
 from billing.services import balance_get, number_month_key, purchase_hold, usage_record
-from phones.models import Job, PhoneNumber, PhoneRouting
-from phones.provider_webhooks import webhooks_for
 from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
 from orgs.models import Org
+from orgs.selectors import connection_default
+from phones.models import Job, PhoneNumber, PhoneRouting
+from phones.numbers.tasks import purchase_number, release_number
+from phones.provider_webhooks import webhooks_for, webhooks_push
 from providers.base import ProviderError, SearchCriteria
 from providers.registry import provider_for
-from orgs.selectors import connection_default
 
 CONFIG_SECTIONS = ("voiceConfig", "smsConfig", "tracking")
 
@@ -85,7 +86,6 @@ def phone_number_purchase(*, org: Org, user, e164: str, friendly_name: str = "",
                           trunk_id: str = "", agent_id: str = "", set_as_system: bool = False) -> Job:
     """Hold setup + first month and record the number as pending, in one transaction; the
     purchase job starts only if that commits. Insufficient balance writes nothing."""
-    from phones.numbers.tasks import purchase_number
 
     connection = connection_default(org=org)
     country, number_type = classify(e164)
@@ -156,12 +156,6 @@ def phone_number_import(*, org: Org, user, e164: str, friendly_name: str = "", p
     return number
 
 
-def _push_to_provider(number: PhoneNumber, *, friendly_name: str | None = None) -> None:
-    hooks = webhooks_for(number)
-    provider_for(number.connection).configure_webhooks(number.provider_sid, hooks, friendly_name=friendly_name)
-    number.webhooks = hooks.as_dict()
-
-
 def _ensure_configurable(number: PhoneNumber) -> None:
     if number.status not in PhoneNumber.CONFIGURABLE_STATUSES:
         raise Conflict(f"A {number.status} number cannot be changed", code="number_not_active")
@@ -181,7 +175,7 @@ def phone_number_update(*, number: PhoneNumber, changes: dict) -> PhoneNumber:
             raise serializers.ValidationError({"assignments": exc.detail}) from exc
     name = changes.get("friendlyName")
     if name is not None and name != number.friendly_name and number.provider_sid:
-        _push_to_provider(number, friendly_name=name)
+        webhooks_push(number, friendly_name=name)
     if name is not None:
         number.friendly_name = name
     for key, attr in (("purpose", "purpose"), ("trunkId", "trunk_id"), ("agentId", "agent_id")):
@@ -208,7 +202,7 @@ def phone_number_set_routing_mode(*, number: PhoneNumber, mode: str) -> PhoneNum
             raise InvalidInput("Save an IVR flow (PUT .../routing with ivrFlow) before switching to ivr",
                                code="ivr_flow_missing", field="mode")
     number.routing_mode = mode
-    _push_to_provider(number)
+    webhooks_push(number)
     number.save(update_fields=["routing_mode", "webhooks", "updated_at"])
     return number
 
@@ -226,7 +220,6 @@ def release_refusal(number: PhoneNumber) -> Conflict | None:
 
 def phone_number_release(*, number: PhoneNumber, user) -> Job:
     """Start releasing an active number. A second request while it is releasing gets the same job."""
-    from phones.numbers.tasks import release_number
 
     with transaction.atomic():
         number = PhoneNumber.objects.select_for_update().get(pk=number.pk)

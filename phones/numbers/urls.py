@@ -8,7 +8,6 @@ urlpatterns = [
     path("phone/numbers/add", api.NumberImportView.as_view(), name="phone-numbers-add"),
     path("phone/numbers/<str:public_id>", api.NumberDetailView.as_view(), name="phone-number"),
     path("phone/numbers/<str:public_id>/routing", api.RoutingModeView.as_view(), name="phone-routing"),
-    path("phone/numbers/<str:public_id>/messages", api.MessagesView.as_view(), name="phone-messages"),
     path("phone/setup", api.SetupView.as_view(), name="phone-setup"),
     path("phone/system", api.SystemPhoneView.as_view(), name="phone-system"),
     path("jobs/<str:public_id>", api.JobDetailView.as_view(), name="job"),

@@ -5,16 +5,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
-from phones.verify import services as verify
-from phones.verify import checks
-from phones.models import Job, PhoneNumber, VerifyReport
-from phones.numbers.selectors import phone_number_get
-from phones.numbers.serializers import JobSerializer
 from core.errors import Conflict, NotFound
-from orgs.models import Membership
 from core.openapi import errors
+from core.serializers import StrictSerializer
+from orgs.models import Membership
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
-from orgs.serializers import StrictSerializer
+from phones.models import Job, PhoneNumber, VerifyReport
+from phones.numbers.serializers import JobSerializer
+from phones.selectors import phone_number_get
+from phones.verify import checks
+from phones.verify import services as verify
 
 
 class VerifyQuerySerializer(StrictSerializer):

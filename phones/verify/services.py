@@ -22,17 +22,17 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from phones.verify import checks
-from phones.jobs import error_dict, job_claim, job_finish, job_requeue
-from phones.models import Job, PhoneNumber, VerifyReport
-from phones.numbers.provisioning import RetryLater
-from phones.provider_webhooks import webhooks_for
-from orgs.audit import audit_record
 from core.errors import ProviderNotConfigured
+from orgs.audit import audit_record
 from orgs.models import Org, ProviderConnection
+from orgs.selectors import connection_default
+from phones.jobs import RetryLater, error_dict, job_claim, job_finish, job_requeue
+from phones.models import Job, PhoneNumber, VerifyReport
+from phones.provider_webhooks import webhooks_for
+from phones.verify import checks
+from phones.verify.tasks import verify_numbers
 from providers.base import MessagingService, PhoneProvider, ProviderError, ProvisionedNumber, Webhooks
 from providers.registry import provider_for
-from orgs.selectors import connection_default
 
 # Numbers that should exist at the provider: checked, and flagged when gone.
 CHECKED = (*PhoneNumber.BILLED_STATUSES, PhoneNumber.Status.MISSING)
@@ -291,7 +291,6 @@ def verify_run(*, org: Org, numbers: list[PhoneNumber] | None = None, repair: bo
 
 def verify_job_start(*, org: Org, user=None, repair: bool = False, kind: str = Job.Kind.VERIFY) -> Job:
     """Create the job and run it after commit, so a rolled-back request starts nothing."""
-    from phones.numbers.tasks import verify_numbers
 
     connection_default(org=org)  # no connection: say so now (400), not in a failed job later
     with transaction.atomic():

@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import httpx
 from django.conf import settings
 
-from providers.plivo import consts
 from providers.base import (
     BAD_RESPONSE,
     AccountInfo,
@@ -42,6 +41,7 @@ from providers.base import (
     unless_gone,
 )
 from providers.http import error_for_status, json_request
+from providers.plivo import consts
 
 AUTH_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 RESOURCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")

@@ -25,7 +25,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 
-from providers.telnyx import consts
 from providers.base import (
     BAD_RESPONSE,
     AccountInfo,
@@ -43,6 +42,7 @@ from providers.base import (
     unless_gone,
 )
 from providers.http import error_for_status, json_request
+from providers.telnyx import consts
 
 RESOURCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -22,7 +22,6 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from providers.twilio import consts
 from providers.base import (
     BAD_RESPONSE,
     CONNECTION_FAILED,
@@ -42,6 +41,7 @@ from providers.base import (
     Webhooks,
     unless_gone,
 )
+from providers.twilio import consts
 from providers.twilio.http import ProviderHttpClient
 
 API_HOST = "https://api.twilio.com"

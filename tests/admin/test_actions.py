@@ -5,10 +5,10 @@ import pytest
 
 from billing.models import LedgerEntry
 from billing.services import balance_get
-from phones.models import PhoneNumber, PhoneRouting
-from sandbox.models import SandboxNumber
 from orgs.models import AuditLog, Membership
 from orgs.services import connection_create
+from phones.models import PhoneNumber, PhoneRouting
+from sandbox.models import SandboxNumber
 from tests.admin.conftest import act
 from tests.conftest import make_user
 from tests.verify.conftest import APP_SID, drift, second_number  # noqa: F401

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from billing.models import Price
-from phones.models import PhoneNumber
-from sandbox.models import SandboxNumber
 from orgs.models import AuditLog
 from orgs.services import connection_create
+from phones.models import PhoneNumber
+from sandbox.models import SandboxNumber
 from tests.conftest import PASSWORD, make_user
 from tests.verify.conftest import drift, second_number  # noqa: F401
 

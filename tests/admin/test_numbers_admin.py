@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from phones.models import Job, PhoneNumber
 from orgs.services import connection_create
+from phones.models import Job, PhoneNumber
 from tests.admin.conftest import CHANGELIST
 
 pytestmark = pytest.mark.django_db

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 
-from phones.models import PhoneNumber
 from orgs.models import Org, ProviderConnection
+from phones.models import PhoneNumber
 
 _serial = itertools.count(1000000)
 

@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from billing.models import LedgerEntry, OrgBalance, UsageRecord
-from phones.models import PhoneNumber
 from orgs.models import Org
+from phones.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.db.models import Sum
 from billing import services
 from billing.models import LedgerEntry, OrgBalance
 from billing.renewals import renewals_run
-from phones.models import PhoneNumber
 from core.errors import InsufficientBalance
 from orgs.models import Org
+from phones.models import PhoneNumber
 from tests.billing.conftest import make_number
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

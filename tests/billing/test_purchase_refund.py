@@ -1,15 +1,16 @@
 """Purchase hold, its reversal, and the prorated refund on release, as the lifecycle flows call them."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.db import transaction
 
 from billing import services
 from billing.models import LedgerEntry, OrgBalance
-from phones.models import PhoneNumber
 from core.errors import InsufficientBalance, InvalidInput
+from phones.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
 

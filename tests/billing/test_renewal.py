@@ -12,8 +12,8 @@ from billing import services
 from billing.models import LedgerEntry, OrgBalance, UsageRecord
 from billing.renewals import renewals_run
 from billing.tasks import renew_due_numbers
-from phones.models import PhoneNumber
 from orgs.models import Org
+from phones.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from billing.services import ledger_topup
+from orgs.services import connection_create
 from phones.models import PhoneNumber
 from providers.registry import provider_for
-from orgs.services import connection_create
 
 
 @pytest.fixture

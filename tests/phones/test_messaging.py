@@ -4,11 +4,10 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
-from django.utils import timezone
 
+from phones.calls.routing import routing_update
 from phones.messaging.services import OPT_OUT_LANGUAGE, opt_out_record
 from phones.models import Call, Conversation, Message, PhoneNumber
-from phones.calls.routing import routing_update
 from sandbox.models import SandboxCall, SandboxMessage
 
 US = "+14155550142"

@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from billing.models import LedgerEntry
 from billing.services import balance_get
+from orgs.models import ProviderConnection
 from phones.models import Message
 from phones.numbers.reassign import phone_number_move_to_org
-from orgs.models import ProviderConnection
 from tests.conftest import api_client, make_user
 
 pytestmark = pytest.mark.django_db

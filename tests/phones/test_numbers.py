@@ -6,9 +6,9 @@ from django.utils import timezone
 from billing.models import LedgerEntry
 from billing.services import balance_get
 from phones.models import Message, PhoneNumber
-from sandbox.models import SandboxNumber
 from providers.base import Webhooks
 from providers.registry import provider_for
+from sandbox.models import SandboxNumber
 from tests.phones.conftest import available, buy
 
 pytestmark = pytest.mark.django_db

@@ -7,13 +7,13 @@ from django.db import connections
 
 from billing.models import LedgerEntry
 from billing.services import balance_get, ledger_topup
+from core.errors import Conflict
+from orgs.models import Membership, Org
+from orgs.services import connection_create
 from phones.models import PhoneNumber
 from phones.numbers.services import phone_number_purchase
-from core.errors import Conflict
-from orgs.services import connection_create
 from tests.conftest import make_user
 from tests.phones.conftest import available
-from orgs.models import Membership, Org
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_prices")]
 

@@ -7,9 +7,9 @@ from django.utils import timezone
 from billing.models import LedgerEntry
 from billing.services import balance_get
 from phones.models import Message, PhoneNumber
-from sandbox.models import SandboxNumber
 from providers.base import ProviderError
 from providers.twilio.client import TwilioProvider
+from sandbox.models import SandboxNumber
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,10 @@ import copy
 
 import pytest
 
-from phones.calls.api import EXAMPLE_IVR_FLOW, EXAMPLE_SMS_RULES, EXAMPLE_VOICE
-from phones.models import PhoneNumber, PhoneRouting, RingGroup
 from orgs.models import ProviderConnection
+from phones.calls.api import EXAMPLE_IVR_FLOW, EXAMPLE_VOICE
+from phones.messaging.api import EXAMPLE_SMS_RULES
+from phones.models import PhoneNumber, PhoneRouting, RingGroup
 
 pytestmark = pytest.mark.django_db
 

@@ -19,12 +19,12 @@ from django.db import connection
 
 from billing.models import LedgerEntry
 from billing.services import balance_get, ledger_topup
+from config.celery import app
+from orgs.services import connection_create
 from phones.models import Job, PhoneNumber
 from sandbox.models import SandboxNumber
-from config.celery import app
 from tests.conftest import api_client
 from tests.phones.conftest import available
-from orgs.services import connection_create
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_prices")]
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from sandbox.client import SandboxHttpClient  # noqa: E402
 from config.celery import app  # noqa: E402
+from sandbox.client import SandboxHttpClient  # noqa: E402
 
 
 def slow_purchases(seconds: float) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from core.errors import provider_error_to_domain
 from providers.base import ProviderError, SearchCriteria, Webhooks
 from providers.plivo.client import PlivoProvider, application_name, signature_v3
 
@@ -210,7 +209,7 @@ class TestPurchaseAndRelease:
         with pytest.raises(ProviderError) as caught:
             provider_for(api).purchase("+14155550142", HOOKS)
         assert caught.value.permanent and "not available" in caught.value.message
-        assert provider_error_to_domain(caught.value).status_code == 422
+        assert caught.value.as_domain_error().status_code == 422
 
     def test_releasing_a_number_already_gone_is_fine(self):
         api = (FakeApi().on("DELETE", f"{ACCOUNT}Number/14155550142/", (204, None))
@@ -243,7 +242,7 @@ class TestFailures:
         with pytest.raises(ProviderError) as caught:
             provider_for(api).find_owned("+14155550142")
         assert (caught.value.permanent, caught.value.status) == (False, 503)
-        assert provider_error_to_domain(caught.value).status_code == 502
+        assert caught.value.as_domain_error().status_code == 502
 
     def test_rate_limiting_is_transient(self):
         api = FakeApi().on("GET", ACCOUNT, (429, {"api_id": "x", "error": "too many requests"}))
@@ -256,7 +255,7 @@ class TestFailures:
         with pytest.raises(ProviderError) as caught:
             provider_for(api).validate_credentials()
         assert caught.value.unavailable and not caught.value.outcome_unknown
-        assert provider_error_to_domain(caught.value).status_code == 503
+        assert caught.value.as_domain_error().status_code == 503
 
     def test_a_timeout_on_a_purchase_leaves_its_outcome_unknown(self):
         api = plivo_api().on("POST", f"{ACCOUNT}PhoneNumber/14155550142/", httpx.ReadTimeout("slow"))

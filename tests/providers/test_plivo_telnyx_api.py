@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from billing.services import balance_get, ledger_topup
-from phones.models import PhoneNumber
 from orgs.models import ProviderConnection
 from orgs.services import connection_create
+from phones.models import PhoneNumber
 from tests.providers import test_plivo as plivo
 from tests.providers import test_telnyx as telnyx
 from tests.providers.test_plivo import FakeApi, fixture

@@ -11,7 +11,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from core.errors import provider_error_to_domain
 from providers.base import ProviderError, SearchCriteria, Webhooks
 from providers.telnyx.client import TelnyxProvider
 from tests.providers.test_plivo import FakeApi, fixture
@@ -190,7 +189,7 @@ class TestAsynchronousOrders:
         with pytest.raises(ProviderError) as caught:
             provider_for(api).purchase("+14155550142", HOOKS)
         assert caught.value.permanent and caught.value.code == "10015"
-        assert provider_error_to_domain(caught.value).status_code == 422
+        assert caught.value.as_domain_error().status_code == 422
 
 
 class TestOtherCalls:
@@ -217,7 +216,7 @@ class TestOtherCalls:
         api = FakeApi().on("GET", f"{V2}phone_numbers", (500, {"errors": [{"code": "10007", "title": "Unexpected"}]}))
         with pytest.raises(ProviderError) as caught:
             provider_for(api).find_owned("+14155550142")
-        assert not caught.value.permanent and provider_error_to_domain(caught.value).status_code == 502
+        assert not caught.value.permanent and caught.value.as_domain_error().status_code == 502
 
     def test_an_unreachable_telnyx_is_unavailable(self):
         api = FakeApi().on("GET", f"{V2}balance", httpx.ConnectError("refused"))

@@ -24,10 +24,10 @@ from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from sandbox.client import SandboxHttpClient
 from providers.base import SearchCriteria, Webhooks
 from providers.twilio.client import TwilioProvider
 from providers.twilio.http import ProviderHttpClient
+from sandbox.client import SandboxHttpClient
 from tests.sandbox.helpers import WEBHOOKS
 
 pytestmark = pytest.mark.contract

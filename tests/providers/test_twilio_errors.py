@@ -12,11 +12,10 @@ import requests
 from twilio.http.response import Response
 from urllib3.exceptions import ProtocolError
 
-from sandbox.services import sandbox_fault_add
-from core.errors import provider_error_to_domain
 from providers.base import ProviderError, SearchCriteria
 from providers.twilio.client import TwilioProvider
 from providers.twilio.http import ProviderHttpClient
+from sandbox.services import sandbox_fault_add
 from tests.sandbox.helpers import WEBHOOKS, sandbox_provider
 
 ACCOUNT_SID = "AC" + "a" * 32
@@ -39,7 +38,7 @@ class TestInjectedFaults:
             provider.purchase(e164, WEBHOOKS)
         error = caught.value
         assert (error.permanent, error.status, error.code, error.unavailable) == (False, 500, 20500, False)
-        assert provider_error_to_domain(error).status_code == 502
+        assert error.as_domain_error().status_code == 502
         assert provider.find_owned(e164) is None
         assert provider.purchase(e164, WEBHOOKS).e164 == e164  # the fault was used up
 
@@ -92,7 +91,7 @@ class TestInjectedFaults:
         with pytest.raises(ProviderError) as caught:
             provider.list_owned()
         assert (caught.value.code, caught.value.status, caught.value.permanent) == (20003, 401, True)
-        assert provider_error_to_domain(caught.value).status_code == 422
+        assert caught.value.as_domain_error().status_code == 422
 
 
 def http_provider() -> TwilioProvider:
@@ -147,7 +146,7 @@ class TestHttpAnswersTheSandboxCannotGive:
             with pytest.raises(ProviderError) as caught:
                 http_provider().purchase("+14155175410", WEBHOOKS)
         assert caught.value.unavailable and not caught.value.outcome_unknown
-        assert provider_error_to_domain(caught.value).status_code == 503
+        assert caught.value.as_domain_error().status_code == 503
 
 
 def test_connection_refused_is_unavailable():
@@ -160,7 +159,7 @@ def test_connection_refused_is_unavailable():
     error = caught.value
     assert (error.unavailable, error.permanent, error.outcome_unknown, error.code) == (
         True, False, False, "connection_failed")
-    assert provider_error_to_domain(error).status_code == 503
+    assert error.as_domain_error().status_code == 503
 
 
 def test_the_timeout_setting_reaches_the_http_client(settings):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
-from sandbox.models import SandboxNumber
-from sandbox.services import sandbox_account_create, sandbox_api_key_create
 from providers.base import ProviderError, SearchCriteria, Webhooks
 from providers.twilio.client import TwilioProvider
+from sandbox.models import SandboxNumber
+from sandbox.services import sandbox_account_create, sandbox_api_key_create
 from tests.sandbox.helpers import WEBHOOKS, recording_provider, sandbox_provider
 
 CREATE_FIELDS = {

@@ -1,10 +1,10 @@
 """Shared by the sandbox and provider tests: a provider on the in-process emulator."""
 from __future__ import annotations
 
-from sandbox.client import SandboxHttpClient
-from sandbox.models import SandboxAccount
 from providers.base import Webhooks
 from providers.twilio.client import TwilioProvider
+from sandbox.client import SandboxHttpClient
+from sandbox.models import SandboxAccount
 
 WEBHOOKS = Webhooks(
     voice_url="https://app.example.com/connect/webhook/twilio/voice",

@@ -156,7 +156,7 @@ class TestWireFormat:
         assert api.get(path).json()["voice_url"] is None
 
     def test_another_accounts_number_is_not_found(self, api, other_account):
-        from tests.sandbox.helpers import sandbox_provider, WEBHOOKS
+        from tests.sandbox.helpers import WEBHOOKS, sandbox_provider
 
         theirs = sandbox_provider(other_account).purchase("+15005550006", WEBHOOKS)
         assert api.get(f"/IncomingPhoneNumbers/{theirs.sid}.json").status_code == 404
@@ -225,7 +225,7 @@ class TestInventory:
                 assert number["iso_country"] == country
 
     def test_owned_numbers_are_never_offered(self, api, other_account):
-        from tests.sandbox.helpers import sandbox_provider, WEBHOOKS
+        from tests.sandbox.helpers import WEBHOOKS, sandbox_provider
 
         first = search(api, AreaCode="415")[0]["phone_number"]
         sandbox_provider(other_account).purchase(first, WEBHOOKS)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.services import sandbox_account_create, sandbox_fault_add
 from providers.base import ProviderError, SearchCriteria
 from providers.twilio.client import TwilioProvider
+from sandbox.services import sandbox_account_create, sandbox_fault_add
 from tests.sandbox.helpers import WEBHOOKS
 
 

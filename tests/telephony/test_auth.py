@@ -2,8 +2,8 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD, api_client
 from orgs.models import Membership
+from tests.conftest import PASSWORD, api_client
 
 pytestmark = pytest.mark.django_db
 

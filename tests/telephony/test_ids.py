@@ -1,7 +1,7 @@
 import pytest
 
-from phones.models import Job
 from orgs.models import Org
+from phones.models import Job
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.messaging import sandbox_a2p_campaign_set, sandbox_messaging_number_add, sandbox_messaging_service_create
-from sandbox.services import sandbox_account_create, sandbox_fault_add
 from providers.base import A2PCampaign, ProviderError, SearchCriteria
 from providers.twilio.client import TwilioProvider
+from sandbox.messaging import sandbox_a2p_campaign_set, sandbox_messaging_number_add, sandbox_messaging_service_create
+from sandbox.services import sandbox_account_create, sandbox_fault_add
 from tests.sandbox.helpers import WEBHOOKS, recording_provider, sandbox_provider
 
 

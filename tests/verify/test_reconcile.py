@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from billing.models import LedgerEntry
 from billing.renewals import renewals_run
-from phones.verify import services as verify
+from orgs.models import AuditLog, Org
+from orgs.services import connection_create
 from phones.models import Job, PhoneNumber, VerifyReport
-from phones.numbers.tasks import reconcile_all
+from phones.verify import services as verify
+from phones.verify.tasks import reconcile_all
+from providers.registry import provider_for
 from sandbox.models import SandboxNumber
 from sandbox.services import sandbox_fault_add
-from orgs.models import AuditLog, Org
-from providers.registry import provider_for
-from orgs.services import connection_create
 from tests.sandbox.helpers import WEBHOOKS
 from tests.verify.conftest import available, drift
 

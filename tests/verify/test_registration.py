@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 
 from phones.verify.checks import sms_registration
+from providers.base import A2PCampaign, MessagingService
 from sandbox.messaging import (
     sandbox_a2p_campaign_set,
     sandbox_messaging_number_add,
     sandbox_messaging_service_create,
 )
 from sandbox.services import sandbox_fault_add
-from providers.base import A2PCampaign, MessagingService
 from tests.verify.conftest import at_provider
 
 pytestmark = pytest.mark.django_db

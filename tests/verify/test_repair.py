@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from billing.models import LedgerEntry
+from orgs.models import AuditLog
 from phones.models import PhoneNumber
 from sandbox.services import sandbox_fault_add
-from orgs.models import AuditLog
 from tests.verify.conftest import APP_SID, at_provider, drift
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
-from phones.models import PhoneNumber, PhoneRouting
 from orgs.services import connection_create
+from phones.models import PhoneNumber, PhoneRouting
 
 PUBLIC = "https://app.example.com"
 NUMBER = "+14155550100"

@@ -5,8 +5,8 @@ from unittest import mock
 
 import pytest
 
-from phones.models import Message, RingGroup
 from phones.calls.routing import routing_update
+from phones.models import Message, RingGroup
 from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
 
 IVR = f"{PUBLIC}/connect/webhook/twilio/ivr-menu"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from phones.models import PhoneNumber
 from phones.calls.routing import routing_update
-from tests.webhooks.conftest import NUMBER, children, twiml
 from phones.calls.twiml import NOT_IN_SERVICE
+from phones.models import PhoneNumber
+from tests.webhooks.conftest import NUMBER, children, twiml
 
 CALLS = (f"CA{i:032x}" for i in range(1, 1000))
 

@@ -15,9 +15,10 @@ from django.test import Client
 from django.utils import timezone
 
 from billing.models import UsageRecord
-from phones.models import Call, Conversation, Message, PhoneNumber, PhoneRouting
-from phones.calls.routing import routing_update, sms_rules_update
 from orgs.models import ProviderConnection
+from phones.calls.routing import routing_update
+from phones.messaging.services import sms_rules_update
+from phones.models import Call, Conversation, Message, PhoneNumber, PhoneRouting
 from providers.plivo.client import signature_v3
 from tests.webhooks.conftest import PUBLIC
 
@@ -191,9 +192,8 @@ def test_recording_and_transcription_callbacks(plivo, plivo_number):
 def test_every_verb_our_builders_emit_has_a_plivo_translation(settings):
     from twilio.twiml.voice_response import VoiceResponse
 
-    from providers.plivo import markup as plivo_xml
-
     from phones.calls import twiml
+    from providers.plivo import markup as plivo_xml
 
     settings.PUBLIC_BASE_URL = PUBLIC
     response = VoiceResponse()

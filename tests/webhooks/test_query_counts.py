@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from phones.models import Message, RingGroup
-from phones.calls.routing import routing_update, sms_rules_update
 from orgs.models import Membership
+from phones.calls.routing import routing_update
+from phones.messaging.services import sms_rules_update
+from phones.models import Message, RingGroup
 from tests.conftest import make_user
 from tests.webhooks.conftest import CALLER, NUMBER
 

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from phones.calls.routing import routing_update
+from phones.messaging.services import sms_rules_update
 from phones.models import Message
-from phones.calls.routing import routing_update, sms_rules_update
 from sandbox.models import SandboxAccount, SandboxNumber
 from tests.conftest import make_user
 from tests.webhooks.conftest import NUMBER, PUBLIC

@@ -6,10 +6,10 @@ from unittest import mock
 import pytest
 
 from billing.models import UsageRecord
-from phones.models import Contact, Conversation, FormSession, Message, OptOut, OutboundWebhookDelivery
-from phones.calls.routing import sms_rules_update
-from tests.webhooks.conftest import CALLER, NUMBER, children, twiml
+from phones.messaging.services import sms_rules_update
 from phones.messaging.outbound_webhooks import messaging_settings_update, sign
+from phones.models import Contact, Conversation, FormSession, Message, OptOut, OutboundWebhookDelivery
+from tests.webhooks.conftest import CALLER, NUMBER, children, twiml
 
 
 def sids():

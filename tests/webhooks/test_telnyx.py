@@ -19,9 +19,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.test import Client
 from django.utils import timezone
 
-from phones.models import Call, Conversation, Message, OptOut, PhoneNumber, PhoneRouting
-from phones.calls.routing import routing_update, sms_rules_update
 from orgs.models import ProviderConnection
+from phones.calls.routing import routing_update
+from phones.messaging.services import sms_rules_update
+from phones.models import Call, Conversation, Message, OptOut, PhoneNumber, PhoneRouting
 from providers.base import SentMessage
 from providers.telnyx.client import TelnyxProvider
 from tests.webhooks.conftest import PUBLIC

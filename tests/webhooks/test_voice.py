@@ -1,9 +1,9 @@
 """Voice mode TwiML, element by element, for each kind of assignment and what happens after."""
 from __future__ import annotations
 
-from phones.models import Call, RingGroup
-from phones.calls.routing import routing_update
 from orgs.models import Membership
+from phones.calls.routing import routing_update
+from phones.models import Call, RingGroup
 from tests.conftest import make_user
 from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
 

@@ -24,8 +24,8 @@ from django.db.models import Sum
 
 from billing.models import LedgerEntry, OrgBalance
 from billing.renewals import renewals_run
-from phones.models import PhoneNumber
 from orgs.models import Org, ProviderConnection
+from phones.models import PhoneNumber
 
 DUE = date(2000, 1, 15)
 FEE = 115

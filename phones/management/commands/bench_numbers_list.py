@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from phones.models import PhoneNumber
 from orgs.models import Membership, Org, ProviderConnection
+from phones.models import PhoneNumber
 
 
 class Command(BaseCommand):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from phones.verify import checks
-from phones.models import VerifyReport
-from phones.verify.services import verify_run
 from orgs.models import Org
+from phones.models import VerifyReport
+from phones.verify import checks
+from phones.verify.services import verify_run
 from providers.base import ProviderError
 
 BAR_WIDTH = 30

@@ -23,15 +23,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from orgs.models import Org
+from orgs.services import connection_create
 from phones.models import PhoneNumber
-from phones.verify.services import verify_run
 from phones.provider_webhooks import webhook_url
+from phones.verify.services import verify_run
 from sandbox.client import SandboxHttpClient
 from sandbox.messaging import sandbox_a2p_campaign_set, sandbox_messaging_service_create
 from sandbox.models import SandboxAccount, SandboxNumber, new_sid
 from sandbox.models_messaging import SandboxServiceNumber
-from orgs.models import Org
-from orgs.services import connection_create
 
 # One in DRIFT_EVERY numbers has each kind of drift; GONE numbers are only here, EXTRA only there.
 DRIFT_EVERY = 50

@@ -45,10 +45,10 @@ from django.test.utils import CaptureQueriesContext
 from twilio.request_validator import RequestValidator
 
 from billing.models import UsageRecord
-from phones.models import Call, Contact, Conversation, Message, PhoneNumber, PhoneRouting
-from phones.provider_webhooks import webhook_url
 from orgs.models import Org, ProviderConnection
 from orgs.services import connection_create
+from phones.models import Call, Contact, Conversation, Message, PhoneNumber, PhoneRouting
+from phones.provider_webhooks import webhook_url
 from webhooks import lookup_cache
 
 BENCH_ORG = "bench-webhooks"

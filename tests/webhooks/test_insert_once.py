@@ -5,9 +5,9 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from core.insert_once import insert_once
 from phones.models import Call
 from tests.webhooks.conftest import CALLER, NUMBER
-from webhooks import sql
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,15 +25,15 @@ def synchronous_commit() -> str:
 
 def test_a_non_durable_insert_commits_asynchronously_and_only_itself(number):
     with CaptureQueriesContext(connection) as queries:
-        assert sql.insert_once(call(number, "CA" + "1" * 32), unique="provider_sid", durable=False)
+        assert insert_once(call(number, "CA" + "1" * 32), unique="provider_sid", durable=False)
     assert "synchronous_commit" in queries.captured_queries[0]["sql"]
     assert synchronous_commit() == "on"  # the setting ended with the statement's transaction
     assert Call.objects.filter(provider_sid="CA" + "1" * 32).count() == 1
-    assert not sql.insert_once(call(number, "CA" + "1" * 32), unique="provider_sid", durable=False)
+    assert not insert_once(call(number, "CA" + "1" * 32), unique="provider_sid", durable=False)
 
 
 def test_inside_a_transaction_the_insert_stays_durable(number):
     """Asynchronous commit there would be the whole transaction's."""
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        assert sql.insert_once(call(number, "CA" + "2" * 32), unique="provider_sid", durable=False)
+        assert insert_once(call(number, "CA" + "2" * 32), unique="provider_sid", durable=False)
     assert "synchronous_commit" not in queries.captured_queries[0]["sql"]

@@ -1,5 +1,5 @@
-"""The statements on the webhooks' hot path, written out once per process instead of compiled
-by the ORM on each request: compiling a four-table select_related query cost more (about 1.5 ms)
+"""The webhook's one lookup: a live number with its org, connection and routing, by E.164 or
+public id, written out once per process instead of compiled by the ORM on each request: compiling a four-table select_related query cost more (about 1.5 ms)
 than running it, and the sender's Exists + Subquery lookup about 4 ms. Table and column names come from the models, so a renamed field still works.
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ from functools import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
-from phones.models import Contact, OptOut, PhoneNumber, PhoneRouting
 from orgs.models import Org, ProviderConnection
+from phones.models import PhoneNumber, PhoneRouting
 
 # The fields (attnames) the webhook handlers read, per model, primary key included.
 LOOKUP_COLUMNS: dict[type[Model], tuple[str, ...]] = {
@@ -129,56 +129,3 @@ def number_rows(*, e164s: list[str] | tuple[str, ...] = (), public_id: str = "",
 
 def row_e164(row: tuple) -> str:
     return row[_field_names(PhoneNumber).index("e164")]
-
-
-@cache
-def _insert_sql(model: type[Model], unique: str, asynchronous: bool) -> tuple[str, tuple]:
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-    columns = ", ".join(_qn(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # set_config(..., true) lasts until the end of this statement's own transaction, so only
-    # this row's commit is asynchronous.
-    commit = ", set_config('synchronous_commit', 'off', true)" if asynchronous else ""
-    sql = (f"INSERT INTO {_qn(model._meta.db_table)} ({columns}) VALUES ({placeholders}) "
-           f"ON CONFLICT ({_qn(model._meta.get_field(unique).column)}) DO NOTHING "
-           f"RETURNING {_qn(model._meta.pk.column)}{commit}")
-    return sql, fields
-
-
-def insert_once(obj: Model, *, unique: str, durable: bool = True) -> bool:
-    """INSERT `obj` unless a row with its `unique` value exists: True (and obj.pk set) when it
-    was inserted. One statement, no savepoint, nothing to roll back for a duplicate.
-
-    durable=False, outside a transaction on PostgreSQL: the commit does not wait for the WAL to
-    reach the disk (asynchronous commit). A database crash can then lose the last fraction of a
-    second of such rows, never corrupt them: for rows that a later event recreates."""
-    db = connections[DEFAULT_DB_ALIAS]
-    asynchronous = not durable and db.vendor == "postgresql" and not db.in_atomic_block
-    sql, fields = _insert_sql(type(obj), unique, asynchronous)
-    values = [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
-    with db.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    obj.pk = row[0]
-    obj._state.adding, obj._state.db = False, db.alias
-    return True
-
-
-@cache
-def _sender_sql() -> str:
-    contact, opt_out = _qn(Contact._meta.db_table), _qn(OptOut._meta.db_table)
-    return (f"SELECT c.{_qn('id')}, c.{_qn('first_name')}, c.{_qn('last_name')}, "
-            f"EXISTS(SELECT 1 FROM {opt_out} o WHERE o.{_qn('org_id')} = %s AND o.{_qn('e164')} = %s "
-            f"AND o.{_qn('lifted_at')} IS NULL) "
-            f"FROM (SELECT 1) one LEFT JOIN {contact} c ON c.{_qn('org_id')} = %s AND c.{_qn('e164')} = %s")
-
-
-def sender_lookup(*, org_id: int, e164: str) -> tuple[int | None, str, str, bool]:
-    """The sender's contact id and name (None, "", "" when new) and whether they opted out: one
-    statement (the ORM's Exists + Subquery version took longer to compile than to run)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sender_sql(), [org_id, e164, org_id, e164])
-        contact_id, first_name, last_name, suppressed = cursor.fetchone()
-    return contact_id, first_name or "", last_name or "", bool(suppressed)

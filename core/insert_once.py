@@ -1,0 +1,49 @@
+"""INSERT ... ON CONFLICT DO NOTHING RETURNING id, in one statement: what the ORM cannot say
+(bulk_create(ignore_conflicts=True) does not tell whether the row was inserted, nor its id), and
+optionally with an asynchronous commit for that statement alone (PostgreSQL).
+"""
+from __future__ import annotations
+
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Model
+
+
+def _qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@cache
+def _insert_sql(model: type[Model], unique: str, asynchronous: bool) -> tuple[str, tuple]:
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    columns = ", ".join(_qn(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # set_config(..., true) lasts until the end of this statement's own transaction, so only
+    # this row's commit is asynchronous.
+    commit = ", set_config('synchronous_commit', 'off', true)" if asynchronous else ""
+    sql = (f"INSERT INTO {_qn(model._meta.db_table)} ({columns}) VALUES ({placeholders}) "
+           f"ON CONFLICT ({_qn(model._meta.get_field(unique).column)}) DO NOTHING "
+           f"RETURNING {_qn(model._meta.pk.column)}{commit}")
+    return sql, fields
+
+
+def insert_once(obj: Model, *, unique: str, durable: bool = True) -> bool:
+    """INSERT `obj` unless a row with its `unique` value exists: True (and obj.pk set) when it
+    was inserted. One statement, no savepoint, nothing to roll back for a duplicate.
+
+    durable=False, outside a transaction on PostgreSQL: the commit does not wait for the WAL to
+    reach the disk (asynchronous commit). A database crash can then lose the last fraction of a
+    second of such rows, never corrupt them: for rows that a later event recreates."""
+    db = connections[DEFAULT_DB_ALIAS]
+    asynchronous = not durable and db.vendor == "postgresql" and not db.in_atomic_block
+    sql, fields = _insert_sql(type(obj), unique, asynchronous)
+    values = [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
+    with db.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding, obj._state.db = False, db.alias
+    return True

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from orgs import api
+
+urlpatterns = [
+    path("integrations", api.ConnectionListView.as_view(), name="integration-list"),
+    path("integrations/<str:public_id>", api.ConnectionDetailView.as_view(), name="integration-detail"),
+]

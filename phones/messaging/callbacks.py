@@ -1,0 +1,57 @@
+"""Status callbacks of the texts we sent.
+
+They arrive out of order and more than once, so a status only moves forward, by rank (see
+phones.calls.callbacks for calls). SMS segments are recorded as usage once per SID, when a text
+reaches `sent` or beyond (Twilio bills it then, delivered or not).
+"""
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.services import usage_record
+from phones.inbound import Webhook
+from phones.models import Message
+from providers.events import StatusEvent
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2, "delivered": 3,
+                "undelivered": 3, "failed": 3, "canceled": 3, "read": 4}
+BILLED_MESSAGE_RANK = MESSAGE_RANK["sent"]
+
+
+
+def moves_forward(ranks: dict[str, int], old: str, new: str) -> bool:
+    return ranks[new] > ranks.get(old, -1)
+
+
+def month_start():
+    return timezone.now().date().replace(day=1)
+
+
+def message_status(hook: Webhook, event: StatusEvent) -> None:
+    sid, status = event.sid, event.status
+    if status not in MESSAGE_RANK:
+        logger.info("message %s: status %r not tracked", sid, status)
+        return
+    with transaction.atomic():
+        # Org and number come with the row: usage_record needs them once the status is billed.
+        message = (Message.objects.select_for_update(of=("self",)).select_related("org", "phone_number")
+                   .filter(org=hook.org, provider_sid=sid).first())
+        if message is None:
+            logger.info("status %s for message %s, which is not ours", status, sid)
+            return
+        if not moves_forward(MESSAGE_RANK, message.status, status):
+            return
+        was_billed = MESSAGE_RANK.get(message.status, -1) >= BILLED_MESSAGE_RANK
+        message.status = status
+        message.error_code = event.error_code or message.error_code
+        message.segments = event.segments or message.segments
+        message.save(update_fields=["status", "error_code", "segments"])
+        if (message.direction == Message.Direction.OUTBOUND and not was_billed
+                and MESSAGE_RANK[status] >= BILLED_MESSAGE_RANK and status not in ("failed", "canceled")):
+            usage_record(org=message.org, phone_number=message.phone_number, kind="sms_segment",
+                         quantity=message.segments, period=month_start(), key=f"sms:{sid}")

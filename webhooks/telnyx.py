@@ -4,7 +4,7 @@ over `<timestamp>|<raw body>` (checked within five minutes of now).
 Telnyx's ids are not our `account_id`, so the number finds the connection, among Telnyx
 connections only. Two payload shapes arrive:
   - TeXML (voice, ivr-menu, recording, transcription, and call status on `status`): Twilio's form
-    fields, answered with TeXML, which is Twilio's markup, by Twilio's handlers (webhooks.views);
+    fields, answered with TeXML, which is Twilio's markup, by Twilio's handlers (webhooks.twilio);
     our URLs in it are built on the Telnyx family (twiml.link, for the number's connection) so the
     next request is checked with Telnyx's signature.
   - Messaging events (JSON `{"data": {"event_type", "payload"}}`): `message.received` on `sms`,
@@ -14,7 +14,6 @@ connections only. Two payload shapes arrive:
 """
 from __future__ import annotations
 
-import json
 import logging
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotFound
@@ -22,55 +21,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from phones.calls import callbacks
-from providers.events import MAX_MEDIA, InboundSms, StatusEvent, to_int
 from providers.registry import types_with_webhooks
-from webhooks import views
+from providers.telnyx.inbound import STATUS_EVENTS, event_payload, inbound_sms, message_status
+from webhooks import twilio
+from webhooks.handlers import sms_answer
 from webhooks.security import verify_webhook, webhook_params
-from webhooks.views import sms_answer
 
 logger = logging.getLogger(__name__)
 
 TEXML_KINDS = frozenset({"voice", "ivr-menu", "status", "recording", "transcription"})
 EVENT_KINDS = frozenset({"sms", "status"})
-# Telnyx's per-recipient message statuses, in the vocabulary phones.calls.callbacks ranks.
-MESSAGE_STATUS = {"queued": "queued", "sending": "sending", "sent": "sent", "delivered": "delivered",
-                  "sending_failed": "failed", "delivery_failed": "undelivered", "delivery_unconfirmed": "sent"}
-STATUS_EVENTS = frozenset({"message.sent", "message.finalized"})
-
-
-def _payload(raw: bytes) -> tuple[str, dict] | None:
-    try:
-        body = json.loads(raw or b"{}")
-        data = body["data"]
-        return str(data["event_type"]), dict(data["payload"])
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _recipient(payload: dict) -> dict:
-    recipients = payload.get("to") or [{}]
-    return recipients[0] if isinstance(recipients, list) and isinstance(recipients[0], dict) else {}
-
-
-def inbound_sms(payload: dict) -> InboundSms:
-    media = [m.get("url", "") for m in (payload.get("media") or [])[:MAX_MEDIA] if isinstance(m, dict)]
-    return InboundSms(sid=str(payload.get("id", "")), from_=(payload.get("from") or {}).get("phone_number", ""),
-                      to=_recipient(payload).get("phone_number", ""), body=payload.get("text") or "",
-                      media_urls=[url for url in media if url], segments=max(to_int(payload.get("parts")) or 1, 1))
-
-
-def message_status(payload: dict) -> StatusEvent:
-    status = _recipient(payload).get("status", "")
-    errors = payload.get("errors") or []
-    return StatusEvent(kind="message", sid=str(payload.get("id", "")), status=MESSAGE_STATUS.get(status, status),
-                       from_=(payload.get("from") or {}).get("phone_number", ""),
-                       to=_recipient(payload).get("phone_number", ""), outbound=True,
-                       error_code=str(errors[0].get("code", "")) if errors and isinstance(errors[0], dict) else "",
-                       segments=to_int(payload.get("parts")))
 
 
 def _event(request: HttpRequest, kind: str) -> HttpResponse:
-    parsed = _payload(request.body)
+    parsed = event_payload(request.body)
     if parsed is None:
         return HttpResponseBadRequest("Not a Telnyx event")
     event_type, payload = parsed
@@ -104,7 +68,7 @@ def _texml(request: HttpRequest, kind: str) -> HttpResponse:
                           params=params, e164s=[params.get("To", ""), params.get("From", "")])
     if hook is None:
         return HttpResponseForbidden("Invalid Telnyx signature")
-    return views.HANDLERS[kind](hook)
+    return twilio.HANDLERS[kind](hook)
 
 
 @csrf_exempt

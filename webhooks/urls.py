@@ -1,11 +1,11 @@
 """Included by config.urls at `connect/webhook/`."""
 from django.urls import path
 
-from webhooks import plivo, telnyx, views
+from webhooks import plivo, reference, telnyx, twilio
 
 urlpatterns = [
-    path("twilio/<slug:kind>", views.twilio_webhook, name="twilio-webhook"),
+    path("twilio/<slug:kind>", twilio.twilio_webhook, name="twilio-webhook"),
     path("plivo/<slug:kind>", plivo.plivo_webhook, name="plivo-webhook"),
     path("telnyx/<slug:kind>", telnyx.telnyx_webhook, name="telnyx-webhook"),
-    path("ping", views.ping, name="webhook-ping"),
+    path("ping", reference.ping, name="webhook-ping"),
 ]

@@ -6,8 +6,8 @@ from unittest import mock
 import pytest
 
 from billing.models import UsageRecord
-from phones.messaging.services import sms_rules_update
 from phones.messaging.outbound_webhooks import messaging_settings_update, sign
+from phones.messaging.services import sms_rules_update
 from phones.models import Contact, Conversation, FormSession, Message, OptOut, OutboundWebhookDelivery
 from tests.webhooks.conftest import CALLER, NUMBER, children, twiml
 

@@ -1,35 +1,29 @@
-"""The providers' webhooks: verify first (403, nothing written, when the signature is not the
-connection's), then dispatch by kind to the provider-neutral handlers. What is not ours (an
-unknown number) is answered politely: a 5xx would make the provider call the number's fallback
-URL and, for a voice call, play an error.
-
-No JWT, no CSRF: the signature is the authentication. Twilio's views are here; Plivo's and
-Telnyx's adapters (webhooks.plivo, webhooks.telnyx) translate their payloads and answers.
+"""What every provider's webhook entry shares: the handlers for a call asking what to do, for a
+callback with nothing to answer, and for an inbound text; each provider's entry (webhooks.twilio,
+webhooks.plivo, webhooks.telnyx) parses its fields and renders the answer in its markup.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotFound
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-from twilio.twiml.messaging_response import MessagingResponse
+from django.http import HttpResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.calls import callbacks, twiml
+from phones.calls import twiml
 from phones.calls.ivr import ivr_response
 from phones.calls.voice import voice_response
 from phones.inbound import Webhook
 from phones.messaging.inbound import sms_receive, sms_rules
 from phones.models import PhoneNumber
-from providers import events
 from providers.events import CallEvent
-from webhooks.security import verify
 
 logger = logging.getLogger(__name__)
 
+
 TWIML = "text/xml; charset=utf-8"
+
+
 Handler = Callable[[Webhook], HttpResponse]
 
 
@@ -71,38 +65,3 @@ def callback_handler(field: str, parse: Callable[[dict[str, str]], object],
         callback(hook)
         return HttpResponse(status=204)
     return handle
-
-
-def _sms(hook: Webhook) -> HttpResponse:
-    hook.sms = events.twilio_sms(hook.params)
-    response = MessagingResponse()
-    for text in sms_answer(hook):
-        response.message(text)
-    return HttpResponse(str(response), content_type=TWIML)
-
-
-HANDLERS: dict[str, Handler] = {
-    "voice": call_handler(events.twilio_call),
-    "ivr-menu": call_handler(events.twilio_call),
-    "sms": _sms,
-    "status": callback_handler("status", events.twilio_status, callbacks.status_callback),
-    "recording": callback_handler("recording", events.twilio_recording, callbacks.recording_callback),
-    "transcription": callback_handler("transcription", events.twilio_transcription, callbacks.transcription_callback),
-}
-
-
-@csrf_exempt
-@require_POST
-def twilio_webhook(request: HttpRequest, kind: str) -> HttpResponse:
-    handler = HANDLERS.get(kind)
-    if handler is None:
-        return HttpResponseNotFound()
-    hook = verify(request, kind)
-    if hook is None:
-        return HttpResponseForbidden("Invalid Twilio signature")
-    return handler(hook)
-
-
-def ping(request: HttpRequest) -> HttpResponse:
-    """A bare view, the benchmark's baseline: what Django alone costs on this server."""
-    return HttpResponse("pong", content_type="text/plain")

@@ -95,7 +95,7 @@ def pattern(regex: str, message: str, **kwargs: Any) -> serializers.RegexField:
     return serializers.RegexField(regex, error_messages={"invalid": message}, **kwargs)
 
 
-def node_id(**kwargs: Any) -> serializers.RegexField:
+def node_id_field(**kwargs: Any) -> serializers.RegexField:
     return pattern(SLUG, "Node ids are slugs: letters, digits, - and _, at most 64.", **kwargs)
 
 

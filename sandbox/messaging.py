@@ -15,8 +15,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from twilio.base.serialize import iso8601_datetime as _iso
 
 from sandbox.auth import account_for_credentials
-from sandbox.models import SandboxAccount, SandboxNumber, new_sid
-from sandbox.models_messaging import SandboxA2PCampaign, SandboxMessagingService, SandboxServiceNumber
+from sandbox.models import (
+    SandboxA2PCampaign,
+    SandboxAccount,
+    SandboxMessagingService,
+    SandboxNumber,
+    SandboxServiceNumber,
+    new_sid,
+)
 from sandbox.selectors import paginated
 from sandbox.twilio_json import not_found, page_query
 from sandbox.views import twilio_endpoint

@@ -19,7 +19,7 @@ from phones.documents import (
     Text,
     client_identity,
     fail,
-    node_id,
+    node_id_field,
     pattern,
     queue_name,
     seconds,
@@ -175,10 +175,10 @@ def _check_directory(errors: Errors, directory: Directory, *, users: dict[str, s
 class _MenuNode(_Prompt):
     prompt_required = True
 
-    options = serializers.DictField(child=node_id(), allow_empty=False)
+    options = serializers.DictField(child=node_id_field(), allow_empty=False)
     timeout = seconds(1, 60, default=5)
-    invalid = node_id(required=False)
-    noInput = node_id(required=False)
+    invalid = node_id_field(required=False)
+    noInput = node_id_field(required=False)
 
     def validate_options(self, value: dict) -> dict:
         bad = {key: ["Options are single keys: 0-9, * or #."] for key in value if key not in MENU_DIGITS}
@@ -189,7 +189,7 @@ class _MenuNode(_Prompt):
 
 class _Transfer(StrictSerializer):
     timeout = seconds(5, 600, default=30)
-    next = node_id(required=False, help_text="Where the call goes when nobody answers; without it, it ends.")
+    next = node_id_field(required=False, help_text="Where the call goes when nobody answers; without it, it ends.")
 
 
 class _TransferPhoneNode(_Transfer):
@@ -212,7 +212,7 @@ class _TransferQueueNode(StrictSerializer):
 class _SendSmsNode(StrictSerializer):
     to = Text(max_length=32, help_text='"caller", or an E.164 number.')
     body = Text(max_length=1600)
-    next = node_id()
+    next = node_id_field()
 
     def validate_to(self, value: str) -> str:
         return value if value == "caller" else StrictE164().run_validation(value)
@@ -221,7 +221,7 @@ class _SendSmsNode(StrictSerializer):
 class _AiAssistantNode(StrictSerializer):
     url = Text(max_length=1000)
     parameters = serializers.DictField(child=Text(max_length=500, allow_blank=True), required=False)
-    next = node_id(required=False)
+    next = node_id_field(required=False)
 
     def validate_url(self, value: str) -> str:
         if not value.startswith("wss://"):
@@ -240,7 +240,7 @@ class _AiAssistantNode(StrictSerializer):
 
 
 class _RecordingNode(StrictSerializer):
-    next = node_id()
+    next = node_id_field()
 
 
 NODE_TYPES: dict[str, type[serializers.Serializer]] = {
@@ -260,9 +260,9 @@ NODE_TYPES: dict[str, type[serializers.Serializer]] = {
 
 
 class _Flow(StrictSerializer):
-    entry = node_id()
+    entry = node_id_field()
     nodes = serializers.DictField(allow_empty=False)
-    fallback = node_id(required=False)
+    fallback = node_id_field(required=False)
     maxRetries = serializers.IntegerField(min_value=1, max_value=5, required=False, default=3)
 
 

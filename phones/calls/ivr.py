@@ -17,9 +17,10 @@ import logging
 from twilio.twiml.voice_response import VoiceResponse
 
 from phones.calls import twiml
+from phones.calls.tasks import set_recording_status
 from phones.calls.voice import voice_response
 from phones.inbound import Webhook
-from phones.messaging import tasks
+from phones.messaging.tasks import send_flow_sms
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class FlowRenderer:
     def _send_sms(self, node_id: str, node: dict, attempt: int) -> str:
         to = self.hook.call.other_party if node["to"] == "caller" else node["to"]
         if to.startswith("+") and self.hook.number is not None:
-            tasks.send_flow_sms.delay_on_commit(number_id=self.hook.number.pk, to=to, body=node["body"])
+            send_flow_sms.delay_on_commit(number_id=self.hook.number.pk, to=to, body=node["body"])
         return node["next"]
 
     def _ai_assistant(self, node_id: str, node: dict, attempt: int) -> None:
@@ -186,7 +187,7 @@ class FlowRenderer:
     def _recording_status(self, status: str) -> None:
         call_sid = self.hook.call.sid
         if call_sid:
-            tasks.set_recording_status.delay_on_commit(connection_id=self.hook.connection.pk, call_sid=call_sid,
+            set_recording_status.delay_on_commit(connection_id=self.hook.connection.pk, call_sid=call_sid,
                                                        status=status)
 
     def _hangup(self, node_id: str, node: dict, attempt: int) -> None:

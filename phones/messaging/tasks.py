@@ -15,13 +15,8 @@ from celery import shared_task
 from core import retry
 from core.errors import DomainError
 from core.retry import GaveUp
-from orgs.models import ProviderConnection
-from phones.messaging import inbound as sms
-from phones.messaging import outbound_webhooks as outbound
-from phones.messaging import services as messaging
 from phones.models import Message, OutboundWebhookDelivery, PhoneNumber
 from providers.base import ProviderError
-from providers.registry import provider_for
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,6 +39,8 @@ def with_retries(task, attempt: Callable[[], T], retryable: tuple[type[Exception
 
 @shared_task(bind=True, max_retries=6, acks_late=True, name="webhooks.tasks.deliver_webhook")
 def deliver_webhook(self, *, delivery_id: int) -> None:
+    from phones.messaging import outbound_webhooks as outbound
+
     delivery = (OutboundWebhookDelivery.objects.select_related("org")
                 .filter(pk=delivery_id, status=OutboundWebhookDelivery.Status.PENDING).first())
     if delivery is None:  # delivered by an earlier copy of this task, or given up
@@ -55,6 +52,8 @@ def deliver_webhook(self, *, delivery_id: int) -> None:
 
 
 def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: bool) -> None:
+    from phones.messaging import services as messaging
+
     number = PhoneNumber.objects.select_related("org").filter(pk=number_id).first()
     if number is None:
         return
@@ -101,6 +100,8 @@ def thread_inbound_sms_soon() -> None:
 def thread_inbound_sms() -> int:
     """Thread every stored inbound text that has no conversation yet, oldest first
     (phones.messaging.inbound.sms_thread); also the beat's sweep. Returns how many it threaded."""
+    from phones.messaging import inbound as sms
+
     pending = (Message.objects.filter(direction=Message.Direction.INBOUND, conversation__isnull=True,
                                       answer__isnull=False, phone_number__isnull=False)
                .order_by("pk").values_list("pk", flat=True))
@@ -121,6 +122,8 @@ def sms_reply_send(self, *, message_id: int, body: str) -> None:
     recorded (an opt-out's confirmation is such a reply), and rule replies to suppressed senders
     were never decided. Kept in the thread with the provider's SID, so its status callbacks apply.
     """
+    from phones.messaging import services as messaging
+
     inbound = (Message.objects.select_related("org", "phone_number__connection", "conversation")
                .filter(pk=message_id).first())
     if inbound is None or inbound.phone_number is None:
@@ -152,6 +155,8 @@ def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None
     The endpoint answers `{"reply": "…"}` (an empty reply sends nothing). When it keeps failing,
     the sender gets a fallback reply instead of silence.
     """
+    from phones.messaging import outbound_webhooks as outbound
+
     message = (Message.objects.select_related("org", "phone_number", "conversation")
                .filter(pk=message_id).first())
     if message is None or message.phone_number is None:
@@ -181,16 +186,3 @@ def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None
     if isinstance(reply, str) and reply.strip():
         _send(self, number_id=message.phone_number_id, to=message.from_number, body=reply[:1600],
               add_opt_out_language=False)
-
-
-@shared_task(acks_late=True, name="webhooks.tasks.set_recording_status")
-def set_recording_status(*, connection_id: int, call_sid: str, status: str) -> None:
-    """pause-/resume-recording IVR nodes: TwiML has no verb for them; the provider's API does."""
-    connection = ProviderConnection.objects.filter(pk=connection_id).first()
-    if connection is None:
-        return
-    try:
-        provider_for(connection).set_call_recording(call_sid, status)
-    except ProviderError as exc:
-        # A call that hung up, one not recording, or a provider that cannot: nothing to retry.
-        logger.warning("could not set the recording of call %s to %s: %s", call_sid, status, exc.message)

@@ -140,7 +140,7 @@ def test_queue(twilio, flow):
 
 
 def test_pause_and_resume_recording_use_the_recordings_api(twilio, flow, django_capture_on_commit_callbacks):
-    with mock.patch("phones.messaging.tasks.set_recording_status.delay") as task, \
+    with mock.patch("phones.calls.tasks.set_recording_status.delay") as task, \
             django_capture_on_commit_callbacks(execute=True):
         root = press(twilio, "main", "8")
     assert children(root) == [("Say", {}, "Goodbye."), ("Hangup", {}, "")]

@@ -97,7 +97,7 @@ def test_a_flow_pauses_the_recording_it_started_through_the_providers_api(number
 
 
 def test_pausing_a_call_that_is_not_recording_changes_nothing(sandbox, caplog):
-    from phones.messaging.tasks import set_recording_status
+    from phones.calls.tasks import set_recording_status
 
     set_recording_status(connection_id=sandbox.pk, call_sid="CA" + "1" * 32, status="paused")
     assert "could not set the recording" in caplog.text

@@ -30,8 +30,7 @@ from phones.provider_webhooks import webhook_url
 from phones.verify.services import verify_run
 from sandbox.client import SandboxHttpClient
 from sandbox.messaging import sandbox_a2p_campaign_set, sandbox_messaging_service_create
-from sandbox.models import SandboxAccount, SandboxNumber, new_sid
-from sandbox.models_messaging import SandboxServiceNumber
+from sandbox.models import SandboxAccount, SandboxNumber, SandboxServiceNumber, new_sid
 
 # One in DRIFT_EVERY numbers has each kind of drift; GONE numbers are only here, EXTRA only there.
 DRIFT_EVERY = 50

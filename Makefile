@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: install run test migrate demo bench-renewal bench-verify bench-numbers worker beat
+.PHONY: install run test lint migrate demo bench-renewal bench-verify bench-numbers worker beat
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: demo
 
 test: install
 	$(PY) -m pytest $(ARGS)
+
+# ruff, then the layers (import-linter; the contracts are in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench-renewal: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_renewal $(ARGS)

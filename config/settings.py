@@ -185,7 +185,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "billing-renewals": {"task": "billing.tasks.renew_due_numbers", "schedule": env.int("RENEWAL_INTERVAL_SECONDS", default=3600)},
+    "billing-renewals": {"task": "billing.tasks.renew_due_numbers",
+                         "schedule": env.int("RENEWAL_INTERVAL_SECONDS", default=3600)},
     # Verify every org's numbers against its provider: flags numbers gone there, lists importable ones.
     "phones-reconcile": {"task": "phones.tasks.reconcile_all",
                          "schedule": env.int("RECONCILE_INTERVAL_SECONDS", default=6 * 3600)},

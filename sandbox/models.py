@@ -138,7 +138,8 @@ class SandboxFault(models.Model):
         return f"{self.kind} on {self.method} {self.resource} (x{self.remaining})"
 
 
-# ---------------------------------------------------------------- Messaging API: services, their numbers, A2P 10DLC campaigns
+# ---------------------------------------------------------------- Messaging API
+# Messaging services, the numbers in them, and their A2P 10DLC campaigns.
 
 class SandboxMessagingService(models.Model):
     sid = models.CharField(max_length=34, unique=True)

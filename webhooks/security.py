@@ -90,7 +90,8 @@ def verify(request: HttpRequest, kind: str) -> Webhook | None:
     params = webhook_params(request)
     if params is None or not params.get("AccountSid"):
         return None
-    return verify_webhook(request, kind, provider="twilio", connection_types=types_with_webhooks("twilio"), params=params,
+    return verify_webhook(request, kind, provider="twilio", connection_types=types_with_webhooks("twilio"),
+                          params=params,
                           e164s=[params.get("To", ""), params.get("From", "")], account_id=params["AccountSid"])
 
 

@@ -159,7 +159,8 @@ class FlowRenderer:
 
     def _ai_assistant(self, node_id: str, node: dict, attempt: int) -> None:
         stream = self.response.connect().stream(url=node["url"])
-        context = {"callSid": self.hook.call.sid, "from": self.hook.call.from_, "to": self.hook.call.to, "org": self.hook.org.slug,
+        context = {"callSid": self.hook.call.sid, "from": self.hook.call.from_, "to": self.hook.call.to,
+                   "org": self.hook.org.slug,
                    "number": self.hook.number.e164 if self.hook.number else ""}
         for name, value in {**node.get("parameters", {}), **context}.items():
             stream.parameter(name=name, value=value)

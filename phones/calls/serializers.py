@@ -87,7 +87,8 @@ class RoutingUpdateSerializer(StrictSerializer):
     """Only the keys given are saved. The documents are checked by phones.calls.documents, not here."""
 
     strategy = serializers.JSONField(required=False, allow_null=True, help_text="simultaneous | sequential")
-    assignments = serializers.JSONField(required=False, allow_null=True, help_text="The whole list, replacing the saved one.")
+    assignments = serializers.JSONField(required=False, allow_null=True,
+                                          help_text="The whole list, replacing the saved one.")
     voicemail = serializers.JSONField(required=False, allow_null=True, help_text="Greeting and recording, or null.")
     ivrFlow = serializers.JSONField(required=False, allow_null=True, help_text="The whole flow, or null to remove it.")
 

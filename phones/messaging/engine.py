@@ -195,5 +195,6 @@ class RuleEngine:
 
     def _deliver(self, index: int, event: str, **extra: str) -> None:
         inbound = self.inbound
-        outbound.delivery_create(org=inbound.number.org, org_settings=self.org_settings, key=f"{event}:{inbound.message.provider_sid}:{index}",
+        outbound.delivery_create(org=inbound.number.org, org_settings=self.org_settings,
+                                  key=f"{event}:{inbound.message.provider_sid}:{index}",
                                  event=event, payload=inbound.event_payload(event, **extra))

@@ -201,7 +201,8 @@ class TelnyxProvider(PhoneProvider):
                 "messaging_profile_id": self.messaging_profile_id, "customer_reference": reference})
         order = self._wait_for(order, e164)
         if order.get("status") != consts.ORDER_SUCCESS:
-            statuses = ", ".join(f"{n.get('phone_number')}: {n.get('status')}" for n in order.get("phone_numbers") or [])
+            statuses = ", ".join(f"{n.get('phone_number')}: {n.get('status')}"
+                                 for n in order.get("phone_numbers") or [])
             raise _error(f"Telnyx could not fill the order for {e164} ({statuses or order.get('status')})",
                          code=consts.ORDER_FAILED, permanent=True)
         owned = self.find_owned(e164)

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -22,7 +21,7 @@ def make_number(org: Org, *, status: str = PhoneNumber.Status.ACTIVE, monthly_fe
     return PhoneNumber.objects.create(
         org=org, connection=conn, e164=f"+1415{next(_serial)}", country="US", status=status,
         monthly_fee=monthly_fee, setup_fee=setup_fee, currency=currency,
-        purchased_at=datetime.combine(purchased_on, datetime.min.time(), tzinfo=dt_timezone.utc).replace(hour=10),
+        purchased_at=datetime.combine(purchased_on, datetime.min.time(), tzinfo=UTC).replace(hour=10),
         next_billing_date=next_billing_date)
 
 

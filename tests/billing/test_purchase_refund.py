@@ -1,8 +1,7 @@
 """Purchase hold, its reversal, and the prorated refund on release, as the lifecycle flows call them."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import transaction
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def at(day: date, hour: int = 12) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=dt_timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 def fund(org, amount: int) -> None:

@@ -207,7 +207,8 @@ def test_trigger_kept_totals_match_a_recount_after_every_kind_of_write(org, sand
 
     def assert_matches():
         recount = {row["status"]: (row["n"], row["fees"]) for row in
-                   PhoneNumber.objects.filter(org=org).values("status").annotate(n=Count("id"), fees=Sum("monthly_fee"))}
+                   PhoneNumber.objects.filter(org=org).values("status")
+                   .annotate(n=Count("id"), fees=Sum("monthly_fee"))}
         kept = {row.status: (row.count, row.monthly_fee) for row in OrgNumberTotals.objects.filter(org=org)
                 if row.count}
         assert kept == recount

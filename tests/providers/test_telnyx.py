@@ -37,7 +37,8 @@ def telnyx_api() -> FakeApi:
             .on("PATCH", f"{V2}messaging_profiles/{PROFILE_ID}", (200, fixture("telnyx", "messaging_profile")))
             .on("GET", f"{V2}phone_numbers", (200, fixture("telnyx", "phone_numbers_page1")))
             .on("PATCH", f"{V2}phone_numbers/{NUMBER_ID}", (200, fixture("telnyx", "phone_number")))
-            .on("PATCH", f"{V2}phone_numbers/{NUMBER_ID}/messaging", (200, fixture("telnyx", "phone_number_messaging"))))
+            .on("PATCH", f"{V2}phone_numbers/{NUMBER_ID}/messaging",
+                (200, fixture("telnyx", "phone_number_messaging"))))
 
 
 class Clock:
@@ -151,7 +152,8 @@ def order_api(*answers) -> FakeApi:
 class TestAsynchronousOrders:
     def test_a_pending_order_is_waited_for_until_it_succeeds(self):
         clock = Clock()
-        api = order_api((200, fixture("telnyx", "number_order_pending")), (200, fixture("telnyx", "number_order_success")))
+        api = order_api((200, fixture("telnyx", "number_order_pending")),
+                        (200, fixture("telnyx", "number_order_success")))
         bought = provider_for(api, clock).purchase("+14155550142", HOOKS)
         assert bought.e164 == "+14155550142" and bought.voice_url == HOOKS.voice_url
         assert api.body("POST", f"{V2}number_orders") == {

@@ -110,7 +110,8 @@ def test_ai_assistant_streams_with_the_calls_context(twilio, flow, org):
 
 
 def test_send_sms_texts_the_caller_after_commit_and_goes_on(twilio, flow, django_capture_on_commit_callbacks):
-    with mock.patch("phones.messaging.tasks.send_flow_sms.delay") as send, django_capture_on_commit_callbacks(execute=True):
+    with (mock.patch("phones.messaging.tasks.send_flow_sms.delay") as send,
+          django_capture_on_commit_callbacks(execute=True)):
         root = press(twilio, "main", "4")
     assert children(root) == [("Say", {}, "Goodbye."), ("Hangup", {}, "")]
     send.assert_called_once_with(number_id=flow.org.phone_numbers.get().pk, to=CALLER, body="Our hours: 9-5")

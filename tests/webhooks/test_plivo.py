@@ -123,7 +123,8 @@ def test_ivr_menu_is_plivo_getdigits_and_digits_come_back_to_plivo(plivo, plivo_
     assert (gather.get("numDigits"), gather.get("method")) == ("1", "POST")
     [speak] = list(gather)
     assert (speak.tag, speak.text, speak.get("voice")) == ("Speak", "Press 1 for sales.", "MAN")
-    assert (redirect.tag, redirect.text) == ("Redirect", f"{PUBLIC}/connect/webhook/plivo/ivr-menu?node=m&attempt=1&noinput=1")
+    assert (redirect.tag, redirect.text) == (
+        "Redirect", f"{PUBLIC}/connect/webhook/plivo/ivr-menu?node=m&attempt=1&noinput=1")
     assert Call.objects.get().provider_sid == CALL_UUID
 
     root = xml(plivo.call("ivr-menu", query="node=m&attempt=1", Digits="1"))
@@ -200,7 +201,8 @@ def test_every_verb_our_builders_emit_has_a_plivo_translation(settings):
     plivo = ProviderConnection.Type.PLIVO
     response.start().transcription(status_callback_url=twiml.link("transcription", plivo), track="both_tracks")
     response.start().recording(recording_status_callback=twiml.link("recording", plivo), track="both", channels="dual")
-    twiml.record_voicemail(response, kind="voice", connection_type=plivo, prompt={"say": "Leave a message", "voice": "Polly.Joanna"},
+    twiml.record_voicemail(response, kind="voice", connection_type=plivo,
+                           prompt={"say": "Leave a message", "voice": "Polly.Joanna"},
                            max_length=60, transcribe=True)
     stream = response.connect().stream(url="wss://ai.example.com/s")
     stream.parameter(name="callSid", value="CA1")

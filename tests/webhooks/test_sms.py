@@ -170,7 +170,8 @@ def test_trigger_automation_posts_a_signed_webhook_and_retries(text, number, org
           {"type": "go-to-flow", "match": {"keywords": ["flow"]}, "params": {"flowId": "onboarding"}})
     failure = mock.Mock(status_code=503)
     success = mock.Mock(status_code=200)
-    with mock.patch("phones.messaging.outbound_webhooks.requests.post", side_effect=[failure, failure, success]) as post:
+    with mock.patch("phones.messaging.outbound_webhooks.requests.post",
+                    side_effect=[failure, failure, success]) as post:
         assert replies(text("hello")) == []
     assert post.call_count == 3
     url, body, headers = post.call_args.args[0], post.call_args.kwargs["data"], post.call_args.kwargs["headers"]
@@ -190,7 +191,8 @@ def test_automation_gives_up_after_its_retries(text, number, org):
     messaging_settings_update(org=org, automation_webhook_url="https://hooks.example.com/in")
     rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}})
     import requests
-    with mock.patch("phones.messaging.outbound_webhooks.requests.post", side_effect=requests.ConnectionError("refused")) as post:
+    with mock.patch("phones.messaging.outbound_webhooks.requests.post",
+                    side_effect=requests.ConnectionError("refused")) as post:
         text("hello")
     delivery = OutboundWebhookDelivery.objects.get()
     assert post.call_count == 7

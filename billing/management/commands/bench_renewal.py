@@ -15,8 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
@@ -105,7 +104,7 @@ class Command(BaseCommand):
         connections = ProviderConnection.objects.bulk_create([
             ProviderConnection(org=org, type=ProviderConnection.Type.SANDBOX,
                                name="bench", account_id=f"ACbench{org.pk}") for org in org_rows])
-        purchased_at = datetime(1999, 12, 15, 9, tzinfo=dt_timezone.utc)
+        purchased_at = datetime(1999, 12, 15, 9, tzinfo=UTC)
         per_org, extra = divmod(numbers, orgs)
         rows, serial = [], 0
         funds: dict[int, int] = {}

@@ -34,7 +34,8 @@ Demo ready.
   Org header:   orgid: demo
 Try:
   TOKEN=$(curl -s -X POST {base}/api/auth/token -H 'Content-Type: application/json' \\
-    -d '{{"username": "{username}", "password": "<password>"}}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["access"])')
+    -d '{{"username": "{username}", "password": "<password>"}}' \\
+    | python3 -c 'import sys,json; print(json.load(sys.stdin)["access"])')
   curl -s "{base}/phone/available?countryCode=US&areaCode=415&smsEnabled=true&limit=5" \\
     -H "Authorization: Bearer $TOKEN" -H "orgid: demo"
 """))

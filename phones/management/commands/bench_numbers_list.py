@@ -2,7 +2,8 @@
 
 The numbers are committed and the table vacuumed, as a real org's would be, then deleted at
 the end. Other orgs' numbers share the table (--other-orgs × --other-numbers), as on a real
-platform: with one org alone, the planner rightly sees no point in its org index. Requests go through the whole Django stack in-process (JWT auth, org scoping,
+platform: with one org alone, the planner rightly sees no point in its org index. Requests go through
+the whole Django stack in-process (JWT auth, org scoping,
 serializers); no network is involved.
 """
 import random

@@ -217,7 +217,7 @@ class Message(PublicIdModel):
         return f"{self.direction} {self.from_number} → {self.to_number}"
 
 
-# ---------------------------------------------------------------- traffic (webhooks, inbox, softphone)
+# ---------------------------------------------------------------- calls and texts (webhooks, inbox, softphone)
 
 class Contact(models.Model):
     """Someone who texts or calls the org's numbers, known by their phone number."""
@@ -314,7 +314,7 @@ class Call(PublicIdModel):
 
 
 class Recording(models.Model):
-    """A call recording: kept at the provider; we store its SID and a reference URL (seed 001)."""
+    """A call recording: kept at the provider; we store its SID and a reference URL."""
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="recordings")
     call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings")

@@ -93,7 +93,7 @@ def recording_callback(hook: Webhook) -> None:
         recording = _recording(hook, event.sid, event.call_sid)
         if recording is None:
             return
-        # Only the reference is kept: the audio stays at the provider (seed 001).
+        # Only the reference is kept: the audio stays at the provider.
         recording.url = recording.url or event.url
         recording.duration = event.duration or recording.duration
         if event.status in RECORDING_RANK and moves_forward(RECORDING_RANK, recording.status, event.status):

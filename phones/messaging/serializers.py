@@ -1,4 +1,4 @@
-"""Request and response shapes of the traffic API (camelCase, as the seeds write it)."""
+"""Request and response shapes of the messaging API (camelCase, as the product documents write it)."""
 from __future__ import annotations
 
 from rest_framework import serializers

@@ -1,4 +1,4 @@
-"""Services for traffic: contacts, inbox threads, opt-outs, and outbound SMS and calls.
+"""Messaging services: contacts, inbox threads, opt-outs, outbound texts, SMS rules.
 
 The webhooks (inbound) and the API (outbound) both write through here, so a text is threaded
 and an opted-out recipient is refused the same way whichever side it comes from.
@@ -25,7 +25,7 @@ from providers.registry import provider_for
 
 logger = logging.getLogger(__name__)
 
-# TCPA (seed 001): marketing texts to US numbers must tell the recipient how to stop them.
+# TCPA: marketing texts to US numbers must tell the recipient how to stop them.
 OPT_OUT_LANGUAGE = "Reply STOP to opt out."
 _HAS_OPT_OUT_LANGUAGE = re.compile(r"\b(stop|unsubscribe|opt[\s-]?out)\b", re.IGNORECASE)
 

@@ -7,7 +7,7 @@ and Auth Token; no module-level client.
 
 Plivo has no per-number webhook URLs: a number is attached to an *application* that carries
 the answer (voice), message (SMS) and hangup (status) URLs. We attach numbers to an application
-named for the URLs it carries, created the first time and reused after (seed 004).
+named for the URLs it carries, created the first time and reused after.
 """
 from __future__ import annotations
 

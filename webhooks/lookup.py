@@ -1,6 +1,7 @@
 """The webhook's one lookup: a live number with its org, connection and routing, by E.164 or
-public id, written out once per process instead of compiled by the ORM on each request: compiling a four-table select_related query cost more (about 1.5 ms)
-than running it, and the sender's Exists + Subquery lookup about 4 ms. Table and column names come from the models, so a renamed field still works.
+public id, written out once per process instead of compiled by the ORM on each request
+(compiling the four-table select_related query cost more, about 1.5 ms, than running it).
+Table and column names come from the models, so a renamed field still works.
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def _lookup_sql(vendor: str, filters: tuple[str, ...], e164_count: int, type_cou
             where.append(f"{tables[ProviderConnection]}.{_qn('type')} IN ({', '.join(['%s'] * type_count)})")
         else:
             table, column = name.split(".")
-            where.append(f"{tables[{'number': PhoneNumber, 'connection': ProviderConnection}[table]]}.{_qn(column)} = %s")
+            model = {"number": PhoneNumber, "connection": ProviderConnection}[table]
+            where.append(f"{tables[model]}.{_qn(column)} = %s")
     number, org, conn, routing = (tables[PhoneNumber], tables[Org], tables[ProviderConnection], tables[PhoneRouting])
     return (f"SELECT {select} FROM {number} "
             f"JOIN {org} ON {org}.{_qn('id')} = {number}.{_qn('org_id')} "

@@ -324,7 +324,8 @@ class Command(BaseCommand):
         write = self.stdout.write
         write(f"gunicorn {workers} sync workers, PostgreSQL {db_connection.settings_dict['HOST']}, wrk "
               f"{connections} connections, {duration}s per run, 127.0.0.1, on {os.cpu_count()} cores shared "
-              f"with a Celery worker ({celery_workers} processes at nice {worker_nice}, Redis) threading the inbound texts\n")
+              f"with a Celery worker ({celery_workers} processes at nice {worker_nice}, Redis) "
+              "threading the inbound texts\n")
         write(f"{'endpoint':<14} {'req/s (sat.)':>12} {'% of bare':>10} {'rate at half':>13} {'p50 ms':>8} "
               f"{'p99 ms':>8} {'failed':>7}")
         bare = results["bare view"][0].rps

@@ -8,4 +8,5 @@ urlpatterns = [
     path("plivo/<slug:kind>", plivo.plivo_webhook, name="plivo-webhook"),
     path("telnyx/<slug:kind>", telnyx.telnyx_webhook, name="telnyx-webhook"),
     path("ping", reference.ping, name="webhook-ping"),
+    path("reference/sms", reference.reference_sms, name="webhook-reference-sms"),
 ]

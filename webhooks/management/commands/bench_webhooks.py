@@ -14,12 +14,16 @@ Sets up a bench org with a sandbox connection and a number (an IVR flow and one 
 naming the sender), precomputes requests signed exactly as Twilio signs them (every SMS with its
 own MessageSid and every call with its own CallSid, so each is really stored, and each run starts
 where the one before stopped), starts gunicorn on 127.0.0.1, and for each of: the bare view
-(`/connect/webhook/ping`), the inbound SMS webhook and the IVR voice webhook, runs wrk:
+(`/connect/webhook/ping`), the reference (`/connect/webhook/reference/sms`, webhooks.reference: a
+minimal durable SMS webhook as a django-twilio user would write it, sent texts to another number,
+REFERENCE_NUMBER, so that they are not counted as the SMS webhook's), the inbound SMS webhook and
+the IVR voice webhook, runs wrk:
   1. saturated (closed loop, `--connections`): requests/s;
   2. at about half that rate (each connection paced by wrk's `delay()`): p50/p99 latency.
 It prints those, the queries each webhook makes in the request and after it (counted
-in-process, with a cold lookup cache), and the targets. The bench's messages, calls and contacts
-are deleted afterwards; the org, connection and number are kept.
+in-process, with a cold lookup cache), the ratios to the reference, and the targets. The bench's
+messages (the reference's too), calls and contacts are deleted afterwards; the org, connection and
+number are kept.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
 from billing.models import UsageRecord
@@ -49,10 +54,13 @@ from orgs.models import Org, ProviderConnection
 from orgs.services import connection_create
 from phones.models import Call, Contact, Conversation, Message, PhoneNumber, PhoneRouting
 from phones.provider_webhooks import webhook_url
-from webhooks import lookup_cache
+from webhooks import lookup_cache, reference
 
 BENCH_ORG = "bench-webhooks"
 BENCH_NUMBER = "+15555550100"
+# The reference's texts are sent to this one (no number of ours: the reference needs none).
+REFERENCE_NUMBER = "+15555550101"
+REFERENCE = "reference"
 BENCH_QUEUE = "bench-webhooks"
 FLOW = {"entry": "main", "maxRetries": 3, "nodes": {
     "main": {"type": "menu", "say": "For sales press 1, for support press 2.", "timeout": 5,
@@ -142,7 +150,7 @@ class Command(BaseCommand):
             server = self._gunicorn(port, workers, env)
             try:
                 results, wrapped = {}, []
-                for name in ("bare view", "inbound SMS", "IVR voice"):
+                for name in ("bare view", REFERENCE, "inbound SMS", "IVR voice"):
                     started = time.monotonic()
                     saturated, half, sent = self._measure(script, files[name], port, duration, connections)
                     results[name] = (saturated, half)
@@ -159,8 +167,9 @@ class Command(BaseCommand):
                     process.wait(timeout=30)
         stored = Message.objects.filter(phone_number=number, direction="inbound").count()
         threaded = Message.objects.filter(phone_number=number, direction="inbound", conversation__isnull=False).count()
+        reference_stored = self._reference_messages(number).count()
         self._report(results, queries, workers, connections, duration, stored, threaded, drained, sms_seconds,
-                     celery_workers, worker_nice)
+                     celery_workers, worker_nice, reference_stored)
         if wrapped:
             self.stdout.write(f"note: {', '.join(wrapped)} sent more than --requests {requests}: some requests were "
                               "repeats (duplicates are cheaper); rerun with a larger --requests")
@@ -182,17 +191,22 @@ class Command(BaseCommand):
         self._clean(number)
         return number
 
+    def _reference_messages(self, number: PhoneNumber):
+        return Message.objects.filter(org=number.org, phone_number__isnull=True, to_number=REFERENCE_NUMBER)
+
     def _clean(self, number: PhoneNumber) -> None:
         Message.objects.filter(phone_number=number).delete()
+        self._reference_messages(number).delete()
         Call.objects.filter(phone_number=number).delete()
         Conversation.objects.filter(phone_number=number).delete()
         Contact.objects.filter(org=number.org).delete()
         UsageRecord.objects.filter(phone_number=number, kind__in=["sms_segment", "call_minute"]).delete()
 
-    def _signed(self, number: PhoneNumber, kind: str, params: dict[str, str]) -> tuple[str, str, str]:
+    def _signed(self, number: PhoneNumber, kind: str, params: dict[str, str], url: str = ""
+                ) -> tuple[str, str, str]:
         credentials = number.connection.credentials
         params = {"AccountSid": credentials["accountSid"], **params}
-        url = webhook_url(kind)
+        url = url or webhook_url(kind)
         signature = RequestValidator(credentials["authToken"]).compute_signature(url, params)
         return urlsplit(url).path, signature, urlencode(params)
 
@@ -200,15 +214,22 @@ class Command(BaseCommand):
         return self._signed(number, "sms", {"MessageSid": f"SM{i:032x}", "From": f"+1415555{i % 10000:04d}",
                                             "To": number.e164, "Body": "Hello there", "NumSegments": "1"})
 
+    def _reference(self, number: PhoneNumber, i: int) -> tuple[str, str, str]:
+        """A text for the reference view: to REFERENCE_NUMBER, with MessageSids no SMS run uses."""
+        return self._signed(number, "sms", {"MessageSid": f"SMfe{i:030x}", "From": f"+1415555{i % 10000:04d}",
+                                            "To": REFERENCE_NUMBER, "Body": "Hello there", "NumSegments": "1"},
+                            url=f"{settings.PUBLIC_BASE_URL}{reverse('webhook-reference-sms')}")
+
     def _call(self, number: PhoneNumber, i: int) -> tuple[str, str, str]:
         return self._signed(number, "ivr-menu", {"CallSid": f"CA{i:032x}", "From": f"+1415555{i % 10000:04d}",
                                                  "To": number.e164, "CallStatus": "ringing", "Direction": "inbound"})
 
     def _request_files(self, tmp: Path, number: PhoneNumber, count: int) -> dict[str, Path]:
-        files = {"bare view": tmp / "bare.tsv", "inbound SMS": tmp / "sms.tsv", "IVR voice": tmp / "ivr.tsv"}
+        files = {"bare view": tmp / "bare.tsv", REFERENCE: tmp / "reference.tsv", "inbound SMS": tmp / "sms.tsv",
+                 "IVR voice": tmp / "ivr.tsv"}
         files["bare view"].write_text("GET\t/connect/webhook/ping\t\t\n")
         # Offset past the requests counted in-process, so none of them is a duplicate.
-        for name, make in (("inbound SMS", self._sms), ("IVR voice", self._call)):
+        for name, make in ((REFERENCE, self._reference), ("inbound SMS", self._sms), ("IVR voice", self._call)):
             with files[name].open("w") as out:
                 for i in range(10, count + 10):
                     path, signature, body = make(number, i)
@@ -223,10 +244,12 @@ class Command(BaseCommand):
         an empty lookup cache: once a process has the number, its request makes one query less."""
         client = Client()
         counts = {}
-        for name, (path, signature, body) in (("inbound SMS (new sender)", self._sms(number, 1)),
+        for name, (path, signature, body) in ((REFERENCE, self._reference(number, 1)),
+                                              ("inbound SMS (new sender)", self._sms(number, 1)),
                                               ("inbound SMS (returning sender)", self._sms(number, 10_001)),
                                               ("IVR voice", self._call(number, 1))):
             lookup_cache.invalidate()
+            reference.forget_accounts()
             # Left in reverse order: the request's queries, then the commit (and what runs after it).
             with CaptureQueriesContext(db_connection) as after, transaction.atomic(), \
                     CaptureQueriesContext(db_connection) as request:
@@ -250,9 +273,9 @@ class Command(BaseCommand):
         """A Celery worker (`processes` prefork children, at CPU niceness `nice`) on the bench's own
         queue, emptied first."""
         celery = str(Path(sys.executable).with_name("celery"))
-        subprocess.run([celery, "-A", "telephony", "purge", "-f", "-Q", BENCH_QUEUE], env=env,
+        subprocess.run([celery, "-A", "config", "purge", "-f", "-Q", BENCH_QUEUE], env=env,
                        cwd=settings.BASE_DIR, check=True, capture_output=True, timeout=30)
-        worker = subprocess.Popen(["nice", "-n", str(nice), celery, "-A", "telephony", "worker", "-Q", BENCH_QUEUE,
+        worker = subprocess.Popen(["nice", "-n", str(nice), celery, "-A", "config", "worker", "-Q", BENCH_QUEUE,
                                    "--pool", "prefork",
                                    "--concurrency", str(processes),
                                    "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
@@ -320,7 +343,7 @@ class Command(BaseCommand):
 
     def _report(self, results: dict[str, tuple[Result, Result]], queries: dict[str, tuple[int, int]],
                 workers: int, connections: int, duration: int, stored: int, threaded: int, drained: float,
-                sms_seconds: float, celery_workers: int, worker_nice: int) -> None:
+                sms_seconds: float, celery_workers: int, worker_nice: int, reference_stored: int) -> None:
         write = self.stdout.write
         write(f"gunicorn {workers} sync workers, PostgreSQL {db_connection.settings_dict['HOST']}, wrk "
               f"{connections} connections, {duration}s per run, 127.0.0.1, on {os.cpu_count()} cores shared "
@@ -337,12 +360,29 @@ class Command(BaseCommand):
         write(f"inbound texts stored during the runs: {stored}, threaded by the worker: {threaded} "
               f"(its queue drained {drained:.1f}s after the SMS runs)")
         # The webhook can answer faster than the worker threads: what was fully done, per second.
+        end_to_end = threaded / sms_seconds
         write(f"inbound texts answered and threaded per second over the SMS runs and the drain: "
-              f"{threaded / sms_seconds:.0f}")
+              f"{end_to_end:.0f}")
+        write(f"reference texts stored during its runs: {reference_stored} (one per request answered)")
         ok = all(s.rps >= bare / 2 and h.p99_ms < 50 and not (s.failed or h.failed)
-                 for name, (s, h) in results.items() if name != "bare view")
+                 for name, (s, h) in results.items() if name not in ("bare view", REFERENCE))
         write(f"targets (each webhook >= 50% of the bare view, p99 < 50 ms at half load, no failures): "
               f"{'met' if ok else 'NOT met'}")
+        # Against the minimal durable webhook (webhooks.reference) measured in the same run.
+        ref_saturated, ref_half = results[REFERENCE]
+        ref = ref_saturated.rps
+        write(f"\nvs the reference (minimal durable webhook, {ref:.0f} req/s saturated):")
+        checks = [("inbound SMS / reference", results["inbound SMS"][0].rps / ref, 0.9),
+                  ("IVR voice / reference", results["IVR voice"][0].rps / ref, 2.0),
+                  ("texts answered and threaded end to end per second / reference", end_to_end / ref, 0.5)]
+        for label, ratio, target in checks:
+            write(f"  {label}: {ratio:.2f} (target >= {target:g}: {'met' if ratio >= target else 'NOT met'})")
+        for name in (REFERENCE, "inbound SMS", "IVR voice"):
+            p99 = results[name][1].p99_ms
+            write(f"  p99 at half load, {name}: {p99:.2f} ms (target < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
+        ok = (all(ratio >= target for _, ratio, target in checks)
+              and all(results[name][1].p99_ms < 50 for name in (REFERENCE, "inbound SMS", "IVR voice")))
+        write(f"targets vs the reference: {'met' if ok else 'NOT met'}")
 
 
 def _statements(queries: list[dict]) -> list[dict]:

@@ -267,3 +267,12 @@ def usage_record(*, org: Org, phone_number: PhoneNumber | None, kind: str, quant
     if not created and (record.org_id != org.pk or record.kind != kind or record.quantity != quantity):
         raise Conflict(f"Usage key {key!r} was already used for a different record", code="usage_key_conflict")
     return record
+
+
+
+def usage_record_many(records: list[UsageRecord]) -> None:
+    """usage_record for many at once, in one statement: a key already recorded is left as it is."""
+    for record in records:
+        if record.kind not in UsageRecord.Kind.values or not _is_int(record.quantity) or record.quantity <= 0:
+            raise InvalidInput(f"Bad usage record {record.key!r}: {record.kind} ×{record.quantity!r}", field="quantity")
+    UsageRecord.objects.bulk_create(records, ignore_conflicts=True)

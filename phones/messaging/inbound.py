@@ -5,13 +5,13 @@ Python, rules from the routing row the webhook was resolved with, one query for 
 and opt-out when a rule may reply) and the text is inserted together with that answer (ON
 CONFLICT on its unique SID: a retried webhook inserts nothing and gets no reply). Threading into
 the inbox, usage, the opt-out record and the rules' other effects run in
-tasks.thread_inbound_sms, which threads every stored text still without a conversation: the
+tasks.thread_inbound_sms, which threads the stored texts still without a conversation in batches: the
 stored answer is all it needs, so a text is never lost to a broker that was down when it came.
 
 A fill-form rule writes the form's progress while answering; with one, the answer and the insert
 share a transaction, so a retried webhook's form step is rolled back with its duplicate insert.
 
-Keywords are the whole message (trimmed, any case): the standard lists of phones.calls.documents plus the
+Keywords are the whole message (trimmed, any case): the standard lists of phones.messaging.rules plus the
 number's opt-out/opt-in rule keywords. Their confirmation is the reply, so it is sent whether or
 not the sender is (now) suppressed; the suppression is recorded after it. A keyword text runs no
 other rule.
@@ -21,11 +21,13 @@ from __future__ import annotations
 import logging
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from billing.services import usage_record
+from billing.models import UsageRecord
+from billing.services import usage_record_many
 from core.insert_once import insert_once
 from orgs.models import Org
 from phones.messaging import services as messaging
@@ -33,7 +35,7 @@ from phones.messaging import tasks
 from phones.messaging.engine import REPLYING_RULES, Inbound, RuleEngine
 from phones.messaging.rules import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
 from phones.messaging.selectors import sender_lookup
-from phones.models import Contact, Message, PhoneNumber, PhoneRouting
+from phones.models import Contact, Conversation, Message, PhoneNumber, PhoneRouting
 from providers.events import InboundSms
 
 logger = logging.getLogger(__name__)
@@ -112,47 +114,95 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
     return [] if send_replies else answer.replies
 
 
-def _store_replies(inbound: Message, replies: list[str]) -> None:
-    """Replies the provider sent from our answer, in the thread (their SIDs are not known to us)."""
-    now = timezone.now()
-    Message.objects.bulk_create([
-        Message(org=inbound.org, phone_number=inbound.phone_number, direction=Message.Direction.OUTBOUND,
-                from_number=inbound.to_number, to_number=inbound.from_number, body=text, status="queued",
-                conversation_id=inbound.conversation_id, created_at=now)
-        for text in replies])
+def _threads(messages: list[Message]) -> dict[tuple[int, str], Conversation]:
+    """The thread of each text's sender on its number, contact loaded: contacts and conversations
+    read, the missing ones created, each in one statement for the whole batch."""
+    pairs = {(m.org_id, m.from_number) for m in messages}
+    orgs = {m.org_id for m in messages}
+    senders = {m.from_number for m in messages}
+
+    def contacts() -> dict[tuple[int, str], Contact]:
+        return {(c.org_id, c.e164): c for c in Contact.objects.filter(org_id__in=orgs, e164__in=senders)
+                if (c.org_id, c.e164) in pairs}
+
+    known = contacts()
+    if len(known) < len(pairs):
+        # ignore_conflicts: another worker may create the same contact meanwhile; re-read after.
+        Contact.objects.bulk_create([Contact(org_id=org_id, e164=e164) for org_id, e164 in pairs - known.keys()],
+                                    ignore_conflicts=True)
+        known = contacts()
+    wanted = {(m.phone_number_id, known[(m.org_id, m.from_number)].pk): m for m in messages}
+
+    def conversations() -> dict[tuple[int, int], Conversation]:
+        rows = Conversation.objects.select_related("contact").filter(
+            phone_number_id__in={number for number, _ in wanted}, contact_id__in={contact for _, contact in wanted})
+        return {(c.phone_number_id, c.contact_id): c for c in rows if (c.phone_number_id, c.contact_id) in wanted}
+
+    threads = conversations()
+    if len(threads) < len(wanted):
+        Conversation.objects.bulk_create(
+            [Conversation(org_id=wanted[key].org_id, phone_number_id=key[0], contact_id=key[1],
+                          last_message_at=wanted[key].created_at) for key in wanted.keys() - threads.keys()],
+            ignore_conflicts=True)
+        threads = conversations()
+    return {(number, threads[(number, contact)].contact.e164): threads[(number, contact)]
+            for number, contact in wanted}
 
 
-def sms_thread(*, message_id: int) -> bool:
-    """Thread a stored inbound text, record its usage and keyword, run the rules' effects, keep
-    or send the replies, as its stored answer says. False when there was nothing to do: already
-    threaded, or being threaded by another worker."""
+def sms_thread_batch(*, message_ids: list[int]) -> int:
+    """Thread stored inbound texts, record their usage and keywords, run the rules' effects, keep
+    or send the replies, as each stored answer says. Set-based: a fixed number of statements for
+    the batch, plus one per keyword text and per rule effect. Texts already threaded, or being
+    threaded by another worker, are skipped. Returns how many were threaded."""
     with transaction.atomic():
-        message = (Message.objects.select_for_update(of=("self",), skip_locked=True)
-                   .select_related("org", "phone_number__org", "phone_number__routing")
-                   .filter(pk=message_id, conversation__isnull=True).first())
-        if message is None or message.phone_number is None or message.answer is None:
-            return False
-        answer = Answer(**message.answer)
-        number, org = message.phone_number, message.org
-        conversation = messaging.thread_for(org=org, number=number, e164=message.from_number)
-        message.conversation = conversation
-        message.save(update_fields=["conversation"])
-        messaging.conversation_touch(conversation=conversation, message=message)
-        usage_record(org=org, phone_number=number, kind="sms_segment", quantity=message.segments,
-                     period=message.created_at.date().replace(day=1), key=f"sms:{message.provider_sid}")
-        if answer.keyword_kind == "opt-out":
-            messaging.opt_out_record(org=org, e164=message.from_number, keyword=answer.keyword, number=number)
-        elif answer.keyword_kind == "opt-in":
-            messaging.opt_out_lift(org=org, e164=message.from_number)
-        if answer.run_rules:
-            inbound = Inbound(number=number, contact=conversation.contact, conversation=conversation,
-                              message=message, suppressed=False)
-            RuleEngine(inbound).effects(sms_rules(getattr(number, "routing", None)))
-        if answer.send_replies:
-            for text in answer.replies:
-                tasks.sms_reply_send.delay_on_commit(message_id=message.pk, body=text)
-        elif answer.replies:
-            _store_replies(message, answer.replies)
-        if answer.ai_instructions is not None:
-            tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=answer.ai_instructions)
-    return True
+        messages = list(Message.objects.select_for_update(of=("self",), skip_locked=True)
+                        .select_related("org", "phone_number__org", "phone_number__routing")
+                        .filter(pk__in=message_ids, conversation__isnull=True, answer__isnull=False,
+                                phone_number__isnull=False)
+                        .order_by("pk"))
+        if not messages:
+            return 0
+        threads = _threads(messages)
+        touched: dict[int, Conversation] = {}
+        for message in messages:
+            conversation = message.conversation = threads[(message.phone_number_id, message.from_number)]
+            conversation.last_message_at, conversation.last_message_preview = message.created_at, message.body[:160]
+            touched[conversation.pk] = conversation
+        Message.objects.bulk_update(messages, ["conversation"])
+        Conversation.objects.bulk_update(list(touched.values()), ["last_message_at", "last_message_preview"])
+        usage_record_many([
+            UsageRecord(org=message.org, phone_number=message.phone_number, kind=UsageRecord.Kind.SMS_SEGMENT,
+                        quantity=message.segments, period=message.created_at.date().replace(day=1),
+                        key=f"sms:{message.provider_sid}")
+            for message in messages])
+        replies: list[Message] = []
+        now = timezone.now()
+        for message in messages:
+            _after_answer(message, Answer(**message.answer), replies, now)
+        Message.objects.bulk_create(replies)
+    return len(messages)
+
+
+def _after_answer(message: Message, answer: Answer, replies: list[Message], now: datetime) -> None:
+    """What a threaded text's stored answer leaves to do: its keyword, the rules' effects, its replies."""
+    number, org, conversation = message.phone_number, message.org, message.conversation
+    if answer.keyword_kind == "opt-out":
+        messaging.opt_out_record(org=org, e164=message.from_number, keyword=answer.keyword, number=number)
+    elif answer.keyword_kind == "opt-in":
+        messaging.opt_out_lift(org=org, e164=message.from_number)
+    if answer.run_rules:
+        inbound = Inbound(number=number, contact=conversation.contact, conversation=conversation,
+                          message=message, suppressed=False)
+        RuleEngine(inbound).effects(sms_rules(getattr(number, "routing", None)))
+    if answer.send_replies:
+        for text in answer.replies:
+            tasks.sms_reply_send.delay_on_commit(message_id=message.pk, body=text)
+    else:
+        # Replies the provider sent from our answer, in the thread (their SIDs are not known to us).
+        replies.extend(
+            Message(org=org, phone_number=number, direction=Message.Direction.OUTBOUND,
+                    from_number=message.to_number, to_number=message.from_number, body=text, status="queued",
+                    conversation=conversation, created_at=now)
+            for text in answer.replies)
+    if answer.ai_instructions is not None:
+        tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=answer.ai_instructions)

@@ -99,7 +99,7 @@ def thread_inbound_sms_soon() -> None:
 @shared_task(acks_late=True, name="webhooks.tasks.thread_inbound_sms")
 def thread_inbound_sms() -> int:
     """Thread every stored inbound text that has no conversation yet, oldest first
-    (phones.messaging.inbound.sms_thread); also the beat's sweep. Returns how many it threaded."""
+    (phones.messaging.inbound.sms_thread_batch); also the beat's sweep. Returns how many it threaded."""
     from phones.messaging import inbound as sms
 
     pending = (Message.objects.filter(direction=Message.Direction.INBOUND, conversation__isnull=True,
@@ -108,7 +108,7 @@ def thread_inbound_sms() -> int:
     threaded = 0
     while True:
         ids = list(pending[:THREAD_BATCH])
-        done = sum(sms.sms_thread(message_id=pk) for pk in ids)
+        done = sms.sms_thread_batch(message_ids=ids)
         threaded += done
         if len(ids) < THREAD_BATCH or not done:
             return threaded

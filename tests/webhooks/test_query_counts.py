@@ -4,10 +4,13 @@ The bounds include the SAVEPOINT/RELEASE pairs of atomic blocks: pytest-django's
 makes every block a savepoint (in production the outermost is BEGIN/COMMIT)."""
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orgs.models import Membership
 from phones.calls.routing import routing_update
+from phones.messaging.inbound import sms_thread_batch
 from phones.messaging.services import sms_rules_update
 from phones.models import Message, RingGroup
 from tests.conftest import make_user
@@ -73,3 +76,26 @@ def test_status_callback_queries(twilio, number, org, django_assert_max_num_quer
         twilio.post("status", {"MessageSid": "SM" + "a" * 32, "MessageStatus": "sent", "From": NUMBER, "To": CALLER})
     with django_assert_max_num_queries(4):
         twilio.post("status", {"MessageSid": "SM" + "a" * 32, "MessageStatus": "sent", "From": NUMBER, "To": CALLER})
+
+
+def _store_texts(twilio, count: int, offset: int) -> None:
+    for i in range(count):
+        twilio.sms("hello", sid=f"SM{offset + i:032x}", commit=False, From=f"+1415555{offset + i:04d}")
+
+
+def test_threading_a_batch_takes_the_same_queries_for_1_or_20_new_senders(twilio, number, org):
+    """Contacts, conversations, the texts' thread, the threads' preview, usage and replies: each
+    one statement per batch, however many texts it holds."""
+    sms_rules_update(number=number, rules=[{"type": "auto-reply", "params": {"template": "Hi"}}])
+    counts = []
+    for size, offset in ((1, 1000), (20, 2000)):
+        _store_texts(twilio, size, offset)
+        ids = list(Message.objects.filter(direction="inbound", conversation__isnull=True).values_list("pk", flat=True))
+        assert len(ids) == size
+        with CaptureQueriesContext(connection) as queries:
+            assert sms_thread_batch(message_ids=ids) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    # Every text threaded, each sender its own contact and conversation, each reply kept in its thread.
+    assert not Message.objects.filter(direction="inbound", conversation__isnull=True).exists()
+    assert Message.objects.filter(direction="outbound", body="Hi").values("conversation").distinct().count() == 21

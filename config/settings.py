@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "rest_framework_api_key",  # the API key model's base and hasher (orgs.OrgAPIKey); its own model is unused
     "drf_spectacular",
     "config",  # the operator's management commands (create_org, seed_demo), which compose every app
     "orgs",  # app label "telephony"
@@ -135,14 +136,30 @@ if not FIELD_ENCRYPTION_KEYS:
     FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # An org API key (`Bearer tpk_…`) first: it tells its keys from JWTs by their prefix and passes on the rest.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["orgs.authentication.OrgAPIKeyAuthentication",
+                                       "rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # The client address throttles count is REMOTE_ADDR; behind N proxies that each append to
+    # X-Forwarded-For, set NUM_PROXIES=N. Never trust a client-sent X-Forwarded-For as such.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+
+# Shared state between processes: the throttles' counters. Redis in production (CACHE_URL, or
+# REDIS_URL, e.g. redis://redis:6379/1); each process's own memory when neither is set.
+CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+                                          or "locmemcache://")}
+
+# Logins and refreshes (orgs.auth): per username (per user for a refresh) and per client address;
+# failed API-key attempts per client address. DRF rates: "<count>/<s|min|hour|day>". Over the rate
+# is a 429 with Retry-After; the window slides, so the right password works again once it passes.
+AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="10/min")
+AUTH_ADDRESS_THROTTLE_RATE = env.str("AUTH_ADDRESS_THROTTLE_RATE", default="30/min")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -164,7 +181,8 @@ SPECTACULAR_SETTINGS = {
     "APPEND_COMPONENTS": {
         "securitySchemes": {"orgid": {"type": "apiKey", "in": "header", "name": "orgid"}},
     },
-    "SECURITY": [{"jwtAuth": [], "orgid": []}],
+    # A person: a JWT and the orgid header; a server: an org API key alone (orgApiKey: orgs.auth).
+    "SECURITY": [{"jwtAuth": [], "orgid": []}, {"orgApiKey": []}],
     "ENUM_NAME_OVERRIDES": {
         "RoutingModeEnum": "phones.models.PhoneNumber.RoutingMode",
         "NumberStatusEnum": "phones.models.PhoneNumber.Status",

@@ -2,16 +2,17 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from core.health import healthz
+from orgs.auth import TokenObtainView, TokenRefreshOnceView
 from sandbox.simulate import simulate_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("api/auth/token", TokenObtainPairView.as_view(), name="token-obtain"),
-    path("api/auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
+    # simplejwt's views, throttled; a refresh token is used once, even by concurrent requests.
+    path("api/auth/token", TokenObtainView.as_view(), name="token-obtain"),
+    path("api/auth/token/refresh", TokenRefreshOnceView.as_view(), name="token-refresh"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("orgs.urls")),

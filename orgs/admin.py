@@ -3,10 +3,13 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from core.display import money
+from orgs import services
 from orgs.audit import audit_record
-from orgs.models import AuditLog, Membership, Org, ProviderConnection
+from orgs.models import AuditLog, Membership, Org, OrgAPIKey, ProviderConnection
 from phones.models import PhoneNumber
 from providers.base import ProviderError
 from providers.registry import provider_for
@@ -124,3 +127,44 @@ class AuditLogAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "actor", "org", "action", "target_type", "target_id", "target_repr", "before",
                        "after", "note"]
+
+
+# The library's own key model is unused here (org keys are OrgAPIKey): keep it out of staff's way.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
+
+
+@admin.register(OrgAPIKey)
+class OrgAPIKeyAdmin(APIKeyModelAdmin):
+    """Staff see every org's keys (never the keys themselves: only their prefix is stored in the
+    clear) and revoke them. Keys are made by the org's owners through the API."""
+
+    list_display = ["name", "display_prefix", "org", "role", "created", "last_used_at", "revoked", "created_by"]
+    list_filter = ["revoked", "role"]
+    list_select_related = ["org", "created_by"]
+    search_fields = ["name", "prefix", "public_id", "org__slug"]
+    fields = ["public_id", "name", "display_prefix", "org", "role", "user", "created_by", "created", "last_used_at",
+              "expiry_date", "revoked", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the row keeps what the key did attributed to it
+
+    @admin.display(description="prefix")
+    def display_prefix(self, obj: OrgAPIKey) -> str:
+        return obj.display_prefix
+
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        revoked = 0
+        for api_key in queryset.filter(revoked=False):
+            services.api_key_revoke(api_key=api_key, actor=request.user)
+            revoked += 1
+        self.message_user(request, f"{revoked} API key(s) revoked.", messages.SUCCESS)

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from core.openapi import errors
 from orgs import services
-from orgs.models import Membership, ProviderConnection
+from orgs.authentication import api_key_of
+from orgs.models import Membership, OrgAPIKey, ProviderConnection
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
-from orgs.serializers import ConnectionCreateSerializer, ConnectionSerializer, ConnectionUpdateSerializer
+from orgs.serializers import (
+    APIKeyCreatedSerializer,
+    APIKeyCreateSerializer,
+    APIKeySerializer,
+    ConnectionCreateSerializer,
+    ConnectionSerializer,
+    ConnectionUpdateSerializer,
+)
 
 
 class ConnectionListView(OrgScopedAPIView):
@@ -63,4 +71,45 @@ class ConnectionDetailView(OrgScopedAPIView):
                    tags=["integrations"])
     def delete(self, request, public_id: str):
         services.connection_delete(connection=self.get_object(public_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class APIKeyManagement(OrgScopedAPIView):
+    """Owners manage the org's API keys, signed in as themselves: a key cannot mint or revoke keys."""
+
+    roles = {"GET": Membership.Role.OWNER, "POST": Membership.Role.OWNER, "DELETE": Membership.Role.OWNER}
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if api_key_of(request) is not None:
+            raise exceptions.PermissionDenied("API keys are managed by an owner signed in, not with an API key")
+
+
+class APIKeyListView(APIKeyManagement):
+    @extend_schema(operation_id="api_keys_list", responses={200: APIKeySerializer(many=True), **errors()},
+                   tags=["api-keys"], description="The org's API keys that are not revoked (never the keys "
+                                                  "themselves).")
+    def get(self, request):
+        keys = for_org(OrgAPIKey.objects.filter(revoked=False).select_related("created_by"), self.org)
+        return Response({"data": APIKeySerializer(keys, many=True).data})
+
+    @extend_schema(operation_id="api_keys_create", request=APIKeyCreateSerializer,
+                   responses={201: APIKeyCreatedSerializer, **errors(400)}, tags=["api-keys"],
+                   description="A new key acting in this org with `role`. The response is the only time `key` "
+                               "is shown; it is stored hashed. Send it as `Authorization: Bearer <key>`.")
+    def post(self, request):
+        serializer = APIKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, plaintext = services.api_key_create(org=self.org, name=serializer.validated_data["name"],
+                                                     role=serializer.validated_data["role"], actor=request.user)
+        api_key.key = plaintext
+        return Response(APIKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
+
+
+class APIKeyDetailView(APIKeyManagement):
+    @extend_schema(operation_id="api_keys_revoke", responses={204: None, **errors(404)}, tags=["api-keys"],
+                   description="Revoke a key: its next request is a 401. Cannot be undone.")
+    def delete(self, request, public_id: str):
+        api_key = get_for_org(OrgAPIKey.objects.filter(revoked=False), self.org, public_id=public_id)
+        services.api_key_revoke(api_key=api_key, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

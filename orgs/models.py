@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from rest_framework_api_key.crypto import KeyGenerator
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 from core import crypto
 from core.ids import PublicIdModel
@@ -127,3 +130,79 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_repr or self.target_id}"
+
+
+# Every org API key starts with this, so `Authorization: Bearer …` tells a key from a JWT (which
+# always starts with "eyJ") before anything is looked up.
+API_KEY_MARKER = "tpk_"
+
+
+class OrgAPIKeyGenerator(KeyGenerator):
+    """`tpk_<8-character prefix>.<40-character secret>`; the whole key is hashed (SHA-512, the
+    library's hasher for high-entropy keys) and only the prefix is stored in the clear."""
+
+    def __init__(self) -> None:
+        super().__init__(prefix_length=8, secret_key_length=40)
+
+    def generate(self) -> tuple[str, str, str]:
+        prefix = self.get_prefix()
+        key = f"{API_KEY_MARKER}{prefix}.{self.get_secret_key()}"
+        return key, prefix, self.hash(key)
+
+
+class OrgAPIKeyManager(BaseAPIKeyManager):
+    key_generator = OrgAPIKeyGenerator()
+
+    def get_from_key(self, key: str) -> OrgAPIKey:
+        """The usable (not revoked, not expired) key that `key` is, or DoesNotExist."""
+        if not key.startswith(API_KEY_MARKER):
+            raise self.model.DoesNotExist("Not an org API key.")
+        prefix = key[len(API_KEY_MARKER):].partition(".")[0]
+        api_key = self.get_usable_keys().select_related("org", "user").filter(prefix=prefix).first()
+        if api_key is None or api_key.has_expired or not api_key.is_valid(key):
+            raise self.model.DoesNotExist("Key is not valid.")
+        return api_key
+
+
+class OrgAPIKey(PublicIdModel, AbstractAPIKey):
+    """A server-to-server client's key: acts in one org with one role, without a person's session.
+
+    Requests made with it act as `user`, a principal of its own (no password, no membership), so
+    everything the API records as done by someone (a job's or number's `created_by`, the audit
+    log's actor) names the key, and a revoked key is no one.
+    """
+
+    public_id_prefix = "key"
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="api_keys")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="org_api_key",
+                                help_text="The principal requests made with this key act as.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrgAPIKeyManager()
+
+    # `last_used_at` is written at most this often per key, not on every request.
+    LAST_USED_RESOLUTION_SECONDS = 60
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "org API key"
+        verbose_name_plural = "org API keys"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix})"
+
+    @property
+    def display_prefix(self) -> str:
+        """What lists show: enough to recognise the key, nothing that authenticates."""
+        return f"{API_KEY_MARKER}{self.prefix}"
+
+    def touch(self) -> None:
+        now = timezone.now()
+        if self.last_used_at is None or (now - self.last_used_at).total_seconds() >= self.LAST_USED_RESOLUTION_SECONDS:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now

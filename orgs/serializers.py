@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from core.serializers import StrictSerializer
-from orgs.models import ProviderConnection
+from orgs.models import Membership, OrgAPIKey, ProviderConnection
 from providers.registry import KINDS, kind_for
 
 
@@ -63,3 +63,29 @@ class ConnectionSerializer(serializers.ModelSerializer):
 
     def get_credentials(self, obj: ProviderConnection) -> dict[str, str]:
         return obj.masked_credentials()
+
+
+class APIKeyCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=50)
+    role = serializers.ChoiceField(choices=Membership.Role.choices,
+                                   help_text="The role requests made with the key have in the org.")
+
+
+class APIKeySerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    prefix = serializers.CharField(source="display_prefix", read_only=True,
+                                   help_text="The key's first characters: enough to recognise it, not to use it.")
+    createdAt = serializers.DateTimeField(source="created", read_only=True)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    createdBy = serializers.CharField(source="created_by.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = OrgAPIKey
+        fields = ["id", "prefix", "name", "role", "createdAt", "lastUsedAt", "createdBy"]
+
+
+class APIKeyCreatedSerializer(APIKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The key itself. Shown this once: store it now.")
+
+    class Meta(APIKeySerializer.Meta):
+        fields = [*APIKeySerializer.Meta.fields, "key"]

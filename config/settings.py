@@ -227,3 +227,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"twilio.http_client": {"level": "WARNING"}},
 }
+
+# Requests to URLs a tenant chose (a connection's publicConfig.apiBaseUrl, the org's automation and
+# AI webhooks) go only to https URLs whose addresses are public (core.outbound): loopback, private,
+# link-local/metadata and other internal addresses are refused when connecting.
+# Host names trusted wherever they resolve, over http too (e.g. a self-hosted Twilio-compatible API
+# on a private network). Exact names, comma-separated.
+OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
+# Loopback (127.0.0.1, ::1, localhost) allowed as well, over http: local development, e.g. the
+# sandbox served over HTTP. Defaults to DEBUG; never turn it on in production.
+OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", DEBUG)

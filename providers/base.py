@@ -21,6 +21,8 @@ T = TypeVar("T")
 TIMEOUT = "timeout"
 CONNECTION_FAILED = "connection_failed"
 BAD_RESPONSE = "bad_response"
+# The destination (a tenant-chosen base URL) is not one we connect to (core.outbound); nothing was sent.
+DESTINATION_REFUSED = "destination_refused"
 
 
 class ProviderError(Exception):
@@ -287,3 +289,10 @@ class ProviderKind:
     shared_webhooks: bool = False
     # Credentials to make when a connection of this type is created without any (the sandbox's new account).
     new_credentials: Callable[[str], dict] | None = None
+
+    def secret_destinations(self) -> tuple[str, ...]:
+        """The public-config fields that decide where the credentials are sent: every URL field
+        (a base URL such as Twilio's `apiBaseUrl`). Changing one needs the credentials again."""
+        from rest_framework.serializers import URLField
+
+        return tuple(name for name, field_ in self.public_config().fields.items() if isinstance(field_, URLField))

@@ -4,6 +4,10 @@ Every failure comes out as a ProviderError: unreachable → unavailable (503); n
 time, or a connection that broke off after a request that changes something was sent →
 outcome_unknown, since it may have taken effect; an error answer → whatever the provider's
 own `from_answer` makes of it (`error_for_status`, with the provider's way of reading its body).
+Every connection failure has the same message ("… could not be reached").
+
+Clients are made with `client()`: httpx through core.outbound's guard (https to public
+addresses, checked when connecting), as every request carries the account's credentials.
 """
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from providers.base import BAD_RESPONSE, CONNECTION_FAILED, TIMEOUT, ProviderError
+from core import outbound
+from providers.base import BAD_RESPONSE, CONNECTION_FAILED, DESTINATION_REFUSED, TIMEOUT, ProviderError
 
 # Our own codes for the answers a provider sent no code with.
 AUTHENTICATION_FAILED = "authentication_failed"
@@ -47,20 +52,31 @@ def error_for_status(response: httpx.Response, *, provider: str, rejected: str,
     return error(message, code=code or refused, permanent=True)
 
 
+def client(**kwargs: Any) -> httpx.Client:
+    """An httpx.Client for a provider's API, through the outbound guard unless `transport` is
+    given (tests hand in an httpx.MockTransport)."""
+    return outbound.httpx_client(**kwargs)
+
+
 def json_request(http: httpx.Client, method: str, path: str, *, provider: str, display_name: str,
                  from_answer: Callable[[httpx.Response], ProviderError], params: Any = None,
                  json: dict[str, Any] | None = None) -> dict[str, Any]:
     mutating = method != "GET"
     error = functools.partial(ProviderError, provider=provider)
 
+    unreachable = f"{display_name} could not be reached"
     try:
         response = http.request(method, path, params=params, json=json)
+    except outbound.OutboundRefused as exc:
+        raise error(f"{unreachable}: {exc.message}", code=DESTINATION_REFUSED, permanent=True) from exc
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise error(f"{display_name} could not be reached", code=CONNECTION_FAILED, unavailable=True) from exc
+        raise error(unreachable, code=CONNECTION_FAILED, unavailable=True) from exc
     except httpx.TimeoutException as exc:
         raise error(f"{display_name} did not answer in time", code=TIMEOUT, outcome_unknown=mutating) from exc
     except httpx.TransportError as exc:
-        raise error(f"The connection to {display_name} broke off: {exc}", code=CONNECTION_FAILED,
+        # The same message as a refused connection: the answer must not tell a closed port from
+        # one where something that is not the provider listens.
+        raise error(unreachable, code=CONNECTION_FAILED, unavailable=not mutating,
                     outcome_unknown=mutating) from exc
     if response.is_error:
         raise from_answer(response)

@@ -4,6 +4,10 @@ Configured per org in `MessagingSettings` (staff admin, or `PUT /messaging/setti
 request carries `X-Signature-SHA256: <hex HMAC-SHA256 of the raw body, keyed with the org's
 signing secret>`, `X-Webhook-Id` (the same on every retry of one delivery, for the receiver to
 de-duplicate) and `X-Webhook-Event`.
+
+The URLs are the org's choice and the bodies carry its texts, so they are sent only through
+core.outbound's guard: https to public addresses (or hosts the operator allows), checked when
+connecting. A refused URL is never sent to: the setting is a 400, a delivery fails at once.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ import requests
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import outbound as egress
+from core.errors import DomainError
 from orgs.models import Org
 from phones.models import MessagingSettings, OutboundWebhookDelivery
 
@@ -32,6 +38,19 @@ AI_FALLBACK_REPLY = "Thanks for your message. Someone from our team will get bac
 
 class DeliveryFailed(Exception):
     """The endpoint did not take it (transport error or non-2xx): worth retrying."""
+
+
+class DeliveryRefused(DeliveryFailed):
+    """The URL is not one we send to (core.outbound): nothing was sent, and retrying cannot help."""
+
+
+def refusal(url: str) -> str:
+    """Why `url` would be refused without asking DNS ("" when it would not be)."""
+    try:
+        egress.check_url(url)
+    except egress.OutboundRefused as exc:
+        return f"refused: {exc.message}"
+    return ""
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -52,6 +71,10 @@ def ai_assistant_url(org_settings: MessagingSettings | None, *, org: Org, number
     if not url:
         logger.error("ai-assistant rule on %s: no AI assistant URL is configured for org %s "
                      "(MessagingSettings.ai_assistant_url); sent the fallback reply", number, org.slug)
+    elif reason := refusal(url):
+        logger.error("ai-assistant rule on %s: the AI assistant URL of org %s is %s; sent the fallback reply",
+                     number, org.slug, reason)
+        return ""
     return url
 
 
@@ -66,7 +89,11 @@ def messaging_settings_get_or_create(org: Org) -> MessagingSettings:
 
 def messaging_settings_update(*, org: Org, automation_webhook_url: str | None = None,
                               ai_assistant_url: str | None = None, rotate_secret: bool = False) -> MessagingSettings:
-    """Set the org's endpoints (None leaves a value alone); a signing secret is made on first use."""
+    """Set the org's endpoints (None leaves a value alone); a signing secret is made on first use.
+    A URL the outbound guard would refuse is a 400 naming it."""
+    for field, url in (("automationWebhookUrl", automation_webhook_url), ("aiAssistantUrl", ai_assistant_url)):
+        if url and (reason := refusal(url)):
+            raise DomainError(f"Not a URL this server sends to ({reason})", field=field)
     settings_, created = _get_or_create(org)
     if automation_webhook_url is not None:
         settings_.automation_webhook_url = automation_webhook_url
@@ -83,7 +110,9 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], *, event: str, w
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
                "X-Webhook-Id": webhook_id, "X-Webhook-Event": event}
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
+        response = egress.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
+    except egress.OutboundRefused as exc:
+        raise DeliveryRefused(f"refused: {exc.message}") from exc
     except requests.RequestException as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
     if not 200 <= response.status_code < 300:
@@ -102,23 +131,25 @@ def delivery_create(*, org: Org, org_settings: MessagingSettings | None, key: st
     from phones.messaging import tasks
 
     url = org_settings.automation_webhook_url if org_settings else ""
-    if not url:
-        logger.error("SMS rule %s for org %s not delivered: %s", event, org.slug, NOT_CONFIGURED)
+    problem = refusal(url) if url else NOT_CONFIGURED
+    if problem:
+        logger.error("SMS rule %s for org %s not delivered: %s", event, org.slug, problem)
     try:
         with transaction.atomic():
             delivery = OutboundWebhookDelivery.objects.create(
                 org=org, key=key, event=event, url=url, payload=payload,
-                status=OutboundWebhookDelivery.Status.PENDING if url else OutboundWebhookDelivery.Status.FAILED,
-                last_error="" if url else NOT_CONFIGURED)
+                status=OutboundWebhookDelivery.Status.FAILED if problem else OutboundWebhookDelivery.Status.PENDING,
+                last_error=problem)
     except IntegrityError:
         return None
-    if url:
+    if not problem:
         tasks.deliver_webhook.delay_on_commit(delivery_id=delivery.pk)
     return delivery
 
 
 def delivery_attempt(delivery: OutboundWebhookDelivery) -> None:
-    """POST it once; raises DeliveryFailed (recorded on the row) when it should be retried."""
+    """POST it once; raises DeliveryFailed (recorded on the row) when it should be retried. A URL
+    the outbound guard refuses fails the delivery at once, nothing sent."""
     org_settings = messaging_settings(delivery.org)
     if org_settings is None:
         raise DeliveryFailed(NOT_CONFIGURED)
@@ -126,6 +157,11 @@ def delivery_attempt(delivery: OutboundWebhookDelivery) -> None:
     try:
         response = post_signed(delivery.url, org_settings.signing_secret, delivery.payload, event=delivery.event,
                                webhook_id=f"whd_{delivery.pk}")
+    except DeliveryRefused as exc:
+        delivery.last_error = str(exc)[:1000]
+        delivery.save(update_fields=["attempts", "last_error"])
+        delivery_give_up(delivery)
+        return
     except DeliveryFailed as exc:
         delivery.last_error = str(exc)[:1000]
         delivery.save(update_fields=["attempts", "last_error"])

@@ -40,6 +40,7 @@ from providers.base import (
     Webhooks,
     unless_gone,
 )
+from providers.http import client as http_client
 from providers.http import error_for_status, json_request
 from providers.plivo import consts
 
@@ -160,8 +161,8 @@ class PlivoProvider(PhoneProvider):
             raise _error("Plivo needs an Auth ID and an Auth Token", code="missing_credentials", permanent=True)
         self.auth_id = auth_id
         self.auth_token = auth_token
-        self.http = httpx.Client(base_url=f"{consts.API_BASE}/v1/Account/{auth_id}/", auth=(auth_id, auth_token),
-                                 timeout=settings.PROVIDER_TIMEOUT, transport=transport)
+        self.http = http_client(base_url=f"{consts.API_BASE}/v1/Account/{auth_id}/", auth=(auth_id, auth_token),
+                                timeout=settings.PROVIDER_TIMEOUT, transport=transport)
         # Our applications by name, once found or created: configuring many numbers with the
         # same URLs lists the applications once, not once per number.
         self._applications: dict[str, dict[str, Any]] = {}

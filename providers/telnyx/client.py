@@ -41,6 +41,7 @@ from providers.base import (
     Webhooks,
     unless_gone,
 )
+from providers.http import client as http_client
 from providers.http import error_for_status, json_request
 from providers.telnyx import consts
 
@@ -110,8 +111,8 @@ class TelnyxProvider(PhoneProvider):
         # The Webhooks the application and profile were last pointed at by this instance:
         # verifying many numbers re-points them once, not once per number.
         self._pointed: Webhooks | None = None
-        self.http = httpx.Client(base_url=f"{consts.API_BASE}/", headers={"Authorization": f"Bearer {api_key}"},
-                                 timeout=settings.PROVIDER_TIMEOUT, transport=transport)
+        self.http = http_client(base_url=f"{consts.API_BASE}/", headers={"Authorization": f"Bearer {api_key}"},
+                                timeout=settings.PROVIDER_TIMEOUT, transport=transport)
 
     def _request(self, method: str, path: str, *, params: Any = None, json: dict[str, Any] | None = None
                  ) -> dict[str, Any]:

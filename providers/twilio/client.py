@@ -22,9 +22,11 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
+from core import outbound
 from providers.base import (
     BAD_RESPONSE,
     CONNECTION_FAILED,
+    DESTINATION_REFUSED,
     TIMEOUT,
     A2PCampaign,
     AccountInfo,
@@ -49,6 +51,8 @@ MAX_PAGE_SIZE = 1000
 
 
 _error = functools.partial(ProviderError, provider=consts.PROVIDER_NAME)
+# Every failure to connect, whatever its cause.
+UNREACHABLE = "Twilio could not be reached"
 
 
 def _from_twilio_answer(status: int, code: int | None, message: str) -> ProviderError:
@@ -89,23 +93,25 @@ def _translate_errors(*, mutating: bool) -> Iterator[None]:
 
     `mutating` requests (POST, DELETE) that time out or lose the connection after
     it was made may have taken effect at Twilio: they are marked outcome_unknown.
+    A destination the outbound guard refuses is permanent: nothing was sent.
     """
     try:
         yield
     except TwilioRestException as exc:
         message = exc.msg.split(": ", 1)[-1] if exc.msg else f"HTTP {exc.status}"
         raise _from_twilio_answer(exc.status, exc.code, message) from exc
+    except outbound.OutboundRefused as exc:
+        raise _error(f"{UNREACHABLE}: {exc.message}", code=DESTINATION_REFUSED, permanent=True) from exc
     except requests.ConnectionError as exc:
-        if _never_connected(exc):
-            raise _error("Twilio could not be reached", code=CONNECTION_FAILED,
-                         unavailable=True) from exc
-        raise _error("The connection to Twilio broke off", code=CONNECTION_FAILED,
-                     outcome_unknown=mutating) from exc
+        # One message whatever went wrong (refused, reset, not HTTP at all): the answer must not
+        # tell a closed port from one where something else listens.
+        if _never_connected(exc) or not mutating:
+            raise _error(UNREACHABLE, code=CONNECTION_FAILED, unavailable=True) from exc
+        raise _error(UNREACHABLE, code=CONNECTION_FAILED, outcome_unknown=True) from exc
     except requests.Timeout as exc:
         raise _error("Twilio did not answer in time", code=TIMEOUT, outcome_unknown=mutating) from exc
     except requests.RequestException as exc:
-        raise _error(f"Talking to Twilio failed: {exc}", code=CONNECTION_FAILED,
-                     outcome_unknown=mutating) from exc
+        raise _error(UNREACHABLE, code=CONNECTION_FAILED, outcome_unknown=mutating) from exc
     except TwilioException as exc:
         raise _from_page_failure(exc) from exc
 

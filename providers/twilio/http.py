@@ -5,13 +5,20 @@ URLs (next-page URLs included) and hands them to `http_client.request()`. Rewrit
 and host there is the one place that covers every request, so a Twilio-compatible API
 (SignalWire, Somleng, a local Prism mock, this project's own `/sandbox/` emulator) can be
 used with the unmodified SDK.
+
+The base URL is the tenant's choice, and every request carries the connection's credentials, so
+the session sends only through core.outbound's guard: https to public addresses (or hosts the
+operator allows), checked when connecting. Twilio's own API passes like any public host.
 """
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+
+from core import outbound
 
 
 def is_twilio_host(host: str | None) -> bool:
@@ -27,7 +34,8 @@ class ProviderHttpClient(TwilioHttpClient):
     """
 
     def __init__(self, base_url: str | None = None, *, timeout: float | None = None) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(timeout=timeout)  # pool_connections: one session, which carries the guard
+        outbound.guard_session(self.session, pool_maxsize=min(32, (os.cpu_count() or 1) + 4))
         self.base = None
         if base_url:
             base = urlsplit(base_url)

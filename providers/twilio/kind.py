@@ -3,9 +3,20 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core import outbound
 from core.serializers import E164Field, StrictSerializer
 from providers.base import PhoneProvider, ProviderKind
 from providers.twilio.client import TwilioProvider
+
+
+def public_url(value: str) -> None:
+    """What the outbound guard can tell without DNS (https, not a literal internal address); the
+    address a name resolves to is checked again each time a connection is made."""
+    if value:
+        try:
+            outbound.check_url(value)
+        except outbound.OutboundRefused as exc:
+            raise serializers.ValidationError(f"Not a URL this server sends credentials to: {exc.message}.") from None
 
 
 def sid_field(prefix: str, **kw) -> serializers.RegexField:
@@ -33,8 +44,10 @@ class PublicConfigSerializer(StrictSerializer):
     defaultSenderNumber = E164Field(required=False, allow_blank=True)
     twimlAppSid = sid_field("AP", required=False, allow_blank=True)
     apiBaseUrl = serializers.URLField(
-        required=False, allow_blank=True,
-        help_text="A Twilio-compatible API (SignalWire, Somleng, a local mock). Default: Twilio's own.")
+        required=False, allow_blank=True, validators=[public_url],
+        help_text="A Twilio-compatible API (SignalWire, Somleng, a local mock): https on a public address "
+                  "(or a host the operator allows). Default: Twilio's own. Changing it needs the credentials "
+                  "in the same request.")
 
 
 def client_kwargs(credentials: dict) -> dict:

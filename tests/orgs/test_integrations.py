@@ -71,7 +71,8 @@ def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(owner_api, body, 
     assert not ProviderConnection.objects.exists()
 
 
-def test_an_unreachable_provider_is_a_503_and_saves_nothing(owner_api):
+def test_an_unreachable_provider_is_a_503_and_saves_nothing(owner_api, settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # a host the operator allows (nothing listens on port 9)
     response = create(owner_api, type="twilio-provider", name="Down",
                       credentials={"accountSid": "AC" + "a" * 32, "authToken": "t" * 32},
                       publicConfig={"apiBaseUrl": "http://127.0.0.1:9"})

@@ -86,7 +86,8 @@ def test_without_a_connection_it_says_twilio_is_not_configured(member_api):
     assert response.json() == {"error": {"code": "provider_not_configured", "message": "Twilio not configured"}}
 
 
-def test_a_provider_that_is_down_is_a_503(member_api, org):
+def test_a_provider_that_is_down_is_a_503(member_api, org, settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # a host the operator allows (nothing listens on port 9)
     connection = ProviderConnection(org=org, type="twilio-provider", name="Down", account_id="AC" + "a" * 32,
                                     public_config={"apiBaseUrl": "http://127.0.0.1:9"})
     connection.credentials = {"accountSid": "AC" + "a" * 32, "authToken": "t" * 32}

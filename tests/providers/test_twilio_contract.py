@@ -101,7 +101,8 @@ class RecordingHttpClient(ProviderHttpClient):
 
 
 @pytest.fixture
-def against_prism(prism):
+def against_prism(prism, settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # the operator allows the mock; the guard stays on
     http = RecordingHttpClient(prism)
     yield TwilioProvider(account_sid=ACCOUNT_SID, auth_token="f" * 32, http_client=http), http
     http.session.close()

@@ -149,7 +149,8 @@ class TestHttpAnswersTheSandboxCannotGive:
         assert caught.value.as_domain_error().status_code == 503
 
 
-def test_connection_refused_is_unavailable():
+def test_connection_refused_is_unavailable(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

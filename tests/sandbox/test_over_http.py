@@ -10,9 +10,11 @@ from tests.sandbox.helpers import WEBHOOKS
 
 
 @pytest.fixture
-def connect(live_server):
+def connect(live_server, settings):
     """Providers on the served emulator. Their keep-alive sockets are closed after the test, so the
-    server's request threads end while the test database is still shared with them."""
+    server's request threads end while the test database is still shared with them. Loopback over
+    HTTP is allowed as in local development (core.outbound)."""
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     made: list[TwilioProvider] = []
 
     def connect(account, auth_token=None) -> TwilioProvider:

@@ -80,7 +80,8 @@ def test_an_injected_failure_is_transient(account):
     assert not caught.value.permanent
 
 
-def test_it_works_over_http(live_server, account):
+def test_it_works_over_http(live_server, account, settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = True  # as in local development (core.outbound)
     service = sandbox_messaging_service_create(account=account, friendly_name="Served")
     sandbox_a2p_campaign_set(service=service, status="FAILED")
     provider = TwilioProvider(account_sid=account.sid, auth_token=account.auth_token,

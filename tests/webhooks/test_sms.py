@@ -170,7 +170,7 @@ def test_trigger_automation_posts_a_signed_webhook_and_retries(text, number, org
           {"type": "go-to-flow", "match": {"keywords": ["flow"]}, "params": {"flowId": "onboarding"}})
     failure = mock.Mock(status_code=503)
     success = mock.Mock(status_code=200)
-    with mock.patch("phones.messaging.outbound_webhooks.requests.post",
+    with mock.patch("phones.messaging.outbound_webhooks.egress.post",
                     side_effect=[failure, failure, success]) as post:
         assert replies(text("hello")) == []
     assert post.call_count == 3
@@ -191,7 +191,7 @@ def test_automation_gives_up_after_its_retries(text, number, org):
     messaging_settings_update(org=org, automation_webhook_url="https://hooks.example.com/in")
     rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}})
     import requests
-    with mock.patch("phones.messaging.outbound_webhooks.requests.post",
+    with mock.patch("phones.messaging.outbound_webhooks.egress.post",
                     side_effect=requests.ConnectionError("refused")) as post:
         text("hello")
     delivery = OutboundWebhookDelivery.objects.get()
@@ -202,7 +202,7 @@ def test_automation_gives_up_after_its_retries(text, number, org):
 
 def test_automation_without_a_url_is_a_logged_configuration_error(text, number, caplog):
     rules(number, {"type": "trigger-automation", "params": {"automationId": "welcome"}})
-    with mock.patch("phones.messaging.outbound_webhooks.requests.post") as post:
+    with mock.patch("phones.messaging.outbound_webhooks.egress.post") as post:
         text("hello")
     post.assert_not_called()
     delivery = OutboundWebhookDelivery.objects.get()
@@ -221,7 +221,7 @@ def test_ai_assistant_answer_is_texted_back(text, number, org):
     settings_ = messaging_settings_update(org=org, ai_assistant_url="https://ai.example.com/sms")
     rules(number, {"type": "ai-assistant", "params": {"instructions": "Be brief."}})
     answer = mock.Mock(status_code=200, json=lambda: {"reply": "Tuesday at 3pm works."})
-    with mock.patch("phones.messaging.outbound_webhooks.requests.post", return_value=answer) as post, \
+    with mock.patch("phones.messaging.outbound_webhooks.egress.post", return_value=answer) as post, \
             mock.patch("phones.messaging.services.sms_send") as send:
         assert replies(text("Can I book for Tuesday?")) == []
     import json

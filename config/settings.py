@@ -181,8 +181,7 @@ SPECTACULAR_SETTINGS = {
     "APPEND_COMPONENTS": {
         "securitySchemes": {"orgid": {"type": "apiKey", "in": "header", "name": "orgid"}},
     },
-    # A person: a JWT and the orgid header; a server: an org API key alone (orgApiKey: orgs.auth).
-    "SECURITY": [{"jwtAuth": [], "orgid": []}, {"orgApiKey": []}],
+    "SECURITY": [{"jwtAuth": [], "orgid": []}],
     "ENUM_NAME_OVERRIDES": {
         "RoutingModeEnum": "phones.models.PhoneNumber.RoutingMode",
         "NumberStatusEnum": "phones.models.PhoneNumber.Status",

@@ -146,10 +146,15 @@ def check_url(url: str) -> None:
             raise OutboundRefused("only https URLs are allowed", host=host)
 
 
+def lookup(host: str, port: int) -> list[tuple[Any, ...]]:
+    """The resolver (tests replace it)."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
 def resolve(host: str, port: int) -> list[tuple[Any, ...]]:
-    """getaddrinfo for `host`, every address checked: one refused address refuses the host (a
-    name that also points inward is not one we connect to). Raises socket.gaierror as usual."""
-    infos = socket.getaddrinfo(_normal_host(host), port, type=socket.SOCK_STREAM)
+    """`host`'s addresses, every one checked: one refused address refuses the host (a name that
+    also points inward is not one we connect to). Raises socket.gaierror as usual."""
+    infos = lookup(_normal_host(host), port)
     for *_, sockaddr in infos:
         check_address(host, ipaddress.ip_address(sockaddr[0].split("%", 1)[0]))
     return infos

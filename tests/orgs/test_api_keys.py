@@ -263,5 +263,6 @@ def test_the_schema_documents_the_key_scheme_and_endpoints(client):
     schema = client.get("/api/schema", HTTP_ACCEPT="application/json").json()
     scheme = schema["components"]["securitySchemes"]["orgApiKey"]
     assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
-    assert {"/api-keys", "/api-keys/{public_id}"} <= set(schema["paths"])
+    assert "/api-keys" in schema["paths"]
+    assert any(path.startswith("/api-keys/{") for path in schema["paths"])  # the one key, by its id
     assert {"orgApiKey": []} in schema["paths"]["/integrations"]["get"]["security"]

@@ -209,6 +209,9 @@ CELERY_BEAT_SCHEDULE = {
                          "schedule": env.int("RECONCILE_INTERVAL_SECONDS", default=6 * 3600)},
     # Inbound texts are threaded by a task their webhook sends; this catches any whose task was lost.
     "inbound-sms-sweep": {"task": "webhooks.tasks.thread_inbound_sms", "schedule": 60},
+    # Jobs whose task never reached the broker (it was down when they were enqueued), or was lost: sent again.
+    "jobs-requeue-stale": {"task": "phones.tasks.requeue_stale_jobs",
+                           "schedule": env.int("JOB_REQUEUE_INTERVAL_SECONDS", default=60)},
 }
 
 # Outbound HTTP to providers: seconds before a request is given up as a timeout.
@@ -217,6 +220,10 @@ PROVIDER_TIMEOUT = env.float("PROVIDER_TIMEOUT", default=15.0)
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=300)
 # How many times a job is retried after transient provider errors, with exponential backoff.
 JOB_MAX_RETRIES = env.int("JOB_MAX_RETRIES", default=6)
+# A job still queued this long after it was sent (or a running one whose lease expired this long ago)
+# is sent again by beat (phones.tasks.requeue_stale_jobs). Keep it above the longest retry backoff
+# (5 minutes + jitter), so a job waiting for its retry is not sent twice.
+JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=360)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ from orgs.audit import audit_list
 from orgs.models import ProviderConnection
 from phones.admin import actions as admin_actions
 from phones.models import Call, Job, Message, PhoneNumber, VerifyReport
+from phones.numbers.selectors import purchase_jobs_unsettled
 
 BADGE_COLOURS = {
     # (background, text): green for fine, amber for waiting or owing, red for broken, grey for gone.
@@ -138,14 +139,43 @@ class PhoneNumberAdmin(admin.ModelAdmin):
         return admin_actions.set_system_phone(self, request, queryset)
 
 
+class UnsettledFilter(admin.SimpleListFilter):
+    """Purchase jobs that ended with their number still pending: the provider never told us whether
+    the number was bought, so its hold is neither a charge nor refunded until they are settled."""
+
+    title = "outcome"
+    parameter_name = "unsettled"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Unsettled purchases (outcome unknown)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=purchase_jobs_unsettled().values("pk"))
+        return queryset
+
+
 @admin.register(Job)
 class JobAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "kind", "status_badge", "progress_bar", "org", "phone_number", "attempts",
-                    "created_at", "finished_at"]
-    list_filter = ["kind", "status", ("org", admin.RelatedOnlyFieldListFilter)]
+                    "created_at", "finished_at", "error_code"]
+    list_filter = [UnsettledFilter, "kind", "status", ("org", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["org", "phone_number"]
     search_fields = ["public_id", "org__slug", "phone_number__e164"]
     date_hierarchy = "created_at"
+    actions = ["settle_purchases"]
+
+    def has_settle_permission(self, request: HttpRequest) -> bool:
+        # Settling moves money (a hold becomes a charge or is reversed): whoever may change numbers.
+        return request.user.has_perm("phones.change_phonenumber")
+
+    @admin.display(description="error")
+    def error_code(self, obj: Job) -> str:
+        return str(obj.error.get("code", "")) if obj.error else ""
+
+    @admin.action(description="Settle selected purchases now (ask the provider)", permissions=["settle"])
+    def settle_purchases(self, request: HttpRequest, queryset):
+        return admin_actions.settle(self, request, queryset)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: Job) -> str:

@@ -1,4 +1,5 @@
-"""The phone number admin's actions: release, reassign, verify, set as system phone.
+"""The phone number admin's actions: release, reassign, verify, set as system phone; and the jobs
+admin's: settle purchases whose outcome is unknown.
 
 Each calls the same service the API calls and records what it did with audit_record. Release
 and reassign go through an intermediate page (Django admin's action pattern: the page posts the
@@ -18,7 +19,8 @@ from core.display import money
 from core.errors import DomainError
 from orgs.audit import audit_record
 from orgs.models import Membership, Org
-from phones.models import PhoneNumber
+from phones.models import Job, PhoneNumber
+from phones.numbers.provisioning import ADOPTED, FAILED, UNKNOWN, purchase_settle
 from phones.numbers.reassign import orgs_for_move, phone_number_move_to_org, phone_number_reassign
 from phones.numbers.services import phone_number_release, release_refusal, system_phone_set
 from phones.verify.services import verify_run
@@ -173,3 +175,26 @@ def set_system_phone(modeladmin: admin.ModelAdmin, request: HttpRequest, queryse
                  before={"systemPhone": previous.public_id if previous else None},
                  after={"systemPhone": number.public_id})
     modeladmin.message_user(request, f"{number.e164} is now the system phone of {number.org.slug}.", messages.SUCCESS)
+
+
+def settle(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+    """Settle the selected purchase jobs' numbers now, with the service reconcile uses."""
+    jobs = list(queryset.filter(kind=Job.Kind.PURCHASE).select_related("phone_number"))
+    outcomes: dict[str, list[str]] = {}
+    for job in jobs:
+        number = job.phone_number
+        if number is None:
+            continue
+        outcomes.setdefault(purchase_settle(number=number, actor=request.user, via="staff"), []).append(number.e164)
+    labels = {ADOPTED: "Adopted (active; the hold is the charge)", FAILED: "Not bought (failed; the hold is reversed)"}
+    for outcome, label in labels.items():
+        if outcomes.get(outcome):
+            modeladmin.message_user(request, f"{label}: {', '.join(outcomes[outcome])}", messages.SUCCESS)
+    if outcomes.get(UNKNOWN):
+        modeladmin.message_user(request, f"The provider is still failing; left pending: "
+                                         f"{', '.join(outcomes[UNKNOWN])}", messages.WARNING)
+    rest = [e164 for outcome, numbers in outcomes.items() if outcome not in (*labels, UNKNOWN) for e164 in numbers]
+    if rest or not outcomes:
+        modeladmin.message_user(request, "Nothing to settle" + (f" for {', '.join(rest)} (already settled or "
+                                                                "still being bought)" if rest else "") + ".",
+                                messages.INFO)

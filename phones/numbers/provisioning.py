@@ -4,6 +4,10 @@ Each run is idempotent: it claims its job under a lease, leaves a number that ha
 already moved on alone, and asks the provider before acting. A purchase whose earlier
 try timed out (it may have gone through) is resolved by looking the number up, never
 by buying again blindly.
+
+A purchase whose job ended with its outcome unknown (the provider kept failing, even to the
+look-ups) keeps its number pending and its hold: `purchase_settle` settles it later, from
+reconcile (phones.verify) or a staff action, by asking the provider again.
 """
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from django.utils import timezone
 
 from billing.periods import add_months
 from billing.services import number_month_key, purchase_hold_reverse, release_refund, usage_record
+from orgs.audit import audit_record
 from phones.jobs import RetryLater, error_dict, job_claim, job_finish, job_requeue
 from phones.models import Job, PhoneNumber
+from phones.numbers.selectors import purchase_jobs_under_way, purchases_unsettled
 from phones.provider_webhooks import webhooks_for
 from providers.base import ProviderError, ProvisionedNumber
 from providers.registry import provider_for
@@ -53,13 +59,16 @@ def purchase_run(*, job_id: int) -> None:
     _purchase_succeeded(job, number, owned, hooks.as_dict())
 
 
-def _purchase_succeeded(job: Job, number: PhoneNumber, owned: ProvisionedNumber, hooks: dict) -> None:
+def _purchase_succeeded(job: Job | None, number: PhoneNumber, owned: ProvisionedNumber, hooks: dict,
+                        note: dict | None = None) -> bool:
+    """Record the number as bought; its hold becomes the charge. False if it had moved on already."""
     today = timezone.localdate()
     with transaction.atomic():
         number = _locked(number)
         if number.status != PhoneNumber.Status.PENDING:
-            job_finish(job, succeeded=number.status != PhoneNumber.Status.FAILED)
-            return
+            if job is not None:
+                job_finish(job, succeeded=number.status != PhoneNumber.Status.FAILED)
+            return False
         number.provider_sid = owned.sid
         number.status = PhoneNumber.Status.ACTIVE
         number.purchased_at = timezone.now()
@@ -70,19 +79,25 @@ def _purchase_succeeded(job: Job, number: PhoneNumber, owned: ProvisionedNumber,
         number.save()
         usage_record(org=number.org, phone_number=number, kind="number_month", quantity=1, period=today,
                      key=number_month_key(number, today))
-        job_finish(job, succeeded=True, result={"phoneId": number.public_id, "sid": owned.sid,
-                                                "phoneNumber": number.e164})
+        if job is not None:
+            job_finish(job, succeeded=True, result={"phoneId": number.public_id, "sid": owned.sid,
+                                                    "phoneNumber": number.e164, **(note or {})})
+    return True
 
 
-def _purchase_failed(job: Job, number: PhoneNumber, error: dict) -> None:
+def _purchase_failed(job: Job | None, number: PhoneNumber, error: dict) -> bool:
+    """Record the purchase as failed and give the hold back. False if the number had moved on already."""
     with transaction.atomic():
         number = _locked(number)
-        if number.status == PhoneNumber.Status.PENDING:
+        failed = number.status == PhoneNumber.Status.PENDING
+        if failed:
             number.status = PhoneNumber.Status.FAILED
             number.is_system = False
             number.save(update_fields=["status", "is_system", "updated_at"])
             purchase_hold_reverse(phone_number=number, reason=error.get("message") or "purchase failed")
-        job_finish(job, succeeded=False, error=error)
+        if job is not None:
+            job_finish(job, succeeded=False, error=error)
+    return failed
 
 
 def purchase_gave_up(*, job_id: int, error: ProviderError) -> None:
@@ -103,6 +118,65 @@ def purchase_gave_up(*, job_id: int, error: ProviderError) -> None:
         _purchase_succeeded(job, number, owned, webhooks_for(number).as_dict())
     else:
         _purchase_failed(job, number, error_dict(error))
+
+
+# What purchase_settle found.
+ADOPTED, FAILED, UNKNOWN, UNDER_WAY, SETTLED_ALREADY = "adopted", "failed", "unknown", "under_way", "settled"
+
+
+def purchase_settle(*, number: PhoneNumber, actor=None, via: str = "reconcile") -> str:
+    """Settle a pending number whose purchase job ended without an outcome, by asking the provider:
+
+    - the account owns it → adopted: our webhooks are set, the number is active and its hold is
+      the charge (nothing more is taken);
+    - the provider answers that the account does not own it → the purchase failed: the number is
+      `failed` and its hold reversed;
+    - the provider fails again → UNKNOWN: nothing changes, the next reconcile tries again.
+
+    A number whose purchase job is still queued or running is left to that job (UNDER_WAY). The
+    outcome is written to the purchase job (so GET /jobs/{id} tells the truth) and the audit log.
+    """
+    number = PhoneNumber.objects.select_related("connection", "org").get(pk=number.pk)
+    if number.status != PhoneNumber.Status.PENDING:
+        return SETTLED_ALREADY
+    if purchase_jobs_under_way(number).exists():
+        return UNDER_WAY
+    job = Job.objects.filter(phone_number=number, kind=Job.Kind.PURCHASE).order_by("-created_at", "-id").first()
+    provider = provider_for(number.connection)
+    hooks = webhooks_for(number)
+    try:
+        owned = provider.find_owned(number.e164)
+        if owned is not None:
+            owned = provider.configure_webhooks(owned.sid, hooks, friendly_name=number.friendly_name or None)
+    except ProviderError as exc:
+        logger.info("settling %s: the provider failed again (%s); left pending", number.e164, exc.message)
+        return UNKNOWN
+    note = {"settledBy": via}
+    if owned is not None:
+        done = _purchase_succeeded(job, number, owned, hooks.as_dict(), note=note)
+        outcome = ADOPTED
+    else:
+        done = _purchase_failed(job, number, {
+            "code": "not_purchased", "settledBy": via,
+            "message": f"The provider account does not own {number.e164}: the purchase did not go through "
+                       "and its hold was reversed"})
+        outcome = FAILED
+    if not done:
+        return SETTLED_ALREADY
+    audit_record(actor=actor, org=number.org, action="phone.purchase_settle", target=number,
+                 before={"status": PhoneNumber.Status.PENDING},
+                 after={"status": PhoneNumber.Status.ACTIVE if outcome == ADOPTED else PhoneNumber.Status.FAILED,
+                        "outcome": outcome, "job": job.public_id if job else None},
+                 note=f"Purchase with an unknown outcome settled by {via}")
+    return outcome
+
+
+def purchases_settle(*, org=None, actor=None, via: str = "reconcile") -> dict[str, list[str]]:
+    """purchase_settle for every unsettled purchase (of one org, or all): E.164s by outcome."""
+    outcomes: dict[str, list[str]] = {}
+    for number in purchases_unsettled(org=org).order_by("created_at", "id"):
+        outcomes.setdefault(purchase_settle(number=number, actor=actor, via=via), []).append(number.e164)
+    return outcomes
 
 
 def release_run(*, job_id: int) -> None:

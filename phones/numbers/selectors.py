@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
 from billing.models import Price
@@ -10,7 +10,7 @@ from core.display import formatted_number
 from orgs.models import Org
 from orgs.scoping import for_org
 from orgs.selectors import connection_default
-from phones.models import OrgNumberTotals, PhoneNumber
+from phones.models import Job, OrgNumberTotals, PhoneNumber
 from providers.base import AvailableNumber, SearchCriteria
 from providers.registry import provider_for
 
@@ -97,3 +97,24 @@ def _figures_from_totals(org: Org, filters: dict) -> dict:
             total = sum(row.count for status, row in by_status.items()
                         if filters.get("includeReleased") or status != PhoneNumber.Status.RELEASED)
     return {"total": total, "monthly_cost": monthly_cost}
+
+
+def purchase_jobs_under_way(number: PhoneNumber):
+    """The number's purchase jobs still queued or running."""
+    return Job.objects.filter(phone_number=number, kind=Job.Kind.PURCHASE,
+                              status__in=(Job.Status.QUEUED, Job.Status.RUNNING))
+
+
+def purchases_unsettled(*, org: Org | None = None):
+    """Pending numbers whose purchase is no longer under way: their job ended without an outcome
+    (`outcome_unknown`), so they keep their hold until phones.numbers.provisioning.purchase_settle."""
+    under_way = Job.objects.filter(phone_number=OuterRef("pk"), kind=Job.Kind.PURCHASE,
+                                   status__in=(Job.Status.QUEUED, Job.Status.RUNNING))
+    numbers = PhoneNumber.objects.filter(status=PhoneNumber.Status.PENDING).exclude(Exists(under_way))
+    return numbers.filter(org=org) if org is not None else numbers
+
+
+def purchase_jobs_unsettled():
+    """Purchase jobs that ended while their number is still pending: the outcome is unknown."""
+    return Job.objects.filter(kind=Job.Kind.PURCHASE, status__in=Job.FINISHED_STATUSES,
+                              phone_number__status=PhoneNumber.Status.PENDING)

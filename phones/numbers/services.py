@@ -2,7 +2,9 @@
 and enqueue the provider work (phones.numbers.provisioning) after commit.
 
 Nothing here calls a provider inside an open transaction: a provider call can take
-seconds and cannot be rolled back.
+seconds and cannot be rolled back. A broker that cannot take the task after the commit
+does not fail the request: the job row is the durable queue, answered 202 `queued`, and
+beat sends it again (phones.jobs.job_enqueue, jobs_requeue_stale).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from billing.services import balance_get, number_month_key, purchase_hold, usage
 from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
 from orgs.models import Org
 from orgs.selectors import connection_default
+from phones.jobs import job_enqueue
 from phones.models import Job, PhoneNumber, PhoneRouting
 from phones.numbers.tasks import purchase_number, release_number
 from phones.provider_webhooks import webhooks_for, webhooks_push
@@ -50,23 +53,30 @@ def _price(country: str, number_type: str, org: Org) -> Price:
     return price
 
 
+def number_unavailable(e164: str) -> Conflict:
+    """What a tenant hears about a number another org holds: exactly what it hears about any number
+    it cannot have, never that another customer has it."""
+    return Conflict(f"{e164} is not available", code="number_unavailable", field="phoneNumber")
+
+
 def _ensure_free(e164: str, org: Org) -> None:
     holder = PhoneNumber.objects.filter(e164=e164, status__in=PhoneNumber.LIVE_STATUSES).first()
     if holder is None:
         return
     if holder.org_id == org.id:
         raise Conflict(f"{e164} is already in this org", code="number_exists", phoneId=holder.public_id)
-    raise Conflict(f"{e164} is active in another org", code="number_owned_elsewhere")
+    raise number_unavailable(e164)
 
 
 def _save_new(number: PhoneNumber) -> None:
-    """Insert; the database decides races (one live row per E.164, one system phone per org)."""
+    """Insert; the database decides races (one live row per E.164, one system phone per org). Losing
+    the number to another org at the same moment answers like _ensure_free."""
     try:
         with transaction.atomic():
             number.save()
     except IntegrityError as exc:
-        raise Conflict(f"{number.e164} was just taken (by this or another org), or the org's system phone "
-                       f"changed at the same time", code="conflict") from exc
+        _ensure_free(number.e164, number.org)
+        raise Conflict("The org's system phone changed at the same time; try again", code="conflict") from exc
 
 
 def merge_configuration(current: dict, update: dict) -> dict:
@@ -104,7 +114,7 @@ def phone_number_purchase(*, org: Org, user, e164: str, friendly_name: str = "",
         purchase_hold(phone_number=number, created_by=user)
         job = Job.objects.create(org=org, kind=Job.Kind.PURCHASE, phone_number=number, created_by=user,
                                  params={"phoneNumber": e164})
-        transaction.on_commit(lambda: purchase_number.delay(job.pk))
+        job_enqueue(job, purchase_number)
     return job
 
 
@@ -232,7 +242,7 @@ def phone_number_release(*, number: PhoneNumber, user) -> Job:
         number.save(update_fields=["status", "updated_at"])
         job = Job.objects.create(org=number.org, kind=Job.Kind.RELEASE, phone_number=number, created_by=user,
                                  params={"phoneNumber": number.e164})
-        transaction.on_commit(lambda: release_number.delay(job.pk))
+        job_enqueue(job, release_number)
     return job
 
 

@@ -19,3 +19,11 @@ def release_number(self, job_id: int) -> None:
     from phones.numbers import provisioning
 
     job_task_run(self, provisioning.release_run, provisioning.release_gave_up, job_id)
+
+
+@shared_task(name="phones.tasks.requeue_stale_jobs")
+def requeue_stale_jobs() -> int:
+    """Beat: send again the jobs still queued because their task never reached the broker (or was lost)."""
+    from phones.jobs import jobs_requeue_stale
+
+    return len(jobs_requeue_stale())

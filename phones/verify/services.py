@@ -12,6 +12,11 @@ registration, and whether it is still there at all. Found on only one side:
 
 `repair` re-points drifted webhooks with configure_webhooks(webhooks_for(number)), and nothing
 else: no purchase, release or charge. Every run is stored as a VerifyReport.
+
+A reconcile job (beat's, not a verify the API or staff ask for) first settles the org's purchases
+whose outcome is unknown (phones.numbers.provisioning.purchase_settle): pending numbers whose job
+gave up while the provider kept failing. Found at the provider → adopted, its hold is the charge;
+confirmed absent → failed, its hold reversed; provider still failing → left for the next run.
 """
 from __future__ import annotations
 
@@ -26,8 +31,9 @@ from core.errors import ProviderNotConfigured
 from orgs.audit import audit_record
 from orgs.models import Org, ProviderConnection
 from orgs.selectors import connection_default
-from phones.jobs import RetryLater, error_dict, job_claim, job_finish, job_requeue
+from phones.jobs import RetryLater, error_dict, job_claim, job_enqueue, job_finish, job_requeue
 from phones.models import Job, PhoneNumber, VerifyReport
+from phones.numbers.provisioning import purchases_settle
 from phones.provider_webhooks import webhooks_for
 from phones.verify import checks
 from phones.verify.tasks import verify_numbers
@@ -295,7 +301,7 @@ def verify_job_start(*, org: Org, user=None, repair: bool = False, kind: str = J
     connection_default(org=org)  # no connection: say so now (400), not in a failed job later
     with transaction.atomic():
         job = Job.objects.create(org=org, kind=kind, created_by=user, params={"repair": repair})
-        transaction.on_commit(lambda: verify_numbers.delay(job.pk))
+        job_enqueue(job, verify_numbers)
     return job
 
 
@@ -309,6 +315,8 @@ def verify_job_run(*, job_id: int) -> None:
     job = job_claim(job_id)
     if job is None:
         return
+    # Before the inventory: an adopted number is then checked as active, not listed as importable.
+    settled = purchases_settle(org=job.org) if job.kind == Job.Kind.RECONCILE else {}
     try:
         report = verify_run(org=job.org, repair=bool(job.params.get("repair")), job=job, actor=job.created_by,
                             progress=_job_progress(job))
@@ -321,7 +329,10 @@ def verify_job_run(*, job_id: int) -> None:
     except ProviderNotConfigured as exc:
         job_finish(job, succeeded=False, error=error_dict(exc))
         return
-    job_finish(job, succeeded=True, result={"reportId": report.pk, "summary": report.summary})
+    result = {"reportId": report.pk, "summary": report.summary}
+    if job.kind == Job.Kind.RECONCILE:
+        result["settled"] = {outcome: len(numbers) for outcome, numbers in settled.items()}
+    job_finish(job, succeeded=True, result=result)
 
 
 def verify_gave_up(*, job_id: int, error: ProviderError) -> None:

@@ -181,7 +181,9 @@ def test_a_number_live_in_another_org_cannot_be_bought(owner_api, outsider_api, 
     ledger_topup(org=other_org, amount=1000, reason="t")
     response = buy(outsider_api, on_commit, e164)
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "number_owned_elsewhere"
+    # Nothing tells this tenant that another customer holds the number.
+    assert response.json() == {"error": {"code": "number_unavailable", "message": f"{e164} is not available",
+                                         "field": "phoneNumber"}}
     assert balance_get(org=other_org).balance == 1000
     assert PhoneNumber.objects.filter(org=other_org).count() == 0
 

@@ -21,10 +21,13 @@ from billing.models import LedgerEntry
 from billing.services import balance_get, ledger_topup
 from config.celery import app
 from orgs.services import connection_create
+from phones.jobs import jobs_requeue_stale
 from phones.models import Job, PhoneNumber
+from phones.numbers.tasks import purchase_number
 from sandbox.models import SandboxNumber
 from tests.conftest import api_client
 from tests.phones.conftest import available
+from tests.phones.test_faults import age_jobs, broker_down
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_prices")]
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,13 +119,29 @@ def test_purchase_and_release_run_on_a_real_worker(setup, start_worker):
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
 
 
-def test_a_worker_killed_mid_purchase_is_redelivered_and_buys_once(setup, start_worker):
+def stop(worker: subprocess.Popen) -> str:
+    """Stop the worker and return what it logged."""
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    return worker.stdout.read()
+
+
+def test_a_worker_killed_after_the_provider_sold_the_number_adopts_it_on_redelivery_and_charges_once(
+        setup, start_worker):
     api, conn = setup
-    worker = start_worker("--slow-purchase", "3")
+    worker = start_worker("--pause-after-purchase", "60")
     bought = api.post("/phone/numbers", {"phoneNumber": available(conn)}, format="json")
     assert bought.status_code == 202, bought.json()
     job_id = bought.json()["job"]["id"]
-    wait_for(lambda: job_status(job_id) == "running", what="the job to start")
+    # The provider has the number; the worker has not recorded it (it is pausing before it does).
+    sold = wait_for(lambda: SandboxNumber.objects.filter(account__sid=conn.account_id).first(),
+                    what="the sandbox to sell the number")
+    number = PhoneNumber.objects.get()
+    assert (number.status, number.provider_sid, job_status(job_id)) == ("pending", "", "running")
     children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
     assert children, "the worker has no pool process"
     for child in children:
@@ -130,8 +149,37 @@ def test_a_worker_killed_mid_purchase_is_redelivered_and_buys_once(setup, start_
 
     wait_for(lambda: job_status(job_id) in ("succeeded", "failed"), timeout=90, what="the redelivered job")
     job = Job.objects.get(public_id=job_id)
-    assert job.status == "succeeded"
+    assert job.status == "succeeded", job.error
     assert job.attempts >= 2
+    assert job.result["sid"] == sold.sid
+    number.refresh_from_db()
+    assert (number.status, number.provider_sid) == ("active", sold.sid)
     assert SandboxNumber.objects.filter(account__sid=conn.account_id).count() == 1
     assert LedgerEntry.objects.filter(kind="purchase_hold").count() == 1
+    assert balance_get(org=conn.org).balance == 10_000 - 115
+    log = stop(worker)
+    assert "the sandbox sold the number" in log
+    assert f"adopts {number.e164}, already owned by the account" in log  # the retry adopted it, never bought again
+
+
+def test_a_purchase_the_broker_refused_is_sent_by_the_sweep_and_bought_by_a_real_worker(setup, start_worker):
+    api, conn = setup
+    start_worker()
+    body = {"phoneNumber": available(conn)}
+    with broker_down(purchase_number) as down:
+        bought = api.post("/phone/numbers", body, format="json", HTTP_IDEMPOTENCY_KEY="broker-down")
+    assert down.attempts == 1
+    assert bought.status_code == 202, bought.json()
+    job_id = bought.json()["job"]["id"]
+    time.sleep(2)
+    assert job_status(job_id) == "queued"   # nothing reached the broker, so no worker has it
+    replay = api.post("/phone/numbers", body, format="json", HTTP_IDEMPOTENCY_KEY="broker-down")
+    assert replay.status_code == 202 and replay.json()["job"]["id"] == job_id
+
+    age_jobs()
+    assert [job.public_id for job in jobs_requeue_stale()] == [job_id]
+    wait_for(lambda: job_status(job_id) in ("succeeded", "failed"), what="the job the sweep sent")
+    assert job_status(job_id) == "succeeded"
+    assert PhoneNumber.objects.get().status == "active"
+    assert SandboxNumber.objects.filter(account__sid=conn.account_id).count() == 1
     assert balance_get(org=conn.org).balance == 10_000 - 115

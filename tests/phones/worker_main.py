@@ -1,7 +1,8 @@
 """Runs a real Celery worker for tests/phones/test_worker.py.
 
-`--slow-purchase N` makes each purchase request to the sandbox take N seconds first, so a
-test can kill the worker's child process while a purchase is in flight.
+`--pause-after-purchase N` makes each purchase request to the sandbox wait N seconds after the
+sandbox has sold the number and before the answer reaches the job, so a test can kill the
+worker's child process when the provider has the number and we have not recorded it.
 """
 import os
 import sys
@@ -17,20 +18,22 @@ from config.celery import app  # noqa: E402
 from sandbox.client import SandboxHttpClient  # noqa: E402
 
 
-def slow_purchases(seconds: float) -> None:
+def pause_after_purchases(seconds: float) -> None:
     original = SandboxHttpClient.request
 
     def request(client, method, url, *args, **kwargs):
+        response = original(client, method, url, *args, **kwargs)
         if method.upper() == "POST" and url.endswith("/IncomingPhoneNumbers.json"):
+            print(f"worker_main: the sandbox sold the number; pausing {seconds}s before it is recorded", flush=True)
             time.sleep(seconds)
-        return original(client, method, url, *args, **kwargs)
+        return response
 
     SandboxHttpClient.request = request
 
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    if argv[:1] == ["--slow-purchase"]:
-        slow_purchases(float(argv[1]))
+    if argv[:1] == ["--pause-after-purchase"]:
+        pause_after_purchases(float(argv[1]))
         argv = argv[2:]
     app.worker_main(["worker", *argv])

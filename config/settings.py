@@ -17,7 +17,9 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+TESTING = "pytest" in sys.modules
+if not TESTING:  # the tests configure themselves, whatever a developer's .env says
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -34,7 +36,6 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = "pytest" in sys.modules
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -50,7 +51,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Webhook URLs we give the provider, and the URL a webhook signature is checked
 # against, are built from this, never from the Host header.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Unset, it follows PORT (the port `make run` serves on).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip("/")
 
 # How long each web process may answer webhooks from its own copy of a number's routing,
 # connection and org (webhooks.lookup_cache): a change made elsewhere reaches every process
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "rest_framework_api_key",  # the API key model's base and hasher (orgs.OrgAPIKey); its own model is unused
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from here, not a CDN
     "config",  # the operator's management commands (create_org, seed_demo), which compose every app
     "orgs",  # app label "telephony"
     "billing",
@@ -78,6 +81,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS, the API docs' assets) from the web process, in development and production.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,6 +128,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production serves what `collectstatic` compressed and fingerprinted; development and tests
+    # serve the apps' files as they are (WHITENOISE_USE_FINDERS), with no collectstatic step.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG or TESTING
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 # Credentials at rest: a list of Fernet keys, newest first. Add a new key at the
 # front, run `manage.py reencrypt_credentials`, then drop the old one.
@@ -134,6 +147,15 @@ if not FIELD_ENCRYPTION_KEYS:
             "(generate one: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
         )
     FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
+for _key in FIELD_ENCRYPTION_KEYS:
+    # Refused now, not later in the middle of a write that has already saved half of its rows.
+    try:
+        if len(base64.urlsafe_b64decode(_key.encode())) != 32:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a key that is not a Fernet key (32 url-safe base64-encoded bytes): "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'") from None
 
 REST_FRAMEWORK = {
     # An org API key (`Bearer tpk_…`) first: it tells its keys from JWTs by their prefix and passes on the rest.
@@ -186,6 +208,11 @@ SPECTACULAR_SETTINGS = {
         "RoutingModeEnum": "phones.models.PhoneNumber.RoutingMode",
         "NumberStatusEnum": "phones.models.PhoneNumber.Status",
     },
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.path_ids_named_id"],
 }
 
 # Celery: with no broker, tasks run eagerly in the calling process (the embedded default).

@@ -1,7 +1,7 @@
 """Every mount of the project: the API by feature, the providers' webhooks, the sandbox, the admin."""
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.health import healthz
 from orgs.auth import TokenObtainView, TokenRefreshOnceView
@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/auth/token/refresh", TokenRefreshOnceView.as_view(), name="token-refresh"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("orgs.urls")),
     path("", include("phones.numbers.urls")),
     path("", include("phones.calls.urls")),

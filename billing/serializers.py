@@ -4,7 +4,7 @@ import phonenumbers
 from rest_framework import serializers
 
 from billing.models import LedgerEntry, Price
-from core.serializers import StrictSerializer
+from core.serializers import MAX_OFFSET, StrictSerializer
 from phones.models import NumberType
 
 
@@ -17,7 +17,7 @@ class BalanceSerializer(serializers.Serializer):
 
 class LedgerQuerySerializer(StrictSerializer):
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):

@@ -27,3 +27,8 @@ urlpatterns = [
     path("sandbox/", include("sandbox.urls")),
     path("connect/webhook/", include("webhooks.urls")),
 ]
+
+# Unknown paths (and trailing-slash variants) and requests Django refuses answer the API's JSON
+# error shape; the admin's and the sandbox's pages stay Django's HTML (core.errors).
+handler404 = "core.errors.not_found_view"
+handler400 = "core.errors.bad_request_view"

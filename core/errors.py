@@ -7,8 +7,10 @@ plus `field` for bad input and any extra keys a caller needs (e.g. `needed`,
 """
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -105,6 +107,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({"error": {"code": "not_found", "message": "Not found"}}, status=404)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, DataError):
+        # The database refused a value (out of its range, not representable): bad input that got
+        # past validation. The statement failed, so nothing was written; a 400, not a 500.
+        return Response({"error": {"code": "invalid_request", "message": "A value is out of range for this field"}},
+                        status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -112,3 +119,25 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
     response.data = {"error": {"code": _drf_code(exc), "message": str(message)}}
     return response
+
+
+# Django's own HTML pages stay where people read them: the admin, and the sandbox (the Twilio
+# emulator answers its own errors). Everything else is the API or a webhook: the one JSON shape.
+HTML_PREFIXES = ("/admin/", "/sandbox/")
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: an unknown path (a typo, a trailing-slash variant) answers the error shape."""
+    if request.path.startswith(HTML_PREFIXES):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse({"error": {"code": "not_found", "message": "Not found"}}, status=404)
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: what Django refuses before a view answers (a body it cannot read, a webhook
+    body that is not usable JSON) answers the error shape."""
+    if request.path.startswith(HTML_PREFIXES):
+        return defaults.bad_request(request, exception)
+    # Only our own BadRequest's words: a SuspiciousOperation's may name settings (ALLOWED_HOSTS).
+    message = str(exception) if isinstance(exception, BadRequest) and str(exception) else "Bad request"
+    return JsonResponse({"error": {"code": "invalid_request", "message": message}}, status=400)

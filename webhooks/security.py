@@ -15,8 +15,10 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest
 
+from core import bounds, parsers
 from orgs.models import ProviderConnection
 from phones.inbound import Webhook
 from phones.models import PhoneNumber
@@ -49,17 +51,20 @@ def public_url(request: HttpRequest) -> str:
     return f"{settings.PUBLIC_BASE_URL}{request.get_full_path()}"
 
 
-def webhook_params(request: HttpRequest) -> dict[str, str] | None:
-    """Form fields, or the fields of a JSON object body; None when the body is neither."""
+def webhook_params(request: HttpRequest) -> dict[str, str]:
+    """Form fields, or the fields of a JSON object body. A JSON body that is not an object, not
+    JSON, nested too deep or holding a NUL character (core.parsers) is BadRequest: Django answers
+    400 before anything is looked up or written."""
     if request.content_type == "application/json":
         try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            return None
+            body = parsers.loads(request.body or b"{}")
+        except parsers.JSONError as exc:
+            raise BadRequest(f"Webhook body is not usable JSON: {exc}") from exc
         if not isinstance(body, dict):
-            return None
+            raise BadRequest("Webhook JSON body must be an object")
         return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
-    return {key: request.POST.get(key, "") for key in request.POST}
+    # NUL removed (PostgreSQL stores no NUL in text); the signature is checked on the form as sent.
+    return {bounds.text(key): bounds.text(request.POST.get(key, "")) for key in request.POST}
 
 
 def number_lookup(*, e164s: list[str], account_id: str | None = None,
@@ -88,7 +93,7 @@ def number_lookup(*, e164s: list[str], account_id: str | None = None,
 def verify(request: HttpRequest, kind: str) -> Webhook | None:
     """The verified Twilio webhook, or None when it is not signed by the account it names (→ 403)."""
     params = webhook_params(request)
-    if params is None or not params.get("AccountSid"):
+    if not params.get("AccountSid"):
         return None
     return verify_webhook(request, kind, provider="twilio", connection_types=types_with_webhooks("twilio"),
                           params=params,

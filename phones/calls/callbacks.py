@@ -16,6 +16,7 @@ import math
 from django.db import IntegrityError, transaction
 
 from billing.services import usage_record
+from core import bounds
 from phones.inbound import Webhook
 from phones.messaging.callbacks import message_status, month_start, moves_forward
 from phones.models import Call, Recording
@@ -27,7 +28,7 @@ CALL_RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2, "compl
              "no-answer": 3, "canceled": 3}
 RECORDING_RANK = {"in-progress": 0, "paused": 0, "stopped": 1, "completed": 2, "absent": 2, "failed": 2}
 def call_status(hook: Webhook, event: StatusEvent) -> None:
-    sid, status = event.sid, event.status
+    sid, status = bounds.column(Call, "provider_sid", event.sid), event.status
     if status not in CALL_RANK:
         logger.info("call %s: status %r not tracked", sid, status)
         return
@@ -45,14 +46,15 @@ def call_status(hook: Webhook, event: StatusEvent) -> None:
                     call = Call.objects.create(
                         org=hook.org, phone_number=hook.number, provider_sid=sid, status="",
                         direction=Call.Direction.OUTBOUND if event.outbound else Call.Direction.INBOUND,
-                        from_number=event.from_, to_number=event.to)
+                        from_number=bounds.column(Call, "from_number", event.from_),
+                        to_number=bounds.column(Call, "to_number", event.to))
             except IntegrityError:
                 call = calls.get(provider_sid=sid)
         if not moves_forward(CALL_RANK, call.status, status):
             return
         call.status = status
         if event.duration is not None:
-            call.duration = event.duration
+            call.duration = bounds.column(Call, "duration", event.duration)  # -5 → 0, 10^20 → the column's max
         call.save(update_fields=["status", "duration", "updated_at"])
         if status == "completed" and call.duration:
             usage_record(org=call.org, phone_number=call.phone_number, kind="call_minute",
@@ -71,6 +73,7 @@ def status_callback(hook: Webhook) -> None:
 
 def _recording(hook: Webhook, sid: str, call_sid: str) -> Recording | None:
     """The recording row, locked; created on first sight. None when another org has this SID."""
+    sid, call_sid = bounds.column(Recording, "provider_sid", sid), bounds.column(Recording, "call_sid", call_sid)
     recording = Recording.objects.select_for_update().filter(provider_sid=sid).first()
     if recording is None:
         call = Call.objects.filter(org=hook.org, provider_sid=call_sid).first() if call_sid else None
@@ -98,7 +101,7 @@ def recording_callback(hook: Webhook) -> None:
         recording.duration = event.duration or recording.duration
         if event.status in RECORDING_RANK and moves_forward(RECORDING_RANK, recording.status, event.status):
             recording.status = event.status
-        recording.save()
+        bounds.fit(recording).save()
 
 
 def transcription_callback(hook: Webhook) -> None:
@@ -114,10 +117,11 @@ def transcription_callback(hook: Webhook) -> None:
             recording.transcription_sid = event.sid
             recording.transcription_status = event.status
             recording.transcription_text = event.text
-            recording.save()
+            bounds.fit(recording).save()
         return
     with transaction.atomic():
-        call = Call.objects.select_for_update().filter(org=hook.org, provider_sid=event.call_sid).first()
+        call = (Call.objects.select_for_update()
+                .filter(org=hook.org, provider_sid=bounds.column(Call, "provider_sid", event.call_sid)).first())
         if call is None or not event.text:
             return
         segment = event.segment if event.segment is not None else str(len(call.transcript) + 1)

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from twilio.twiml.voice_response import VoiceResponse
 
+from core import bounds
 from core.insert_once import insert_once
 from orgs.models import Org
 from phones.calls.softphone import identity_for
@@ -95,10 +96,11 @@ def call_remember(hook: Webhook) -> None:
     call = hook.call
     if call is None or not call.sid or hook.number is None:
         return
-    insert_once(Call(
+    # Fitted to the columns (bounds): a signed webhook may still carry a 300-character SID.
+    insert_once(bounds.fit(Call(
         org_id=hook.number.org_id, phone_number=hook.number,
         direction=Call.Direction.OUTBOUND if call.outbound else Call.Direction.INBOUND,
-        from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing"),
+        from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing")),
         unique="provider_sid", durable=False)
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import usage_record
+from core import bounds
 from phones.inbound import Webhook
 from phones.models import Message
 from providers.events import StatusEvent
@@ -33,7 +34,7 @@ def month_start():
 
 
 def message_status(hook: Webhook, event: StatusEvent) -> None:
-    sid, status = event.sid, event.status
+    sid, status = bounds.column(Message, "provider_sid", event.sid), event.status
     if status not in MESSAGE_RANK:
         logger.info("message %s: status %r not tracked", sid, status)
         return
@@ -48,8 +49,8 @@ def message_status(hook: Webhook, event: StatusEvent) -> None:
             return
         was_billed = MESSAGE_RANK.get(message.status, -1) >= BILLED_MESSAGE_RANK
         message.status = status
-        message.error_code = event.error_code or message.error_code
-        message.segments = event.segments or message.segments
+        message.error_code = bounds.column(Message, "error_code", event.error_code) or message.error_code
+        message.segments = bounds.column(Message, "segments", event.segments) or message.segments
         message.save(update_fields=["status", "error_code", "segments"])
         if (message.direction == Message.Direction.OUTBOUND and not was_billed
                 and MESSAGE_RANK[status] >= BILLED_MESSAGE_RANK and status not in ("failed", "canceled")):

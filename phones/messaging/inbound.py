@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from billing.models import UsageRecord
 from billing.services import usage_record_many
+from core import bounds
 from core.insert_once import insert_once
 from orgs.models import Org
 from phones.messaging import services as messaging
@@ -99,6 +100,8 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
     message = Message(org=number.org, phone_number=number, direction=Message.Direction.INBOUND,
                       from_number=sms.from_, to_number=sms.to, body=sms.body, media_urls=sms.media_urls,
                       provider_sid=sms.sid, status=sms.status, segments=sms.segments, created_at=timezone.now())
+    # Text cut to its columns, NUL removed, segments within their column (a signed webhook is still input).
+    bounds.fit(message)
     forms = any(rule["type"] == "fill-form" for rule in rules)
     with transaction.atomic() if forms else nullcontext():
         answer = _answer(number, rules, message)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import phonenumbers
 from rest_framework import serializers
 
-from core.serializers import E164Field, StrictSerializer
+from core.serializers import MAX_OFFSET, E164Field, StrictSerializer
 from phones.models import Job, NumberType, PhoneNumber
 
 
@@ -146,7 +146,7 @@ class SystemPhoneSerializer(StrictSerializer):
 
 class NumberListQuerySerializer(StrictSerializer):
     limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
     status = serializers.ChoiceField(choices=PhoneNumber.Status.values, required=False)
     purpose = serializers.CharField(required=False, max_length=64)
     routingMode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.values, required=False)

@@ -1,8 +1,7 @@
 """Twilio's webhook form fields (and TeXML's, which are the same) as provider-neutral events."""
 from __future__ import annotations
 
-import json
-
+from core.parsers import loads
 from providers.events import MAX_MEDIA, CallEvent, InboundSms, RecordingEvent, StatusEvent, TranscriptionEvent, to_int
 
 
@@ -52,8 +51,8 @@ def transcription_event(params: dict[str, str]) -> TranscriptionEvent | None:
                                   text=params.get("TranscriptionText", ""))
     if params.get("TranscriptionEvent") == "transcription-content" and params.get("Final", "").lower() == "true":
         try:
-            text = json.loads(params.get("TranscriptionData") or "{}").get("transcript", "")
-        except (ValueError, AttributeError):
+            text = str(loads(params.get("TranscriptionData") or "{}").get("transcript", ""))
+        except (ValueError, AttributeError):  # core.parsers.JSONError is a ValueError
             text = ""
         return TranscriptionEvent(call_sid=params.get("CallSid", ""), text=text, segment=params.get("SequenceId"),
                                   track=params.get("Track", ""))

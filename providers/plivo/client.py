@@ -130,6 +130,10 @@ def _sorted_params(params: dict[str, list[str]]) -> str:
     return "".join(f"{key}{value}" for key in sorted(params) for value in sorted(params[key]))
 
 
+# The bodies Plivo's V3 signature covers (field by field); any other body is refused.
+FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def signature_v3(auth_token: str, method: str, url: str, nonce: str, params: dict[str, list[str]]) -> str:
     """Plivo's V3 signature: HMAC-SHA256 with the auth token, base64, over
     `<url>.<nonce>` where a GET's url carries all parameters as a sorted query string and a
@@ -334,6 +338,9 @@ class PlivoProvider(PhoneProvider):
         signature = request.headers.get(consts.SIGNATURE_HEADER, "")
         nonce = request.headers.get(consts.NONCE_HEADER, "")
         if not (signature and nonce):
+            return False
+        if request.method == "POST" and request.content_type not in FORM_CONTENT_TYPES and request.body:
+            # V3 signs a POST's form fields: a JSON (or any other) body would go unsigned.
             return False
         params = {key: request.POST.getlist(key) for key in request.POST} if request.method == "POST" else {}
         expected = signature_v3(self.auth_token, request.method, url, nonce, params)

@@ -46,6 +46,9 @@ from providers.base import (
 from providers.twilio import consts
 from providers.twilio.http import ProviderHttpClient
 
+# The bodies Twilio signs field by field; any other body needs `bodySHA256` in the signed URL.
+FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
 API_HOST = "https://api.twilio.com"
 MAX_PAGE_SIZE = 1000
 
@@ -321,18 +324,29 @@ class TwilioProvider(PhoneProvider):
 
         `url` is the public URL Twilio was told to call, query string included (built
         from PUBLIC_BASE_URL, never from the Host header). Form posts are signed over
-        their parameters; JSON posts carry `bodySHA256` in the URL and are checked
-        against the raw body.
+        their parameters. Any other body (JSON) is signed only through the `bodySHA256` Twilio
+        puts in the signed URL: without it, or when the body's SHA-256 differs, it is refused
+        (a signature over the bare URL would otherwise vouch for any body sent with it).
         """
         signature = request.headers.get("X-Twilio-Signature", "")
         if not self.auth_token or not signature:
             return False
         validator = RequestValidator(self.auth_token)
         algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
+        params: Any
         if "bodySHA256" in parse_qs(urlsplit(url).query):
-            params: Any = request.body.decode("utf-8")
-        elif request.method == "POST":
+            try:
+                params = request.body.decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+            # With a str body the SDK checks the body's SHA-256 against the URL's bodySHA256.
+            return validator.validate(url, params, signature, algorithm=algorithm)
+        if request.method != "POST":
+            params = {}
+        elif request.content_type in FORM_CONTENT_TYPES:
             params = request.POST
+        elif request.body:
+            return False  # a body the signature does not cover
         else:
             params = {}
         return validator.validate(url, params, signature, algorithm=algorithm)

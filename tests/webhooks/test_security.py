@@ -1,8 +1,13 @@
 """Webhook signatures: only the account a request names can sign it, over our public URL."""
 from __future__ import annotations
 
+import hashlib
+import json
+from urllib.parse import urlencode
+
 import pytest
 from django.test import Client
+from twilio.request_validator import RequestValidator
 
 from phones.models import Contact, Conversation, Message, OptOut
 from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, Twilio, children, twiml
@@ -34,10 +39,67 @@ def test_it_accepts_a_signed_json_body(twilio, number):
     assert Message.objects.get().body == "json"
 
 
+JSON_SMS = {"MessageSid": "SM" + "3" * 32, "From": CALLER, "To": NUMBER, "Body": "json"}
+
+
 def test_it_rejects_an_altered_json_body(twilio, number):
-    response = twilio.post_json("sms", {"MessageSid": "SM" + "3" * 32, "From": CALLER, "To": NUMBER, "Body": "json"},
-                                tamper='{"AccountSid": "x", "Body": "STOP"}')
+    # Same account, same number, same URL (and its signature): only the text differs, so only the
+    # body's SHA-256 can tell.
+    tampered = json.dumps({"AccountSid": twilio.account_sid, **JSON_SMS, "Body": "STOP"})
+    response = twilio.post_json("sms", JSON_SMS, tamper=tampered)
     assert response.status_code == 403
+    assert nothing_written()
+
+
+def json_post(twilio, path: str, raw: str):
+    """A JSON body posted to `path` with a valid signature over the URL alone."""
+    signature = RequestValidator(twilio.connection.credentials["authToken"]).compute_signature(f"{PUBLIC}{path}", {})
+    return twilio.client.post(path, raw, content_type="application/json", HTTP_X_TWILIO_SIGNATURE=signature)
+
+
+def test_a_json_body_without_body_sha256_is_refused(twilio, number):
+    # A signature over the bare URL would otherwise vouch for any number of forged texts.
+    for index, text in enumerate(["STOP", "hello"]):
+        raw = json.dumps({"AccountSid": twilio.account_sid, **JSON_SMS, "MessageSid": f"SM{index:032d}",
+                          "Body": text})
+        assert json_post(twilio, "/connect/webhook/twilio/sms", raw).status_code == 403
+    assert nothing_written()
+
+
+def test_a_json_body_whose_sha256_is_not_the_urls_is_refused(twilio, number):
+    raw = json.dumps({"AccountSid": twilio.account_sid, **JSON_SMS})
+    other = hashlib.sha256(b"{}").hexdigest()
+    response = json_post(twilio, f"/connect/webhook/twilio/sms?{urlencode({'bodySHA256': other})}", raw)
+    assert response.status_code == 403
+    assert nothing_written()
+
+
+def test_a_form_post_with_body_sha256_is_checked_against_its_body(twilio, number):
+    # bodySHA256 in the URL makes the body's hash what is signed, whatever its content type.
+    form = urlencode({"AccountSid": twilio.account_sid, **JSON_SMS, "Body": "form"})
+    other = hashlib.sha256(b"something else").hexdigest()
+    path = f"/connect/webhook/twilio/sms?{urlencode({'bodySHA256': other})}"
+    signature = RequestValidator(twilio.connection.credentials["authToken"]).compute_signature(f"{PUBLIC}{path}", {})
+    response = twilio.client.post(path, form, content_type="application/x-www-form-urlencoded",
+                                  HTTP_X_TWILIO_SIGNATURE=signature)
+    assert response.status_code == 403
+    assert nothing_written()
+
+
+def test_an_unsigned_body_of_another_type_is_refused(twilio, number):
+    path = "/connect/webhook/twilio/sms"
+    signature = RequestValidator(twilio.connection.credentials["authToken"]).compute_signature(
+        f"{PUBLIC}{path}", {})
+    response = twilio.client.post(path, f"AccountSid={twilio.account_sid}&Body=x", content_type="text/plain",
+                                  HTTP_X_TWILIO_SIGNATURE=signature)
+    assert response.status_code == 403
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("raw", ['{"a":' * 5000, "[" * 5000, '{"Body": "\u0000"}', "[]", "not json", "\"x\""])
+def test_an_unusable_json_body_is_400_and_writes_nothing(twilio, number, raw):
+    response = json_post(twilio, "/connect/webhook/twilio/sms", raw)
+    assert response.status_code == 400
     assert nothing_written()
 
 

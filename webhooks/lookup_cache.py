@@ -16,6 +16,7 @@ after that delay. WEBHOOK_CACHE_SECONDS=0 reads the database on every webhook.
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 
 from cachetools import TTLCache
 from django.conf import settings
@@ -34,7 +35,8 @@ def _entries() -> TTLCache | None:
     if ttl <= 0:
         return None
     if _cache is None or _cache.ttl != ttl:
-        _cache = TTLCache(maxsize=MAX_ENTRIES, ttl=ttl)
+        # The clock is read through this module, so a test can move it (monkeypatch `monotonic`).
+        _cache = TTLCache(maxsize=MAX_ENTRIES, ttl=ttl, timer=lambda: monotonic())
     return _cache
 
 

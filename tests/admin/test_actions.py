@@ -42,16 +42,26 @@ def test_confirming_releases_refunds_and_records_it(staff_client, staff, active_
         staff, active_number.public_id, {"status": "active"}, "releasing")
 
 
-def test_the_system_phone_is_refused_with_the_reason(staff_client, active_number, second_number):  # noqa: F811
+def test_the_system_phone_is_refused_with_the_reason(staff_client, active_number, second_number,  # noqa: F811
+                                                      django_capture_on_commit_callbacks):
     PhoneNumber.objects.filter(pk=active_number.pk).update(is_system=True)
     page = act(staff_client, "release_numbers", [active_number, second_number])
     text = page.content.decode()
     assert "Will not be released: This is the org&#x27;s system phone" in text
     assert "Yes, release 1 number" in text
-    act(staff_client, "release_numbers", [active_number, second_number], confirm="yes")
+    with django_capture_on_commit_callbacks() as queued:
+        act(staff_client, "release_numbers", [active_number, second_number], confirm="yes")
     active_number.refresh_from_db()
     second_number.refresh_from_db()
-    assert active_number.status == "active" and second_number.status in ("releasing", "released")
+    # Confirmed: the other number is releasing, its job queued for after the commit ...
+    assert (active_number.status, second_number.status) == ("active", "releasing")
+    assert queued
+    for callback in queued:
+        callback()
+    active_number.refresh_from_db()
+    second_number.refresh_from_db()
+    # ... which releases it; the system phone is untouched.
+    assert (active_number.status, second_number.status) == ("active", "released")
 
 
 def test_move_to_an_org_on_the_same_provider_account(staff_client, active_number, sandbox, other_org):

@@ -1,8 +1,8 @@
 import pytest
 from django.db import transaction
 
-from billing.models import LedgerEntry
-from billing.services import balance_get
+from billing.models import LedgerEntry, Price
+from billing.services import balance_get, ledger_topup
 from phones.models import Job, PhoneNumber
 from sandbox.models import SandboxNumber
 from sandbox.services import sandbox_fault_add
@@ -194,9 +194,33 @@ def test_buying_a_number_the_org_already_has_is_a_409(owner_api, on_commit, acti
     assert response.json()["error"]["code"] == "number_exists"
 
 
+def test_a_setup_fee_is_held_with_the_first_month_and_kept_once_bought(owner_api, on_commit, sandbox, funded):
+    # US local numbers cost $2.50 to set up here (the seeded price has none): a dropped setup fee fails.
+    Price.objects.filter(country="US", number_type="local").update(setup_fee=250)
+    response = buy(owner_api, on_commit, available(sandbox))
+    assert response.status_code == 202, response.json()
+    assert response.json()["number"]["pricing"] == {"setupFee": 250, "monthlyFee": 115, "currency": "USD"}
+    assert owner_api.get(f"/jobs/{response.json()['job']['id']}").json()["status"] == "succeeded"
+    assert balance_get(org=sandbox.org).balance == 10_000 - 250 - 115
+    charged = -sum(LedgerEntry.objects.filter(org=sandbox.org).exclude(kind="topup").values_list("amount", flat=True))
+    assert charged == 365
+
+
+def test_a_setup_fee_counts_towards_what_the_balance_must_cover(owner_api, on_commit, sandbox, org):
+    Price.objects.filter(country="US", number_type="local").update(setup_fee=250)
+    ledger_topup(org=org, amount=364, reason="one cent short of setup and first month")
+    response = buy(owner_api, on_commit, available(sandbox))
+    assert response.status_code == 402, response.json()
+    assert not PhoneNumber.objects.exists()
+    assert balance_get(org=org).balance == 364
+
+
 @pytest.mark.parametrize("body, field", [
     ({}, "phoneNumber"),
     ({"phoneNumber": "not a number"}, "phoneNumber"),
+    ({"phoneNumber": "+1415555abcd"}, "phoneNumber"),  # not +14155552223, as phonenumbers would read it
+    ({"phoneNumber": "++14155550100"}, "phoneNumber"),
+    ({"phoneNumber": "+1 415 555 0100 ext. 7"}, "phoneNumber"),
     ({"phoneNumber": "+14155550100", "configuration": {"voiceConfig": {"recordCalls": "loud"}}},
      "configuration.voiceConfig.recordCalls"),
     ({"phoneNumber": "+14155550100", "configuration": {"voiceConfig": {"colour": 1}}},

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -10,6 +10,7 @@ from phones.models import Message, PhoneNumber
 from providers.base import ProviderError
 from providers.twilio.client import TwilioProvider
 from sandbox.models import SandboxNumber
+from tests.phones.conftest import available, buy
 
 pytestmark = pytest.mark.django_db
 
@@ -18,32 +19,70 @@ def release(api, on_commit, number):
     return on_commit(lambda: api.delete(f"/phone/numbers/{number.public_id}"))
 
 
-def test_it_releases_refunds_the_unused_month_and_keeps_the_record(owner_api, on_commit, active_number):
-    Message.objects.create(org=active_number.org, phone_number=active_number, direction="inbound",
-                           from_number="+15550001111", to_number=active_number.e164, body="hi",
+class Clock:
+    """django.utils.timezone.now, frozen and moved by the test (models' auto_now and
+    timezone.localdate read it too): the refund depends on the day, so the day is fixed."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    frozen = Clock(datetime(2026, 1, 10, 12, 0, tzinfo=UTC))
+    with mock.patch("django.utils.timezone.now", frozen):
+        yield frozen
+
+
+@pytest.fixture
+def bought(owner_api, on_commit, sandbox, funded, clock) -> PhoneNumber:
+    """A number bought on the clock's day (10 January 2026): $1.15 a month, no setup fee."""
+    response = buy(owner_api, on_commit, available(sandbox))
+    assert response.status_code == 202, response.json()
+    number = PhoneNumber.objects.get(public_id=response.json()["number"]["id"])
+    assert number.status == "active" and number.monthly_fee == 115
+    assert balance_get(org=number.org).balance == 10_000 - 115
+    return number
+
+
+def test_it_releases_refunds_the_unused_month_and_keeps_the_record(owner_api, on_commit, bought, clock):
+    Message.objects.create(org=bought.org, phone_number=bought, direction="inbound",
+                           from_number="+15550001111", to_number=bought.e164, body="hi",
                            created_at=timezone.now())
-    response = release(owner_api, on_commit, active_number)
+    clock.now += timedelta(days=10)  # released on 20 January
+    response = release(owner_api, on_commit, bought)
     assert response.status_code == 202
     job = owner_api.get(f"/jobs/{response.json()['job']['id']}").json()
     assert job["status"] == "succeeded"
-    refund = job["result"]["finalBilling"]["proratedRefund"]
-    assert 0 < refund <= 115
-    assert balance_get(org=active_number.org).balance == 10_000 - 115 + refund
-    assert not SandboxNumber.objects.filter(sid=active_number.provider_sid).exists()
-    number = owner_api.get(f"/phone/numbers/{active_number.public_id}").json()
+    # Period 10 Jan – 10 Feb: 31 days; the 20th is used, 21 Jan – 9 Feb (20 days) are not.
+    assert job["result"]["finalBilling"]["proratedRefund"] == 115 * 20 // 31 == 74
+    assert balance_get(org=bought.org).balance == 10_000 - 115 + 74
+    assert not SandboxNumber.objects.filter(sid=bought.provider_sid).exists()
+    number = owner_api.get(f"/phone/numbers/{bought.public_id}").json()
     assert number["status"] == "released" and number["releasedAt"]
     assert owner_api.get("/phone/numbers").json()["numbers"] == []
     assert [n["id"] for n in owner_api.get("/phone/numbers?includeReleased=true").json()["numbers"]] == [
-        active_number.public_id]
-    messages = owner_api.get(f"/phone/numbers/{active_number.public_id}/messages").json()
+        bought.public_id]
+    messages = owner_api.get(f"/phone/numbers/{bought.public_id}/messages").json()
     assert [m["body"] for m in messages["data"]] == ["hi"]
 
 
-def test_a_release_later_in_the_month_refunds_less(owner_api, on_commit, active_number):
-    PhoneNumber.objects.filter(pk=active_number.pk).update(purchased_at=timezone.now() - timedelta(days=20))
-    job = release(owner_api, on_commit, active_number).json()["job"]
-    refund = owner_api.get(f"/jobs/{job['id']}").json()["result"]["finalBilling"]["proratedRefund"]
-    assert refund < 115 * 15 // 28
+@pytest.mark.parametrize("days_later, refund", [
+    (0, 115 * 30 // 31),   # the day it was bought: that day is used, 30 of 31 are not → 111
+    (1, 115 * 29 // 31),   # → 107
+    (20, 115 * 10 // 31),  # later in the month refunds less → 37
+    (30, 0),               # the period's last day: nothing left
+])
+def test_the_refund_is_the_unused_days_of_the_period(owner_api, on_commit, bought, clock, days_later, refund):
+    clock.now += timedelta(days=days_later)
+    job = release(owner_api, on_commit, bought).json()["job"]
+    result = owner_api.get(f"/jobs/{job['id']}").json()["result"]
+    assert result["finalBilling"]["proratedRefund"] == refund
+    assert balance_get(org=bought.org).balance == 10_000 - 115 + refund
+    assert LedgerEntry.objects.filter(kind="refund").count() == (1 if refund else 0)
 
 
 def test_a_second_delete_while_releasing_gets_the_same_job_and_one_refund(owner_api, active_number,

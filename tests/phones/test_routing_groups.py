@@ -99,8 +99,11 @@ def test_a_group_a_number_routes_to_cannot_be_deleted(owner_api, org, group, rou
 
 def test_a_released_numbers_old_routing_does_not_hold_a_group(owner_api, org, group):
     number = make_number(org)
-    owner_api.put(f"/phone/numbers/{number.public_id}/routing",
-                  {"assignments": [{"type": "group", "target": group.public_id}]}, format="json")
+    response = owner_api.put(f"/phone/numbers/{number.public_id}/routing",
+                             {"assignments": [{"type": "group", "target": group.public_id}]}, format="json")
+    assert response.status_code == 200, response.json()
+    # While the number is live its routing holds the group; released, it no longer does.
+    assert owner_api.delete(f"/phone/groups/{group.public_id}").status_code == 409
     number.status = "released"
     number.save()
     assert owner_api.delete(f"/phone/groups/{group.public_id}").status_code == 204

@@ -1,6 +1,8 @@
 """Softphone: Voice SDK access tokens and presence."""
 from __future__ import annotations
 
+import time
+
 import jwt
 import pytest
 
@@ -20,7 +22,9 @@ def configured(sandbox):
 
 
 def test_the_token_decodes_with_the_api_key_secret_and_carries_the_voice_grant(member_api, member, configured):
+    before = int(time.time())
     response = member_api.post("/phone/softphone/token")
+    after = int(time.time()) + 1
     assert response.status_code == 200, response.json()
     body = response.json()
     claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"])
@@ -28,7 +32,9 @@ def test_the_token_decodes_with_the_api_key_secret_and_carries_the_voice_grant(m
     assert claims["sub"] == configured.credentials["accountSid"]
     assert claims["grants"]["identity"] == body["identity"] == f"user_{member.pk}"
     assert claims["grants"]["voice"] == {"outgoing": {"application_sid": APP}, "incoming": {"allow": True}}
-    assert claims["exp"] - claims["nbf"] <= 3600 or claims["exp"] > 0
+    # An hour from when it was made: no more, no less.
+    assert body["ttl"] == 3600
+    assert before + 3600 <= claims["exp"] <= after + 3600
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(body["token"], "f" * 32, algorithms=["HS256"])
 

@@ -210,9 +210,21 @@ class TestOtherCalls:
         assert api.body("POST", f"{V2}texml/calls/{APP_ID}") == {"From": "+14155550142", "To": "+14155550100",
                                                                  "Url": HOOKS.voice_url}
 
+    def test_release_deletes_the_number_by_its_telnyx_id(self):
+        api = FakeApi().on("DELETE", f"{V2}phone_numbers/{NUMBER_ID}", (200, fixture("telnyx", "phone_number")))
+        assert provider_for(api).release(NUMBER_ID) is None
+        assert [(r.method, r.url.path) for r in api.requests] == [("DELETE", f"{V2}phone_numbers/{NUMBER_ID}")]
+
     def test_release_of_a_number_already_gone_is_fine(self):
         api = FakeApi().on("DELETE", f"{V2}phone_numbers/{NUMBER_ID}", (404, fixture("telnyx", "error_404")))
-        provider_for(api).release(NUMBER_ID)
+        provider_for(api).release(NUMBER_ID)  # no ProviderError: gone is what the caller wanted
+        assert len(api.sent("DELETE", f"{V2}phone_numbers/{NUMBER_ID}")) == 1
+
+    def test_release_refused_otherwise_is_an_error(self):
+        api = FakeApi().on("DELETE", f"{V2}phone_numbers/{NUMBER_ID}",
+                           (403, {"errors": [{"code": "10010", "title": "Forbidden"}]}))
+        with pytest.raises(ProviderError):
+            provider_for(api).release(NUMBER_ID)
 
     def test_a_5xx_is_transient(self):
         api = FakeApi().on("GET", f"{V2}phone_numbers", (500, {"errors": [{"code": "10007", "title": "Unexpected"}]}))

@@ -50,12 +50,14 @@ def test_an_override_is_reported_not_repaired(admin_api, active_number, provider
     [entry] = repair(admin_api, active_number).json()["numbers"]
     assert entry["result"] == "overridden" and entry["repaired"] is False
     assert at_provider(active_number).voice_application_sid == APP_SID
+    assert provider_requests, "the spy saw no request: the check below would pass vacuously"
     assert all(m == "GET" for m, _, _ in provider_requests)
 
 
 def test_a_number_that_is_ok_is_left_alone(admin_api, active_number, provider_requests):
     [entry] = repair(admin_api, active_number).json()["numbers"]
     assert entry["repaired"] is False
+    assert provider_requests, "the spy saw no request: the check below would pass vacuously"
     assert all(m == "GET" for m, _, _ in provider_requests)
     assert not AuditLog.objects.filter(action="verify.repair").exists()
 
@@ -73,5 +75,6 @@ def test_a_missing_number_is_not_bought_back(admin_api, active_number, provider_
     at_provider(active_number).delete()
     [entry] = repair(admin_api, active_number).json()["numbers"]
     assert entry["result"] == "missing"
+    assert provider_requests, "the spy saw no request: the check below would pass vacuously"
     assert all(m == "GET" for m, _, _ in provider_requests)
     assert not LedgerEntry.objects.filter(phone_number=active_number, kind__in=["refund"]).exists()

@@ -116,6 +116,11 @@ class Offer:
     def rate_center(self) -> str:
         return self.locality.upper()
 
+    @property
+    def address_requirements(self) -> str:
+        """Twilio's address requirement: none for US and Canadian numbers, an address for the rest."""
+        return "none" if self.iso_country in ("US", "CA") else "any"
+
 
 def sells(country: str) -> bool:
     return any(c == country for c, _ in CATALOGUE)

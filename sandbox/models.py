@@ -63,14 +63,20 @@ class SandboxNumber(models.Model):
     voice_application_sid = models.CharField(max_length=34, blank=True)
     sms_application_sid = models.CharField(max_length=34, blank=True)
     trunk_sid = models.CharField(max_length=34, blank=True)
+    voice_caller_id_lookup = models.BooleanField(default=False)
+    voice_receive_mode = models.CharField(max_length=8, default="voice")
+    address_sid = models.CharField(max_length=34, blank=True)
+    emergency_address_sid = models.CharField(max_length=34, blank=True)
+    emergency_status = models.CharField(max_length=16, default="Inactive")
+    bundle_sid = models.CharField(max_length=34, blank=True)
+    identity_sid = models.CharField(max_length=34, blank=True)
     date_created = models.DateTimeField(auto_now_add=True)
     date_updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            # The magic test number +15005550006 can be held by several accounts;
-            # any other number is kept to one owner by the purchase service.
-            models.UniqueConstraint(fields=["account", "phone_number"], name="sandbox_number_once_per_account"),
+            # The magic test number +15005550006 can be bought again and again (as with Twilio's
+            # test credentials); any other number has one owner.
             models.UniqueConstraint(fields=["phone_number"], condition=~models.Q(phone_number="+15005550006"),
                                     name="sandbox_number_one_owner"),
         ]
@@ -103,8 +109,13 @@ class SandboxCall(models.Model):
     account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="calls")
     to = models.CharField(max_length=64)
     from_number = models.CharField(max_length=64)
-    url = models.CharField(max_length=1024)
+    # What the call runs: a TwiML URL, inline TwiML, or a TwiML application (one of the three);
+    # a redirect (POST Calls/{Sid} with Url or Twiml) replaces it.
+    url = models.CharField(max_length=1024, blank=True)
     method = models.CharField(max_length=8, default="POST")
+    twiml = models.TextField(blank=True)
+    application_sid = models.CharField(max_length=34, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
     status_callback = models.CharField(max_length=1024, blank=True)
     status_callback_method = models.CharField(max_length=8, default="POST")
     status = models.CharField(max_length=16, default="queued")

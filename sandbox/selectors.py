@@ -58,10 +58,23 @@ class Search:
     area_code: str = ""
     contains: str = ""
     in_region: str = ""
+    in_locality: str = ""
+    in_postal_code: str = ""
+    in_rate_center: str = ""
     sms: bool | None = None
     voice: bool | None = None
     mms: bool | None = None
+    fax: bool | None = None
+    # Exclude*AddressRequired: leave out numbers that need an address of that kind ("any" is of every kind).
+    exclude_address: frozenset[str] = frozenset()
     page_size: int = DEFAULT_PAGE_SIZE
+
+    def place_matches(self, offer: Offer) -> bool:
+        """InRegion, InLocality, InPostalCode and InRateCenter, compared as Twilio does (case aside)."""
+        rate_center = offer.rate_center if offer.iso_country in ("US", "CA") else ""  # a NANP notion
+        wanted = ((self.in_region, offer.region), (self.in_locality, offer.locality),
+                  (self.in_postal_code, offer.postal_code), (self.in_rate_center, rate_center))
+        return all(not want or want.strip().lower() == have.lower() for want, have in wanted)
 
 
 def available_offers(search: Search) -> list[Offer]:
@@ -78,7 +91,9 @@ def available_offers(search: Search) -> list[Offer]:
     for offer in pool:
         if offer.e164 in owned:
             continue
-        if search.in_region and offer.region.lower() != search.in_region.lower():
+        if not search.place_matches(offer) or offer.address_requirements in search.exclude_address:
+            continue
+        if search.fax:  # no number on sale here takes fax
             continue
         if pattern and not pattern.search(offer.e164.lstrip("+")):
             continue

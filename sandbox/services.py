@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import re
 import secrets
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import phonenumbers
 from django.db import IntegrityError, transaction
@@ -29,13 +31,23 @@ from sandbox.models import (
     new_sid,
 )
 from sandbox.selectors import first_available_in_area, number_owner_exists
-from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError, account_path, not_found_message
+from sandbox.twilio_json import (
+    INVALID_PARAMETER,
+    NOT_EMULATED,
+    TwilioApiError,
+    account_path,
+    not_found_message,
+)
 
 URL_FIELDS = ("VoiceUrl", "VoiceFallbackUrl", "SmsUrl", "SmsFallbackUrl", "StatusCallback")
 URL = re.compile(r"^https?://[^\s/]+")
 METHODS = ("GET", "POST")
 METHOD_FIELDS = ("VoiceMethod", "VoiceFallbackMethod", "SmsMethod", "SmsFallbackMethod", "StatusCallbackMethod")
-SID_FIELDS = {"VoiceApplicationSid": "AP", "SmsApplicationSid": "AP", "TrunkSid": "TK"}
+SID_FIELDS = {"VoiceApplicationSid": "AP", "SmsApplicationSid": "AP", "TrunkSid": "TK", "AddressSid": "AD",
+              "EmergencyAddressSid": "AD", "BundleSid": "BU", "IdentitySid": "RI"}
+# Fields with a fixed set of values: (allowed values, as Twilio spells them).
+CHOICE_FIELDS = {"VoiceReceiveMode": ("voice", "fax"), "EmergencyStatus": ("Active", "Inactive"),
+                 "ApiVersion": ("2010-04-01",)}
 FIELD_COLUMNS = {
     "FriendlyName": "friendly_name", "VoiceUrl": "voice_url", "VoiceMethod": "voice_method",
     "VoiceFallbackUrl": "voice_fallback_url", "VoiceFallbackMethod": "voice_fallback_method",
@@ -43,7 +55,15 @@ FIELD_COLUMNS = {
     "SmsFallbackMethod": "sms_fallback_method", "StatusCallback": "status_callback",
     "StatusCallbackMethod": "status_callback_method", "VoiceApplicationSid": "voice_application_sid",
     "SmsApplicationSid": "sms_application_sid", "TrunkSid": "trunk_sid",
+    "VoiceCallerIdLookup": "voice_caller_id_lookup", "VoiceReceiveMode": "voice_receive_mode",
+    "AddressSid": "address_sid", "EmergencyAddressSid": "emergency_address_sid",
+    "EmergencyStatus": "emergency_status", "BundleSid": "bundle_sid", "IdentitySid": "identity_sid",
 }
+# Every IncomingPhoneNumber field a purchase (POST IncomingPhoneNumbers) and an update (POST
+# IncomingPhoneNumbers/{Sid}) take: the columns above, the version (2010-04-01 only), what to buy,
+# and on an update the owner (moving a number to another account is not emulated).
+NUMBER_CREATE_PARAMS = frozenset({*FIELD_COLUMNS, "ApiVersion", "PhoneNumber", "AreaCode"})
+NUMBER_UPDATE_PARAMS = frozenset({*FIELD_COLUMNS, "ApiVersion", "AccountSid"})
 # GSM 03.38: a body of only these characters goes as 7-bit text (160 per SMS); the
 # extension characters take two septets. Anything else makes the whole SMS UCS-2 (70).
 GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -97,13 +117,23 @@ def _bad_request(code: int, message: str) -> TwilioApiError:
     return TwilioApiError(400, code, message)
 
 
-def _number_fields(params: dict[str, str]) -> dict[str, str]:
+def _number_fields(params: dict[str, str]) -> dict[str, str | bool]:
     """Model columns for the IncomingPhoneNumber fields present in `params`, validated as Twilio does."""
-    fields: dict[str, str] = {}
+    fields: dict[str, str | bool] = {}
+    if "ApiVersion" in params and params["ApiVersion"] not in CHOICE_FIELDS["ApiVersion"]:
+        raise _bad_request(NOT_EMULATED, f"ApiVersion {params['ApiVersion']} is not emulated by the sandbox "
+                                         "(2010-04-01 only)")
     for name, column in FIELD_COLUMNS.items():
         if name not in params:
             continue
         value = params[name].strip()
+        if name == "VoiceCallerIdLookup":
+            if value.lower() not in ("true", "false"):
+                raise _bad_request(INVALID_PARAMETER, f"{name} must be true or false")
+            fields[column] = value.lower() == "true"
+            continue
+        if name in CHOICE_FIELDS and value not in CHOICE_FIELDS[name]:
+            raise _bad_request(INVALID_PARAMETER, f"{name} must be one of {', '.join(CHOICE_FIELDS[name])}")
         if name in URL_FIELDS and value and not URL.match(value):
             raise _bad_request(21502, f"{name} is not a valid URL: {value}")
         if name in METHOD_FIELDS:
@@ -114,6 +144,12 @@ def _number_fields(params: dict[str, str]) -> dict[str, str]:
             raise _bad_request(INVALID_PARAMETER, f"{name} is not a valid SID: {value}")
         fields[column] = value[:64] if name == "FriendlyName" else value
     return fields
+
+
+def _check_emergency(number: SandboxNumber) -> None:
+    """Twilio activates emergency calling only on a number with an emergency address."""
+    if number.emergency_status == "Active" and not number.emergency_address_sid:
+        raise _bad_request(21649, "EmergencyStatus Active needs an EmergencyAddressSid")
 
 
 def _magic_offer() -> Offer:
@@ -142,30 +178,42 @@ def _offer_to_buy(params: dict[str, str]) -> Offer:
     return offer
 
 
-def sandbox_number_purchase(*, account: SandboxAccount, params: dict[str, str]) -> SandboxNumber:
-    """POST IncomingPhoneNumbers: buy by PhoneNumber or AreaCode, webhooks set in the same call."""
+def sandbox_number_purchase(*, account: SandboxAccount, params: dict[str, str],
+                            number_type: str | None = None) -> SandboxNumber:
+    """POST IncomingPhoneNumbers: buy by PhoneNumber or AreaCode, webhooks set in the same call.
+    `number_type` (POST IncomingPhoneNumbers/Local, TollFree or Mobile) refuses any other kind."""
     hit = magic.magic_error("IncomingPhoneNumbers", params)
     if hit:
         raise _bad_request(*hit)
     offer = _offer_to_buy(params)
+    if number_type and offer.number_type != number_type:
+        raise _bad_request(21422, f"PhoneNumber {offer.e164} is not a {number_type} number")
     fields = _number_fields(params)
     fields.setdefault("friendly_name", offer.friendly_name)
+    number = SandboxNumber(sid=new_sid("PN"), account=account, phone_number=offer.e164,
+                           iso_country=offer.iso_country, number_type=offer.number_type, voice=offer.voice,
+                           sms=offer.sms, mms=offer.mms, **fields)
+    _check_emergency(number)
     try:
         with transaction.atomic():
-            return SandboxNumber.objects.create(
-                sid=new_sid("PN"), account=account, phone_number=offer.e164, iso_country=offer.iso_country,
-                number_type=offer.number_type, voice=offer.voice, sms=offer.sms, mms=offer.mms, **fields)
+            number.save(force_insert=True)
+            return number
     except IntegrityError:  # owned by this account already, or bought by someone else a moment ago
         raise _bad_request(21422, f"PhoneNumber {offer.e164} is not available") from None
 
 
 def sandbox_number_update(*, number: SandboxNumber, params: dict[str, str]) -> SandboxNumber:
     """POST IncomingPhoneNumbers/{Sid}: change only the fields sent; an empty value clears a URL or SID."""
+    owner = params.get("AccountSid")
+    if owner is not None and owner != number.account.sid:
+        raise _bad_request(NOT_EMULATED, "Moving a number to another account (AccountSid) is not emulated by "
+                                         "the sandbox")
     fields = _number_fields(params)
     if fields.get("friendly_name") == "":
         fields["friendly_name"] = number.friendly_name
     for column, value in fields.items():
         setattr(number, column, value)
+    _check_emergency(number)
     number.save()
     return number
 
@@ -224,10 +272,45 @@ def sandbox_message_create(*, account: SandboxAccount, params: dict[str, str], m
         status="accepted" if service_sid else "queued", status_callback=params.get("StatusCallback", ""))
 
 
+MESSAGE_CREATE_PARAMS = frozenset({"To", "From", "MessagingServiceSid", "Body", "MediaUrl", "StatusCallback"})
+
+
+def sandbox_message_update(*, message: SandboxMessage, params: dict[str, str]) -> SandboxMessage:
+    """POST Messages/{Sid}: Body="" redacts the text; Status=canceled cancels a scheduled one (the
+    sandbox schedules none, so it is refused as Twilio refuses canceling an unscheduled text)."""
+    if "Status" in params:
+        if params["Status"] != "canceled":
+            raise _bad_request(INVALID_PARAMETER, "Status must be canceled")
+        raise _bad_request(30409, "Only a scheduled message can be canceled")
+    if "Body" in params:
+        if params["Body"] != "":
+            raise _bad_request(INVALID_PARAMETER, "Body can only be set to the empty string (redaction)")
+        message.body = ""
+        message.save(update_fields=["body", "date_updated"])
+    return message
+
+
+def sandbox_message_delete(*, message: SandboxMessage) -> None:
+    message.delete()
+
+
+def sandbox_account_update(*, account: SandboxAccount, params: dict[str, str]) -> SandboxAccount:
+    """POST Accounts/{Sid}: FriendlyName. A main account cannot suspend or close itself over the API."""
+    status = params.get("Status")
+    if status is not None and status != account.status:
+        raise _bad_request(NOT_EMULATED, "Changing an account's Status is not emulated by the sandbox "
+                                         "(main accounts only, no subaccounts)")
+    if "FriendlyName" in params:
+        account.friendly_name = params["FriendlyName"][:64] or account.friendly_name
+        account.save(update_fields=["friendly_name", "date_updated"])
+    return account
+
+
 def sandbox_call_create(*, account: SandboxAccount, params: dict[str, str]) -> tuple[SandboxCall, str | None]:
     """POST Calls: queued, never dialled. With the SID of the account's number it is from (None
     for the magic number when the account does not hold it)."""
     to, from_, url = params.get("To", "").strip(), params.get("From", "").strip(), params.get("Url", "").strip()
+    twiml, application_sid = params.get("Twiml", "").strip(), params.get("ApplicationSid", "").strip()
     hit = magic.magic_error("Calls", {"From": from_, "To": to})
     if hit:
         raise _bad_request(*hit)
@@ -241,16 +324,100 @@ def sandbox_call_create(*, account: SandboxAccount, params: dict[str, str]) -> t
                                   "account.")
     if not _valid_e164(to):
         raise _bad_request(21211, f"The 'To' number {to} is not a valid phone number.")
-    if not URL.match(url):
-        raise _bad_request(21205, "Url parameter is not a valid URL" if url else "A 'Url' parameter is required")
+    # What the call runs, in Twilio's order: an application's URLs win over Url, and Url over Twiml.
+    if application_sid:
+        if not re.fullmatch(r"AP[0-9a-fA-F]{32}", application_sid):
+            raise _bad_request(21220, f"ApplicationSid {application_sid} is invalid")
+        url = twiml = ""
+    elif url:
+        if not URL.match(url):
+            raise _bad_request(21205, "Url parameter is not a valid URL")
+        twiml = ""
+    elif twiml:
+        _check_twiml(twiml)
+    else:
+        raise _bad_request(21205, "A 'Url', 'Twiml' or 'ApplicationSid' parameter is required")
     method = (params.get("Method") or "POST").upper()
     callback_method = (params.get("StatusCallbackMethod") or "POST").upper()
     if method not in METHODS or callback_method not in METHODS:
         raise _bad_request(21403, "Method must be GET or POST")
     call = SandboxCall.objects.create(
-        sid=new_sid("CA"), account=account, to=to, from_number=from_, url=url, method=method,
-        status_callback=params.get("StatusCallback", ""), status_callback_method=callback_method)
+        sid=new_sid("CA"), account=account, to=to, from_number=from_, url=url, method=method, twiml=twiml,
+        application_sid=application_sid, status_callback=params.get("StatusCallback", ""),
+        status_callback_method=callback_method)
     return call, caller
+
+
+MAX_TWIML = 4000  # Twilio's limit on inline TwiML
+
+
+def _check_twiml(twiml: str) -> None:
+    """Inline TwiML must be a <Response> document (no DTD: entities are never expanded here)."""
+    if len(twiml) > MAX_TWIML:
+        raise _bad_request(INVALID_PARAMETER, f"Twiml is longer than {MAX_TWIML} characters")
+    try:
+        if "<!" in twiml:
+            raise ET.ParseError("declarations are not allowed")
+        root = ET.fromstring(twiml)
+    except ET.ParseError as exc:
+        raise _bad_request(12100, f"Twiml is not a valid TwiML document: {exc}") from None
+    if root.tag != "Response":
+        raise _bad_request(12100, "Twiml must be a <Response> document")
+
+
+FINAL_CALL_STATUSES = ("completed", "canceled", "busy", "failed", "no-answer")
+CALL_UPDATE_PARAMS = frozenset({"Url", "Method", "Twiml", "Status", "StatusCallback", "StatusCallbackMethod"})
+
+
+def sandbox_call_update(*, call: SandboxCall, params: dict[str, str]) -> SandboxCall:
+    """POST Calls/{Sid}: hang up (Status=completed; canceled only before it is answered), or redirect a
+    live call to new TwiML (Url, else Twiml), which is kept on the call as what it runs now."""
+    status = params.get("Status", "")
+    redirect_url, twiml = params.get("Url", "").strip(), params.get("Twiml", "").strip()
+    if call.status in FINAL_CALL_STATUSES:
+        raise _bad_request(21220, "Call is not in-progress. Cannot redirect.")
+    if status and status not in ("completed", "canceled"):
+        raise _bad_request(INVALID_PARAMETER, "Status must be completed or canceled")
+    method = (params.get("Method") or call.method).upper()
+    callback_method = (params.get("StatusCallbackMethod") or call.status_callback_method).upper()
+    if method not in METHODS or callback_method not in METHODS:
+        raise _bad_request(21403, "Method must be GET or POST")
+    if "StatusCallback" in params:
+        callback = params["StatusCallback"].strip()
+        if callback and not URL.match(callback):
+            raise _bad_request(21609, f"StatusCallback is not a valid URL: {callback}")
+        call.status_callback = callback
+    call.status_callback_method = callback_method
+    if status:
+        if status == "canceled" and call.status not in ("queued", "ringing"):
+            raise _bad_request(21220, "Only a queued or ringing call can be canceled; hang up with completed")
+        call.status, call.end_time = status, datetime.now(UTC)
+        if call.recording_sid and call.recording_status in RECORDING_STATUSES:
+            call.recording_status = "completed"
+    elif redirect_url:
+        if not URL.match(redirect_url):
+            raise _bad_request(21205, "Url parameter is not a valid URL")
+        call.url, call.method, call.twiml, call.application_sid = redirect_url, method, "", ""
+    elif twiml:
+        _check_twiml(twiml)
+        call.url, call.twiml, call.application_sid = "", twiml, ""
+    elif "Method" in params:
+        raise _bad_request(21205, "Method needs a Url to fetch")
+    call.save()
+    return call
+
+
+def sandbox_call_delete(*, call: SandboxCall) -> None:
+    """DELETE Calls/{Sid}: Twilio deletes only calls that are over."""
+    if call.status not in FINAL_CALL_STATUSES:
+        raise _bad_request(20009, "Cannot delete a call that is not over")
+    call.delete()
+
+
+def sandbox_call_recording_delete(*, call: SandboxCall) -> None:
+    """DELETE a call's recording: gone, audio and all (a new <Start><Recording> makes a new one)."""
+    call.recording_sid, call.recording_status = "", ""
+    call.save(update_fields=["recording_sid", "recording_status", "date_updated"])
 
 
 RECORDING_STATUSES = ("in-progress", "paused", "stopped")

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import phonenumbers
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 
 from sandbox.inventory import TWILIO_TYPE, Offer
 from sandbox.models import SandboxAccount, SandboxCall, SandboxMessage, SandboxNumber
@@ -22,6 +22,10 @@ API_VERSION = "2010-04-01"
 API_ROOT = f"/{API_VERSION}"
 FAULT_HEADER = "X-Sandbox-Fault"
 INVALID_PARAMETER = 20001  # Twilio's code for a malformed parameter value
+NOT_EMULATED = 20001  # a parameter Twilio documents that the sandbox does not emulate: refused, never ignored
+# What a message's date_sent is set by: it left (or arrived). Queued, accepted and failed texts were never sent.
+SENT_STATUSES = ("sent", "delivered", "undelivered", "received", "read")
+RECORDING_MEDIA_ROOT = "https://api.twilio.com"
 
 
 class TwilioApiError(Exception):
@@ -37,9 +41,18 @@ class TwilioApiError(Exception):
 def error_response(status: int, code: int, message: str) -> JsonResponse:
     body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
+    if status == 401:  # Twilio's 401 also says what was wrong
+        body["detail"] = "Your AccountSid or AuthToken was incorrect."
     response = JsonResponse(body, status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    return response
+
+
+def no_content() -> HttpResponse:
+    """Twilio's 204: no body, and so no content type."""
+    response = HttpResponse(status=204)
+    del response["Content-Type"]
     return response
 
 
@@ -83,7 +96,8 @@ def account_json(account: SandboxAccount) -> dict[str, Any]:
         "subresource_uris": {
             name: account_path(account.sid, f"/{resource}.json")
             for name, resource in (("available_phone_numbers", "AvailablePhoneNumbers"), ("calls", "Calls"),
-                                   ("incoming_phone_numbers", "IncomingPhoneNumbers"), ("messages", "Messages"))
+                                   ("incoming_phone_numbers", "IncomingPhoneNumbers"), ("messages", "Messages"),
+                                   ("recordings", "Recordings"))
         },
         "type": "Full",
         "uri": account_path(account.sid),
@@ -103,7 +117,7 @@ def available_json(offer: Offer) -> dict[str, Any]:
         "region": _or_null(offer.region),
         "postal_code": _or_null(offer.postal_code),
         "iso_country": offer.iso_country,
-        "address_requirements": "none" if nanp else "any",
+        "address_requirements": offer.address_requirements,
         "beta": False,
         # Twilio spells these two in capitals on available numbers (and in lower case on owned ones).
         "capabilities": {"voice": offer.voice, "SMS": offer.sms, "MMS": offer.mms, "fax": False},
@@ -113,7 +127,7 @@ def available_json(offer: Offer) -> dict[str, Any]:
 def number_json(number: SandboxNumber) -> dict[str, Any]:
     return {
         "account_sid": number.account.sid,
-        "address_sid": None,
+        "address_sid": _or_null(number.address_sid),
         "address_requirements": "none",
         "api_version": API_VERSION,
         "beta": False,
@@ -121,7 +135,7 @@ def number_json(number: SandboxNumber) -> dict[str, Any]:
         "date_created": rfc2822(number.date_created),
         "date_updated": rfc2822(number.date_updated),
         "friendly_name": number.friendly_name,
-        "identity_sid": None,
+        "identity_sid": _or_null(number.identity_sid),
         "phone_number": number.phone_number,
         "origin": "twilio",
         "sid": number.sid,
@@ -134,17 +148,17 @@ def number_json(number: SandboxNumber) -> dict[str, Any]:
         "status_callback_method": number.status_callback_method,
         "trunk_sid": _or_null(number.trunk_sid),
         "uri": account_path(number.account.sid, f"/IncomingPhoneNumbers/{number.sid}.json"),
-        "voice_receive_mode": "voice",
+        "voice_receive_mode": number.voice_receive_mode,
         "voice_application_sid": _or_null(number.voice_application_sid),
-        "voice_caller_id_lookup": False,
+        "voice_caller_id_lookup": number.voice_caller_id_lookup,
         "voice_fallback_method": number.voice_fallback_method,
         "voice_fallback_url": _or_null(number.voice_fallback_url),
         "voice_method": number.voice_method,
         "voice_url": _or_null(number.voice_url),
-        "emergency_status": "Inactive",
-        "emergency_address_sid": None,
-        "emergency_address_status": "unregistered",
-        "bundle_sid": None,
+        "emergency_status": number.emergency_status,
+        "emergency_address_sid": _or_null(number.emergency_address_sid),
+        "emergency_address_status": "registered" if number.emergency_address_sid else "unregistered",
+        "bundle_sid": _or_null(number.bundle_sid),
         "status": "in-use",
         "type": TWILIO_TYPE.get(number.number_type, number.number_type),
     }
@@ -157,7 +171,7 @@ def message_json(message: SandboxMessage) -> dict[str, Any]:
         "api_version": API_VERSION,
         "body": message.body,
         "date_created": rfc2822(message.date_created),
-        "date_sent": None,
+        "date_sent": rfc2822(message.date_created) if message.status in SENT_STATUSES else None,
         "date_updated": rfc2822(message.date_updated),
         "direction": message.direction,
         "error_code": None,
@@ -190,9 +204,10 @@ def call_json(call: SandboxCall, phone_number_sid: str | None) -> dict[str, Any]
         "from_formatted": _formatted(call.from_number),
         "phone_number_sid": phone_number_sid,
         "status": call.status,
+        # Never dialled: a call that ended was never answered, so it has no start and lasted 0 seconds.
         "start_time": None,
-        "end_time": None,
-        "duration": None,
+        "end_time": rfc2822(call.end_time),
+        "duration": "0" if call.end_time else None,
         "price": None,
         "price_unit": "USD",
         "direction": call.direction,
@@ -241,9 +256,14 @@ def list_envelope(*, key: str, items: list[dict[str, Any]], path: str, filters: 
     }
 
 
-def recording_json(call: SandboxCall) -> dict[str, Any]:
-    """A call's recording as the Recordings resource answers it."""
-    return {
+RECORDING_SECONDS = 3  # the length of the generated audio every completed recording has
+
+
+def recording_json(call: SandboxCall, *, account_level: bool = False) -> dict[str, Any]:
+    """A call's recording as the Recordings resource answers it: under the call (Calls/{CallSid}/
+    Recordings, the default) or the account's (Recordings, with its media URL)."""
+    done = call.recording_status == "completed"
+    body = {
         "account_sid": call.account.sid,
         "api_version": API_VERSION,
         "call_sid": call.sid,
@@ -251,7 +271,7 @@ def recording_json(call: SandboxCall) -> dict[str, Any]:
         "date_created": rfc2822(call.date_created),
         "date_updated": rfc2822(call.date_updated),
         "start_time": rfc2822(call.date_created),
-        "duration": None,
+        "duration": str(RECORDING_SECONDS) if done else "-1",
         "sid": call.recording_sid,
         "price": None,
         "uri": account_path(call.account.sid, f"/Calls/{call.sid}/Recordings/{call.recording_sid}.json"),
@@ -264,3 +284,17 @@ def recording_json(call: SandboxCall) -> dict[str, Any]:
         "error_code": None,
         "track": "both",
     }
+    if account_level:
+        path = account_path(call.account.sid, f"/Recordings/{call.recording_sid}")
+        del body["track"]
+        body.update(uri=f"{path}.json", media_url=f"{RECORDING_MEDIA_ROOT}{path}", subresource_uris={
+            "add_on_results": f"{path}/AddOnResults.json", "transcriptions": f"{path}/Transcriptions.json"})
+    return body
+
+
+def country_json(account_sid: str, country: str, name: str, kinds: tuple[str, ...]) -> dict[str, Any]:
+    """An AvailablePhoneNumbers country, with the number types the sandbox sells there."""
+    path = account_path(account_sid, f"/AvailablePhoneNumbers/{country}")
+    return {"country_code": country, "country": name, "uri": f"{path}.json", "beta": False,
+            "subresource_uris": {kind.lower().replace("tollfree", "toll_free"): f"{path}/{kind}.json"
+                                 for kind in kinds}}

@@ -51,7 +51,8 @@ class TestAuth:
     def assert_twilio_401(self, response):
         assert response.status_code == 401
         assert response.json() == {"code": 20003, "message": "Authenticate", "status": 401,
-                                   "more_info": "https://www.twilio.com/docs/errors/20003"}
+                                   "more_info": "https://www.twilio.com/docs/errors/20003",
+                                   "detail": "Your AccountSid or AuthToken was incorrect."}
         assert response["WWW-Authenticate"].startswith("Basic")
 
     def test_no_credentials(self, account):

@@ -18,9 +18,10 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from phones.calls import twiml
 from phones.calls.tasks import set_recording_status
-from phones.calls.voice import voice_response
+from phones.calls.voice import dial_system_phone, voice_response
 from phones.inbound import Webhook
 from phones.messaging.tasks import send_flow_sms
+from phones.models import PhoneNumber
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,12 @@ class FlowRenderer:
         return self.render(node["next"])
 
     def fallback(self) -> VoiceResponse:
+        """Retries ran out: the flow's fallback node, else the org's system phone (not when this is
+        the system phone), else a goodbye."""
         if self.flow.get("fallback") in self.nodes:
             return self.render(self.flow["fallback"])
+        if dial_system_phone(self.response, self.hook):
+            return self.response
         self.response.say(NO_CHOICE)
         self.response.hangup()
         return self.response
@@ -200,6 +205,14 @@ def ivr_response(hook: Webhook) -> VoiceResponse:
     routing = hook.routing
     flow = routing.ivr_flow if routing else None
     if not flow or not flow.get("nodes"):
+        # An IVR number without a flow: the org's system phone answers for it (not when it is the
+        # system phone itself); else voice mode's answer (its assignments, voicemail, goodbye).
+        ivr_mode = hook.number is not None and hook.number.routing_mode == PhoneNumber.RoutingMode.IVR
+        if ivr_mode and not hook.query.get("done") and not hook.call.dial_status:
+            response = VoiceResponse()
+            if dial_system_phone(response, hook):
+                twiml.call_remember(hook)
+                return response
         return voice_response(hook)
     if hook.query.get("done"):
         return twiml.goodbye()

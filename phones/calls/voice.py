@@ -74,8 +74,18 @@ def _dial_step(response: VoiceResponse, hook: Webhook, step: list[dict], action:
 
 
 def _system_phone(hook: Webhook) -> PhoneNumber | None:
+    """The org's active system phone, unless it is the number called (a call never loops to itself)."""
     return (PhoneNumber.objects.filter(org=hook.org, is_system=True, status=PhoneNumber.Status.ACTIVE)
             .exclude(pk=hook.number.pk).first())
+
+
+def dial_system_phone(response: VoiceResponse, hook: Webhook) -> bool:
+    """<Dial> the org's system phone (the fallback of a number nobody answers for); False when
+    there is none, or the number called is the system phone."""
+    if hook.number is None or (system := _system_phone(hook)) is None:
+        return False
+    response.dial(timeout=DEFAULT_RING_TIMEOUT * 2, answer_on_bridge=True).number(system.e164)
+    return True
 
 
 def voice_response(hook: Webhook) -> VoiceResponse:
@@ -109,11 +119,8 @@ def voice_response(hook: Webhook) -> VoiceResponse:
         action = twiml.link("voice", hook.connection.type, step=step)
         if _dial_step(response, hook, current, action, first=first, users=users, groups=groups):
             return response
-    if not steps:
-        system = _system_phone(hook)
-        if system is not None:
-            response.dial(timeout=DEFAULT_RING_TIMEOUT * 2, answer_on_bridge=True).number(system.e164)
-            return response
+    if not steps and dial_system_phone(response, hook):
+        return response
     voicemail = _voicemail(hook.number, document)
     if voicemail is None:
         return twiml.goodbye(twiml.NOBODY_AVAILABLE)

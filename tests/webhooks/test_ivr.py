@@ -179,3 +179,57 @@ def test_hangup_and_voicemail_end(twilio, flow):
     root = press(twilio, "main", "7")
     assert [tag for tag, _, _ in children(root)] == ["Say", "Record"]
     assert children(twiml(twilio.call("ivr-menu", query="done=1")))[-1][0] == "Hangup"
+
+
+# ---------------------------------------------------------------- the system phone as the fallback
+
+def _system_phone(org, sandbox, e164: str = "+14155550177"):
+    from phones.models import PhoneNumber
+
+    return PhoneNumber.objects.create(org=org, connection=sandbox, e164=e164, country="US", status="active",
+                                      is_system=True)
+
+
+def _without_fallback(number):
+    routing = number.routing
+    routing.ivr_flow = {k: v for k, v in routing.ivr_flow.items() if k != "fallback"}
+    routing.save()
+
+
+def test_retries_run_out_without_a_fallback_node_dial_the_system_phone(twilio, flow, number, org, sandbox):
+    _system_phone(org, sandbox)
+    _without_fallback(number)
+    root = press(twilio, "main", "0", attempt=2)
+    assert [tag for tag, _, _ in children(root)] == ["Dial"]
+    assert children(root.find("Dial")) == [("Number", {}, "+14155550177")]
+    assert root.find("Hangup") is None and root.find("Say") is None
+
+
+def test_the_system_phone_itself_never_dials_itself(twilio, flow, number):
+    number.is_system = True
+    number.save()
+    _without_fallback(number)
+    root = press(twilio, "main", "0", attempt=2)
+    assert [tag for tag, _, _ in children(root)] == ["Say", "Hangup"]
+    assert root.find("Dial") is None
+
+
+def test_an_ivr_number_without_a_flow_transfers_to_the_system_phone(twilio, number, org, sandbox):
+    from phones.models import Call
+
+    _system_phone(org, sandbox)
+    number.routing_mode = "ivr"
+    number.save()
+    for kind in ("voice", "ivr-menu"):
+        root = twiml(twilio.call(kind, call_sid="CA" + kind[0] * 32))
+        assert [tag for tag, _, _ in children(root)] == ["Dial"]
+        assert children(root.find("Dial")) == [("Number", {}, "+14155550177")]
+    assert Call.objects.filter(phone_number=number).count() == 2  # each call still recorded
+
+
+def test_an_ivr_system_phone_without_a_flow_does_not_loop(twilio, number):
+    number.routing_mode, number.is_system = "ivr", True
+    number.save()
+    root = twiml(twilio.call())
+    assert root.find("Dial") is None
+    assert [tag for tag, _, _ in children(root)][-1] == "Hangup"

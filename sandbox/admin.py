@@ -9,7 +9,11 @@ from sandbox.models import SandboxAccount, SandboxApiKey, SandboxCall, SandboxFa
 class SandboxAccountAdmin(ReadOnlyAdmin):
     list_display = ("sid", "friendly_name", "status", "date_created")
     search_fields = ("sid", "friendly_name")
-    exclude = ("auth_token",)
+    # An emulated account's token is no secret worth hiding from staff: it is what a Twilio client
+    # pointed at /sandbox/ signs in with (README: "Point any Twilio client at the sandbox"). Real
+    # Twilio credentials stay masked on the connection pages.
+    fields = ("sid", "auth_token", "friendly_name", "status", "date_created", "date_updated")
+    readonly_fields = fields
 
 
 @admin.register(SandboxApiKey)

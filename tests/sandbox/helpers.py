@@ -1,10 +1,19 @@
 """Shared by the sandbox and provider tests: a provider on the in-process emulator."""
 from __future__ import annotations
 
+import base64
+
 from providers.base import Webhooks
 from providers.twilio.client import TwilioProvider
 from sandbox.client import SandboxHttpClient
 from sandbox.models import SandboxAccount
+
+ROOT = "/sandbox/2010-04-01/Accounts"
+
+
+def basic(username: str, password: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+
 
 WEBHOOKS = Webhooks(
     voice_url="https://app.example.com/connect/webhook/twilio/voice",

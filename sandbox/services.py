@@ -445,3 +445,28 @@ def sandbox_call_recording_update(*, account: SandboxAccount, call_sid: str, rec
     call.recording_status = status
     call.save(update_fields=["recording_status", "date_updated"])
     return call
+
+
+# ---------------------------------------------------------------- what a simulated exchange leaves behind
+
+def sandbox_call_complete(*, call: SandboxCall) -> SandboxCall:
+    """The simulated caller has hung up: the call is over."""
+    call.status = "completed"
+    call.save(update_fields=["status", "date_updated"])
+    return call
+
+
+def sandbox_reply_record(*, account: SandboxAccount, to: str, from_: str, body: str,
+                         status_callback: str = "") -> SandboxMessage:
+    """A reply the account sent because a webhook answered with TwiML <Message>: delivered at once."""
+    return SandboxMessage.objects.create(
+        sid=new_sid("SM"), account=account, to=to, from_number=from_, body=body,
+        num_segments=segments(body) if body else 1, status="delivered", direction="outbound-reply",
+        status_callback=status_callback)
+
+
+def sandbox_message_deliver(*, message: SandboxMessage) -> SandboxMessage:
+    """The handset got the text (queued or accepted → delivered)."""
+    message.status = "delivered"
+    message.save(update_fields=["status", "date_updated"])
+    return message

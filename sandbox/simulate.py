@@ -7,6 +7,13 @@ A call follows the TwiML it gets back: <Redirect>s, and <Gather>s with the digit
 is followed with `dial_status` (e.g. no-answer) when one is given. It stops at what needs a real
 phone (a bridged call, a recording, a media stream) or when the digits run out.
 
+Then, as Twilio does once the exchange is over, the account posts the status callbacks, signed the
+same way: the call `completed`, with a CallDuration estimated from what was said and pressed, to
+the number's StatusCallback; each text the platform sent through the REST API meanwhile (a rule's
+forward, a flow's send-sms) `sent` then `delivered`, to that message's StatusCallback. The replies a
+webhook answered with TwiML <Message> are recorded as delivered in the account, and their callback
+posted only where the <Message> asks for one (its `action` or `statusCallback`), as Twilio does.
+
 Also a staff page (`/sandbox/simulate`) with a form that does the same and shows the exchanges.
 """
 from __future__ import annotations
@@ -17,7 +24,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.test import RequestFactory
@@ -26,9 +35,19 @@ from twilio.request_validator import RequestValidator
 
 from phones.provider_webhooks import webhook_url
 from sandbox.models import SandboxCall, SandboxNumber
-from sandbox.services import sandbox_call_recording_start
+from sandbox.services import (
+    sandbox_call_complete,
+    sandbox_call_recording_start,
+    sandbox_message_deliver,
+    sandbox_reply_record,
+)
 
 MAX_STEPS = 20
+API_VERSION = "2010-04-01"
+# How long the simulated call is said to last: speech at about 150 words a minute, a second to
+# answer, two seconds for each key pressed.
+WORDS_PER_SECOND = 2.5
+SECONDS_PER_KEY = 2
 
 
 class SimulationError(Exception):
@@ -48,6 +67,7 @@ class Simulation:
     number: SandboxNumber
     exchanges: list[Exchange] = field(default_factory=list)
     ended: str = ""
+    pending_digits: list[str] = field(default_factory=list)  # a call's keys not pressed when it ended
 
 
 def _number(to: str) -> SandboxNumber:
@@ -76,39 +96,111 @@ def _post(simulation: Simulation, url: str, params: dict[str, str]) -> Exchange:
     return exchange
 
 
+def _last_message_pk(number: SandboxNumber) -> int:
+    return number.account.messages.aggregate(last=Max("pk"))["last"] or 0
+
+
+def _callback(simulation: Simulation, url: str, params: dict[str, str]) -> None:
+    """A status callback: posted when `url` is one of ours (a callback elsewhere is not followed)."""
+    try:
+        resolve(urlsplit(url).path)
+    except Resolver404:
+        return
+    _post(simulation, url, params)
+
+
+def _message_status(simulation: Simulation, url: str, message_sid: str, status: str, *, to: str, from_: str
+                    ) -> None:
+    _callback(simulation, url, {"MessageSid": message_sid, "SmsSid": message_sid, "MessageStatus": status,
+                            "SmsStatus": status, "To": to, "From": from_, "ApiVersion": API_VERSION})
+
+
+def _deliver_sent_texts(simulation: Simulation, after_pk: int) -> None:
+    """The texts the platform sent through the REST API during the exchange reach the handset."""
+    sent = simulation.number.account.messages.filter(pk__gt=after_pk, status__in=("accepted", "queued"),
+                                                     direction="outbound-api").order_by("pk")
+    for message in sent:
+        sandbox_message_deliver(message=message)
+        if message.status_callback:
+            for status in ("sent", "delivered"):
+                _message_status(simulation, message.status_callback, message.sid, status, to=message.to,
+                                from_=message.from_number)
+
+
+def _send_replies(simulation: Simulation, exchange: Exchange, *, to: str, from_: str) -> None:
+    """What Twilio does with the <Message>s a webhook answered: sends each (here: delivered at once)."""
+    if exchange.status != 200 or not exchange.body.startswith("<?xml"):
+        return
+    for verb in ET.fromstring(exchange.body):
+        if verb.tag != "Message":
+            continue
+        callback = verb.get("action") or verb.get("statusCallback") or ""
+        reply = sandbox_reply_record(account=simulation.number.account, to=verb.get("to") or to,
+                                     from_=verb.get("from") or from_, body=(verb.text or ""),
+                                     status_callback=callback)
+        if callback:
+            _message_status(simulation, callback, reply.sid, "delivered", to=reply.to, from_=reply.from_number)
+
+
 def simulate_sms(*, to: str, from_: str, body: str) -> Simulation:
     simulation = Simulation(number=_number(to))
+    before = _last_message_pk(simulation.number)
     sid = "SM" + secrets.token_hex(16)
-    _post(simulation, simulation.number.sms_url or webhook_url("sms"), {
+    exchange = _post(simulation, simulation.number.sms_url or webhook_url("sms"), {
         "MessageSid": sid, "SmsSid": sid, "From": from_, "To": to, "Body": body, "NumSegments": "1",
-        "NumMedia": "0", "SmsStatus": "received", "ApiVersion": "2010-04-01"})
+        "NumMedia": "0", "SmsStatus": "received", "ApiVersion": API_VERSION})
+    # The inbound text is `received` when its webhook is posted: Twilio sends no status callback for it.
+    _send_replies(simulation, exchange, to=from_, from_=to)
+    _deliver_sent_texts(simulation, before)
     return simulation
 
 
 def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = "") -> Simulation:
     simulation = Simulation(number=_number(to))
+    before = _last_message_pk(simulation.number)
     call = {"CallSid": "CA" + secrets.token_hex(16), "From": from_, "To": to, "Direction": "inbound",
-            "ApiVersion": "2010-04-01"}
-    pending = list(digits)
-    url, extra = simulation.number.voice_url or webhook_url("voice"), {"CallStatus": "ringing"}
+            "ApiVersion": API_VERSION}
+    url = simulation.number.voice_url or webhook_url("voice")
     # The emulator knows the call, as Twilio does, so the API can act on it (pause a recording…).
     live = SandboxCall.objects.create(sid=call["CallSid"], account=simulation.number.account, to=to,
                                       from_number=from_, url=url, direction="inbound", status="in-progress")
+    simulation.ended = _walk(simulation, live, call, url, list(digits), dial_status)
+    # The caller has hung up: the call's final status, to the number's StatusCallback.
+    sandbox_call_complete(call=live)
+    pressed = len(digits) - len(simulation.pending_digits)
+    _callback(simulation, simulation.number.status_callback or webhook_url("status"),
+              {**call, "CallStatus": "completed", "CallDuration": str(call_duration(simulation.exchanges, pressed))})
+    _deliver_sent_texts(simulation, before)
+    return simulation
+
+
+def _walk(simulation: Simulation, live: SandboxCall, call: dict[str, str], url: str, pending: list[str],
+          dial_status: str) -> str:
+    """Follow the call's TwiML from `url`; why the walk ended."""
+    extra = {"CallStatus": "ringing"}
+    simulation.pending_digits = pending
     for _ in range(MAX_STEPS):
         exchange = _post(simulation, url, {**call, **extra})
         if exchange.status != 200:
-            simulation.ended = f"HTTP {exchange.status}"
-            return simulation
+            return f"HTTP {exchange.status}"
         root = ET.fromstring(exchange.body)
         if root.find("Start/Recording") is not None:
             sandbox_call_recording_start(call=live)
         next_step = _next(root, pending, dial_status)
         if isinstance(next_step, str):
-            simulation.ended = next_step
-            return simulation
+            return next_step
         url, extra = next_step
-    simulation.ended = f"stopped after {MAX_STEPS} requests"
-    return simulation
+    return f"stopped after {MAX_STEPS} requests"
+
+
+def call_duration(exchanges: list[Exchange], keys_pressed: int) -> int:
+    """Seconds the simulated call lasted: what the TwiML said, read at WORDS_PER_SECOND, a second to
+    answer, SECONDS_PER_KEY for each key pressed."""
+    words = 0
+    for exchange in exchanges:
+        if exchange.status == 200 and exchange.body.startswith("<?xml"):
+            words += sum(len((say.text or "").split()) for say in ET.fromstring(exchange.body).iter("Say"))
+    return 1 + round(words / WORDS_PER_SECOND) + SECONDS_PER_KEY * keys_pressed
 
 
 def _next(root: ET.Element, digits: list[str], dial_status: str) -> tuple[str, dict[str, str]] | str:
@@ -167,5 +259,6 @@ def simulate_view(request: HttpRequest) -> HttpResponse:
                              dial_status=d["dial_status"])
         except SimulationError as exc:
             error = str(exc)
-    return render(request, "sandbox/simulate.html", {"form": form, "simulation": simulation, "error": error,
-                                                     "title": "Simulate an inbound SMS or call"})
+    return render(request, "sandbox/simulate.html", {
+        **admin.site.each_context(request),  # the admin's header, user links and sidebar
+        "form": form, "simulation": simulation, "error": error, "title": "Simulate an inbound SMS or call"})

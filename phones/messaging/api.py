@@ -45,16 +45,17 @@ class SendSmsView(OrgScopedAPIView):
         responses={201: MessageSerializer, **errors(400, 409, 422, 502, 503)},
         description="Send a text now. `from` defaults to the connection's messagingServiceSid, else its "
                     "defaultSenderNumber, else the org's system phone (none: 400 `no_sender`). A recipient who "
-                    "texted STOP is refused with 409 `recipient_opted_out` and nothing is sent. TCPA: a text "
-                    "to a US number whose body has no opt-out language gets \"Reply STOP to opt out.\" "
-                    "appended. Provider refusals are 422 with the provider's code.",
+                    "texted STOP is refused with 409 `recipient_opted_out` and nothing is sent. TCPA: a "
+                    "`category: marketing` text to a US number whose body has no opt-out language gets "
+                    "\"Reply STOP to opt out.\" appended; a transactional one (the default: codes, receipts, "
+                    "replies) is sent as written. Provider refusals are 422 with the provider's code.",
     )
     def post(self, request):
         body = SendSmsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         d = body.validated_data
         message = messaging.sms_send(org=self.org, to=d["to"], body=d["body"], media_urls=d["mediaUrl"],
-                                     from_=d.get("from"))
+                                     from_=d.get("from"), category=d["category"])
         return Response(MessageSerializer(message).data, status=201)
 
 

@@ -25,8 +25,11 @@ from providers.registry import provider_for
 
 logger = logging.getLogger(__name__)
 
-# TCPA: marketing texts to US numbers must tell the recipient how to stop them.
+# TCPA: marketing texts to US numbers must tell the recipient how to stop them. Transactional texts
+# (one-time codes, receipts, replies in a conversation, forwards, texts during a call) are sent as written.
 OPT_OUT_LANGUAGE = "Reply STOP to opt out."
+TRANSACTIONAL, MARKETING = "transactional", "marketing"
+CATEGORIES = (TRANSACTIONAL, MARKETING)
 _HAS_OPT_OUT_LANGUAGE = re.compile(r"\b(stop|unsubscribe|opt[\s-]?out)\b", re.IGNORECASE)
 
 
@@ -132,16 +135,20 @@ def sender_for(*, org: Org, from_: str | None) -> Sender:
 
 
 def sms_send(*, org: Org, to: str, body: str, media_urls: list[str] | None = None, from_: str | None = None,
-             add_opt_out_language: bool = True) -> Message:
+             category: str = TRANSACTIONAL) -> Message:
     """Send a text now and keep it (threaded in the inbox). Refused, with nothing sent, when the
-    recipient has opted out. The provider is called outside any transaction."""
+    recipient has opted out. A `marketing` text to a US number gets the opt-out language
+    (with_opt_out_language); a transactional one is sent as written. The provider is called
+    outside any transaction."""
+    if category not in CATEGORIES:
+        raise InvalidInput(f"Unknown category {category!r}: {' or '.join(CATEGORIES)}", field="category")
     if not body.strip() and not media_urls:
         raise InvalidInput("A message needs a body or media", field="body")
     if is_opted_out(org=org, e164=to):
         raise Conflict(f"{to} has opted out of texts from this org (they can text START to opt back in)",
                        code="recipient_opted_out", field="to")
     sender = sender_for(org=org, from_=from_)
-    if add_opt_out_language:
+    if category == MARKETING:
         body = with_opt_out_language(body, to)
     return _send_and_keep(org=org, sender=sender, to=to, body=body, media_urls=media_urls)
 

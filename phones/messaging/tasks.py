@@ -51,7 +51,8 @@ def deliver_webhook(self, *, delivery_id: int) -> None:
         outbound.delivery_give_up(delivery)
 
 
-def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: bool) -> None:
+def _send(task, *, number_id: int, to: str, body: str) -> None:
+    """A transactional text from one of the org's numbers (no opt-out language: see sms_send)."""
     from phones.messaging import services as messaging
 
     number = PhoneNumber.objects.select_related("org").filter(pk=number_id).first()
@@ -59,8 +60,7 @@ def _send(task, *, number_id: int, to: str, body: str, add_opt_out_language: boo
         return
     try:
         # An unknown outcome is not re-sent: a text twice is worse than a lost copy.
-        with_retries(task, lambda: messaging.sms_send(org=number.org, from_=number.e164, to=to, body=body,
-                                                      add_opt_out_language=add_opt_out_language),
+        with_retries(task, lambda: messaging.sms_send(org=number.org, from_=number.e164, to=to, body=body),
                      (ProviderError,), lambda exc: not (exc.permanent or exc.outcome_unknown))
     except GaveUp as exc:
         logger.error("text from %s to %s not sent: %r", number.e164, to, exc.__cause__)
@@ -139,13 +139,13 @@ def sms_reply_send(self, *, message_id: int, body: str) -> None:
 @shared_task(bind=True, max_retries=4, acks_late=True, name="webhooks.tasks.forward_sms")
 def forward_sms(self, *, number_id: int, to: str, body: str) -> None:
     """forward-sms rule: the inbound text, to a staff number (an internal message: no TCPA footer)."""
-    _send(self, number_id=number_id, to=to, body=body, add_opt_out_language=False)
+    _send(self, number_id=number_id, to=to, body=body)
 
 
 @shared_task(bind=True, max_retries=4, acks_late=True, name="webhooks.tasks.send_flow_sms")
 def send_flow_sms(self, *, number_id: int, to: str, body: str) -> None:
-    """send-sms IVR node: a text to the caller (or a fixed number) while the call goes on."""
-    _send(self, number_id=number_id, to=to, body=body, add_opt_out_language=True)
+    """send-sms IVR node: a text to the caller (or a fixed number) while the call goes on (transactional)."""
+    _send(self, number_id=number_id, to=to, body=body)
 
 
 @shared_task(bind=True, max_retries=3, acks_late=True, name="webhooks.tasks.ai_assistant_reply")
@@ -184,5 +184,4 @@ def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None
         except GaveUp as exc:
             logger.error("AI assistant of org %s failed (%s); sent the fallback reply", message.org.slug, exc)
     if isinstance(reply, str) and reply.strip():
-        _send(self, number_id=message.phone_number_id, to=message.from_number, body=reply[:1600],
-              add_opt_out_language=False)
+        _send(self, number_id=message.phone_number_id, to=message.from_number, body=reply[:1600])

@@ -23,7 +23,7 @@ def test_a_member_sends_a_text_from_a_number(member_api, active_number):
     assert response.status_code == 201, response.json()
     sent = SandboxMessage.objects.get()
     assert (sent.to, sent.from_number) == (US, active_number.e164)
-    assert sent.body == f"Your code is 123456\n{OPT_OUT_LANGUAGE}"
+    assert sent.body == "Your code is 123456"  # transactional (the default): sent as written
     assert sent.status_callback == "http://127.0.0.1:8000/connect/webhook/twilio/status"
     message = Message.objects.get()
     assert (message.direction, message.provider_sid, message.status, message.body) == (
@@ -32,10 +32,40 @@ def test_a_member_sends_a_text_from_a_number(member_api, active_number):
     assert response.json()["id"] == message.public_id
 
 
+def test_a_us_marketing_text_gets_the_opt_out_language(member_api, active_number):
+    response = send(member_api, to=US, body="Spring sale: 20% off", category="marketing",
+                    **{"from": active_number.e164})
+    assert response.status_code == 201, response.json()
+    sent = SandboxMessage.objects.get()
+    assert sent.body == f"Spring sale: 20% off\n{OPT_OUT_LANGUAGE}"
+    assert response.json()["body"] == sent.body == Message.objects.get().body
+
+
+@pytest.mark.parametrize("category", [None, "transactional"])
+def test_transactional_texts_get_no_opt_out_language(owner_api, active_number, category):
+    extra = {"category": category} if category else {}
+    assert send(owner_api, to=US, body="Your code is 654321", **extra,
+                **{"from": active_number.e164}).status_code == 201
+    assert SandboxMessage.objects.get().body == "Your code is 654321"
+    assert OPT_OUT_LANGUAGE not in Message.objects.get().body
+
+
+def test_an_unknown_category_is_a_400_and_nothing_is_sent(owner_api, active_number):
+    response = send(owner_api, to=US, body="Hi", category="promo", **{"from": active_number.e164})
+    assert response.status_code == 400
+    assert "category" in str(response.json())
+    assert not SandboxMessage.objects.exists()
+
+
 @pytest.mark.parametrize("body", ["Sale today! Text STOP to unsubscribe", "Reply stop to opt out", "Unsubscribe: x"])
-def test_us_texts_with_opt_out_language_are_sent_as_written(owner_api, active_number, body):
-    send(owner_api, to=US, body=body, **{"from": active_number.e164})
+def test_us_marketing_texts_with_opt_out_language_are_sent_as_written(owner_api, active_number, body):
+    send(owner_api, to=US, body=body, category="marketing", **{"from": active_number.e164})
     assert SandboxMessage.objects.get().body == body
+
+
+def test_marketing_texts_outside_the_us_are_sent_as_written(owner_api, active_number):
+    send(owner_api, to=UK, body="Spring sale", category="marketing", **{"from": active_number.e164})
+    assert SandboxMessage.objects.get().body == "Spring sale"
 
 
 def test_texts_outside_the_us_are_sent_as_written(owner_api, active_number):

@@ -231,8 +231,7 @@ def test_ai_assistant_answer_is_texted_back(text, number, org):
                                        "at": mock.ANY}
     assert post.call_args.kwargs["headers"]["X-Signature-SHA256"] == sign(settings_.signing_secret,
                                                                           post.call_args.kwargs["data"])
-    send.assert_called_once_with(org=org, from_=NUMBER, to=CALLER, body="Tuesday at 3pm works.",
-                                 add_opt_out_language=False)
+    send.assert_called_once_with(org=org, from_=NUMBER, to=CALLER, body="Tuesday at 3pm works.")
 
 
 def test_replies_are_kept_in_the_thread(text, number):

@@ -16,6 +16,10 @@ class SendSmsSerializer(StrictSerializer):
     locals()["from"] = E164Field(required=False, help_text="One of the org's numbers. Default: the connection's "
                                                            "messagingServiceSid, else its defaultSenderNumber, "
                                                            "else the org's system phone.")
+    category = serializers.ChoiceField(
+        choices=["transactional", "marketing"], required=False, default="transactional",
+        help_text="marketing: a US recipient gets \"Reply STOP to opt out.\" appended (TCPA) unless the body "
+                  "already says how to stop; transactional (codes, receipts, replies) is sent as written.")
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("body", "").strip() and not attrs.get("mediaUrl"):

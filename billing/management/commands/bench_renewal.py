@@ -50,8 +50,9 @@ class Command(BaseCommand):
     help = "Time the bulk monthly renewal and count its queries (all inside a rolled-back transaction)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--orgs", type=int, default=1000)
-        parser.add_argument("--numbers", type=int, default=100_000)
+        parser.add_argument("--orgs", type=int, default=1000, help="Orgs in the main run (default 1000).")
+        parser.add_argument("--numbers", type=int, default=100_000,
+                            help="Numbers due for renewal in the main run, spread over the orgs (default 100000).")
         parser.add_argument("--compare-orgs", type=int, default=100,
                             help="Orgs in the two comparison runs (10 and 100 numbers per org).")
 

@@ -25,11 +25,14 @@ class Command(BaseCommand):
     help = "Time GET /phone/numbers on an org with --numbers numbers and print p50/p95/p99 and queries per request."
 
     def add_arguments(self, parser):
-        parser.add_argument("--numbers", type=int, default=100_000)
-        parser.add_argument("--requests", type=int, default=300)
-        parser.add_argument("--other-orgs", type=int, default=10)
+        parser.add_argument("--numbers", type=int, default=100_000, help="Numbers of the org listed (default 100000).")
+        parser.add_argument("--requests", type=int, default=300,
+                            help="GET /phone/numbers requests timed (default 300).")
+        parser.add_argument("--other-orgs", type=int, default=10,
+                            help="Other orgs whose numbers share the table (default 10).")
         parser.add_argument("--other-numbers", type=int, default=10_000, help="Numbers of each other org.")
-        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--seed", type=int, default=7,
+                            help="Random seed: the benchmark orgs' slug prefix and the pages requested (default 7).")
 
     def handle(self, *args, numbers, requests, seed, other_orgs, other_numbers, **options):
         rng = random.Random(seed)

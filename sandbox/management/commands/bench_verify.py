@@ -65,7 +65,8 @@ class Command(BaseCommand):
     help = "Time verify over one org's numbers in the sandbox and count the provider requests it makes."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--numbers", type=int, default=10_000)
+        parser.add_argument("--numbers", type=int, default=10_000,
+                            help=f"Numbers of the org verified, some drifted (default 10000, at least {2 * GONE}).")
 
     def handle(self, *args, numbers: int, **options) -> None:
         if numbers < 2 * GONE:

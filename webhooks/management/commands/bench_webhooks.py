@@ -118,9 +118,10 @@ class Command(BaseCommand):
     help = "Requests/s and p50/p99 of the SMS and IVR webhooks vs a bare view, under gunicorn on PostgreSQL."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+        parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                            help="gunicorn worker processes serving the webhooks (default: the CPU count).")
         parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run (max 60).")
-        parser.add_argument("--connections", type=int, default=16)
+        parser.add_argument("--connections", type=int, default=16, help="Open connections wrk keeps (default 16).")
         parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
         parser.add_argument("--requests", type=int, default=100_000, help="Distinct signed requests per webhook.")
         parser.add_argument("--celery-workers", type=int, default=2,

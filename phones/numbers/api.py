@@ -5,6 +5,7 @@ from rest_framework.response import Response
 
 from core.errors import NotFound
 from core.openapi import errors
+from orgs.audit import audit_record
 from orgs.idempotency import HEADER, idempotent
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from phones.calls.api import RoutingView
@@ -27,6 +28,13 @@ from phones.numbers.serializers import (
 )
 from phones.selectors import phone_number_get
 from providers.base import SearchCriteria
+
+
+def _audit(request, number: PhoneNumber, action: str, job: Job | None, before: dict | None = None) -> None:
+    """Purchases, imports and releases made through the API go in the audit log staff read, as the
+    admin's own actions do, under the acting user (an API key's principal for a key)."""
+    audit_record(actor=request.user, org=number.org, action=action, target=number, before=before,
+                 after={"status": number.status, **({"job": job.public_id} if job else {})}, note="via API")
 
 
 class AvailableNumbersView(OrgScopedAPIView):
@@ -88,6 +96,7 @@ class NumbersView(OrgScopedAPIView):
                 org=self.org, user=request.user, e164=data["phoneNumber"], friendly_name=data["friendlyName"],
                 purpose=data["purpose"], configuration=data.get("configuration"), routing_mode=data["routingMode"],
                 trunk_id=data["trunkId"], agent_id=data["agentId"])
+            _audit(request, job.phone_number, "phone.purchase", job)
             return _accepted(job.phone_number, job)
 
         return idempotent(org=self.org, key=request.headers.get(HEADER), scope="phone-purchase",
@@ -107,6 +116,7 @@ class NumberImportView(OrgScopedAPIView):
         number = services.phone_number_import(org=self.org, user=request.user, e164=data["phoneNumber"],
                                               friendly_name=data["friendlyName"], purpose=data["purpose"],
                                               configuration=data.get("configuration"))
+        _audit(request, number, "phone.import", None)
         return Response(PhoneNumberSerializer(number).data, status=201)
 
 
@@ -133,7 +143,11 @@ class NumberDetailView(OrgScopedAPIView):
                                "The record is kept, as released, with its messages.")
     def delete(self, request, public_id: str):
         number = phone_number_get(org=self.org, public_id=public_id)
+        before = number.status
         job = services.phone_number_release(number=number, user=request.user)
+        if before != PhoneNumber.Status.RELEASING:  # a repeated DELETE gets the same job, recorded once
+            number.refresh_from_db(fields=["status"])
+            _audit(request, number, "phone.release", job, before={"status": before})
         return _accepted(number, job)
 
 
@@ -165,6 +179,7 @@ class SetupView(OrgScopedAPIView):
             org=self.org, user=request.user, purchase_new=d["purchaseNew"], country=d["countryCode"],
             area_code=d.get("areaCode"), e164=d.get("phoneNumber"), friendly_name=d["friendlyName"],
             purpose=d["purpose"], set_as_system=d["setAsSystem"])
+        _audit(request, number, "phone.purchase" if job is not None else "phone.import", job)
         if job is not None:
             return _accepted(number, job)
         number.refresh_from_db()

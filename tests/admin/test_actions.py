@@ -103,8 +103,9 @@ def test_reassign_within_the_org_to_a_member_an_agent_or_a_trunk(staff_client, a
     act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="trunk", trunk_id="trunk-2")
     active_number.refresh_from_db()
     assert (active_number.agent_id, active_number.trunk_id) == ("agent-7", "trunk-2")
+    # (after the purchase through the API that made the number)
     assert list(AuditLog.objects.order_by("id").values_list("action", flat=True)) == [
-        "phone.assign_user", "phone.assign_agent", "phone.assign_trunk"]
+        "phone.purchase", "phone.assign_user", "phone.assign_agent", "phone.assign_trunk"]
 
 
 def test_verify_shows_the_report_and_can_repair(staff_client, active_number, second_number):  # noqa: F811

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpRequest
@@ -6,7 +7,7 @@ from django.utils.html import format_html
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from core.display import money
+from core.display import e164_from_search, major_units, minor_units, money
 from orgs import services
 from orgs.audit import audit_record
 from orgs.models import AuditLog, Membership, Org, OrgAPIKey, ProviderConnection
@@ -33,6 +34,47 @@ class ConnectionInline(admin.TabularInline):
         return False
 
 
+class MoneyField(forms.CharField):
+    """An amount typed in major units ("10.50") and cleaned to minor units (1050), the integers
+    billing stores: at most two decimals, positive (or zero when allowed), at most `maximum`."""
+
+    def __init__(self, *, maximum: int | None = None, allow_zero: bool = False, **kwargs) -> None:
+        self.maximum, self.allow_zero = maximum, allow_zero
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "size": 12,
+                                                           "placeholder": "0.00"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        # The stored integer shown as it is typed; what staff typed is shown back as typed.
+        return major_units(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return minor_units(value, maximum=self.maximum, allow_zero=self.allow_zero)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+
+class NumberSearchMixin:
+    """Search finds a number however it is written: `+1 415-517-5410`, `(415) 517-5410` and
+    `4155175410` all find +14155175410 in `number_search_fields`, besides the usual text search."""
+
+    number_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        e164 = e164_from_search(search_term) if self.number_search_fields else None
+        if e164:
+            matching = Q()
+            for field in self.number_search_fields:
+                matching |= Q(**{field: e164})
+            results = results | queryset.filter(matching)
+        return results, may_have_duplicates
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Viewable, never added, changed or deleted through the admin."""
 
@@ -48,7 +90,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Org)
 class OrgAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "members", "live_numbers", "balance", "currency", "created_at"]
+    list_display = ["slug", "name", "members", "live_numbers", "balance", "created_at"]
     search_fields = ["slug", "name"]
     list_select_related = ["billing_balance"]
     readonly_fields = ["balance"]
@@ -118,10 +160,11 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    """Read-only: the record of what staff (and verify's repairs) did, never edited."""
+    """Read-only: the record of what staff, API users (purchases and releases) and verify's repairs
+    did, never edited. A number's page links here filtered by target_type and target_id."""
 
     list_display = ["created_at", "actor", "action", "target_repr", "target_type", "org", "note"]
-    list_filter = ["action", "target_type"]
+    list_filter = ["action", "target_type", ("org", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["actor", "org"]
     search_fields = ["target_id", "target_repr", "action", "actor__username", "org__slug", "note"]
     date_hierarchy = "created_at"

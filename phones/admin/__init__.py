@@ -6,15 +6,18 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from billing.models import LedgerEntry
 from core.display import formatted_number, money
-from orgs.admin import ReadOnlyAdmin
+from orgs.admin import NumberSearchMixin, ReadOnlyAdmin
 from orgs.audit import audit_list
 from orgs.models import ProviderConnection
 from phones.admin import actions as admin_actions
-from phones.models import Call, Job, Message, PhoneNumber, VerifyReport
+from phones.admin import dashboard, detail
+from phones.models import Call, Job, Message, PhoneNumber, Recording, VerifyReport
 from phones.numbers.selectors import purchase_jobs_unsettled
 
 BADGE_COLOURS = {
@@ -31,8 +34,6 @@ def badge(value: str, label: str | None = None) -> str:
     background, colour = BADGE_COLOURS.get(value, ("#f1f3f4", "#3c4043"))
     return format_html('<span style="background:{};color:{};padding:2px 8px;border-radius:10px;font-weight:600;'
                        'white-space:nowrap">{}</span>', background, colour, label or value.replace("_", " "))
-
-
 
 
 class PastDueFilter(admin.SimpleListFilter):
@@ -62,23 +63,35 @@ class ProviderFilter(admin.SimpleListFilter):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(admin.ModelAdmin):
-    list_display = ["number", "friendly_name", "org", "status_badge", "routing_mode", "provider", "is_system",
-                    "monthly_cost", "next_billing_date"]
+class PhoneNumberAdmin(NumberSearchMixin, admin.ModelAdmin):
+    # Narrow columns (the system phone is a mark on its number, providers by short name, ISO dates),
+    # so the list fits a 1400 px window beside the navigation and the filters.
+    list_display = ["number", "name", "org", "status_badge", "routing_label", "provider", "monthly_cost",
+                    "next_bill"]
     list_display_links = ["number"]
     list_filter = [("org", admin.RelatedOnlyFieldListFilter), "status", "routing_mode", ProviderFilter,
                    "is_system", PastDueFilter, "number_type", "country"]
     list_select_related = ["org", "connection"]
     search_fields = ["e164", "friendly_name", "public_id", "provider_sid", "org__slug", "purpose"]
+    number_search_fields = ("e164",)
     ordering = ["org__slug", "e164"]
     list_per_page = 50
     actions = ["release_numbers", "reassign_numbers", "verify_numbers", "make_system_phone"]
+    change_form_template = "admin/phones/phonenumber/change_form.html"
     fieldsets = [
-        (None, {"fields": ["number", "public_id", "org", "connection", "status_badge", "is_system", "friendly_name",
-                           "purpose", "routing_mode", "agent_id", "trunk_id"]}),
-        ("Provider", {"fields": ["provider_sid", "country", "number_type", "capabilities", "webhooks"]}),
-        ("Billing", {"fields": ["setup_fee", "monthly_cost", "purchased_at", "next_billing_date", "released_at",
+        (None, {"fields": ["number", "status_badge", "org", "connection", "friendly_name", "purpose", "is_system",
+                           "public_id", "provider_sid", "location"]}),
+        ("Capabilities", {"fields": ["voice", "sms", "mms"]}),
+        ("Webhooks", {"fields": ["voice_url", "voice_fallback_url", "sms_url", "status_callback"],
+                      "description": "Where the provider sends this number's calls and texts, as last read "
+                                     "from the provider (Verify reads them again)."}),
+        ("Routing", {"fields": ["routing_mode", "voice_assignments", "ivr", "agent_id", "trunk_id"]}),
+        ("SMS rules", {"fields": ["rules"], "description": "Tried in this order on every inbound text, "
+                                                           "after the opt-out keywords."}),
+        ("Configuration", {"fields": ["settings"]}),
+        ("Billing", {"fields": ["setup_cost", "monthly_cost", "purchased_at", "next_billing_date", "released_at",
                                 "missing_since"]}),
+        ("Activity", {"fields": ["related"]}),
         ("History", {"fields": ["audit_trail", "created_by", "created_at", "updated_at"]}),
     ]
 
@@ -97,9 +110,46 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_object(self, request, object_id, from_field=None):
+        # The page's documents and links in the one query: routing is a one-to-one row.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj = (PhoneNumber.objects.select_related("org", "connection", "created_by", "routing")
+                   .filter(pk=obj.pk).first())
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only (changes go through the actions), so the page has no Save
+        # buttons; it has the actions as buttons instead (change_form.html).
+        obj = self.get_object(request, object_id)
+        can_change = obj is not None and self.has_change_permission(request, obj)
+        context = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+                   "show_delete": False, "show_close": True, "number_actions": [
+                       ("release_numbers", "Release…", can_change and obj.status in (
+                           PhoneNumber.Status.ACTIVE, PhoneNumber.Status.PAST_DUE)),
+                       ("verify_numbers", "Verify with the provider", obj is not None and obj.status in
+                        PhoneNumber.LIVE_STATUSES + (PhoneNumber.Status.MISSING,)),
+                       ("reassign_numbers", "Reassign…", can_change and obj.status == PhoneNumber.Status.ACTIVE),
+                   ]}
+        return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
+
     @admin.display(description="number", ordering="e164")
     def number(self, obj: PhoneNumber) -> str:
-        return format_html('<span style="white-space:nowrap">{}</span>', formatted_number(obj.e164))
+        system = mark_safe(' <span title="the org\'s system phone" class="system-mark" style="font-size:.75em;'
+                           'font-weight:600;color:#1a56c4">SYSTEM</span>') if obj.is_system else ""
+        return format_html('<span style="white-space:nowrap">{}</span>{}', formatted_number(obj.e164), system)
+
+    @admin.display(description="name", ordering="friendly_name")
+    def name(self, obj: PhoneNumber) -> str:
+        return obj.friendly_name
+
+    @admin.display(description="routing", ordering="routing_mode")
+    def routing_label(self, obj: PhoneNumber) -> str:
+        return obj.get_routing_mode_display()
+
+    @admin.display(description="next bill", ordering="next_billing_date")
+    def next_bill(self, obj: PhoneNumber) -> str:
+        return obj.next_billing_date.isoformat() if obj.next_billing_date else "—"
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: PhoneNumber) -> str:
@@ -107,12 +157,94 @@ class PhoneNumberAdmin(admin.ModelAdmin):
 
     @admin.display(description="provider", ordering="connection__type")
     def provider(self, obj: PhoneNumber) -> str:
-        return obj.connection.get_type_display()
+        return obj.connection.get_type_display().split(" (")[0]
 
     @admin.display(description="monthly", ordering="monthly_fee")
     def monthly_cost(self, obj: PhoneNumber) -> str:
         return format_html('<span style="white-space:nowrap">{}</span>',
                            money(obj.monthly_fee, obj.currency))
+
+    @admin.display(description="location")
+    def location(self, obj: PhoneNumber) -> str:
+        place = ", ".join(p for p in [obj.locality, obj.region, obj.country] if p)
+        return f"{place} · {obj.get_number_type_display()}"
+
+    @admin.display(description="Voice")
+    def voice(self, obj: PhoneNumber) -> str:
+        return detail.yes_no((obj.capabilities or {}).get("voice", False))
+
+    @admin.display(description="SMS")
+    def sms(self, obj: PhoneNumber) -> str:
+        return detail.yes_no((obj.capabilities or {}).get("sms", False))
+
+    @admin.display(description="MMS")
+    def mms(self, obj: PhoneNumber) -> str:
+        return detail.yes_no((obj.capabilities or {}).get("mms", False))
+
+    @admin.display(description="Voice URL")
+    def voice_url(self, obj: PhoneNumber) -> str:
+        return detail.webhook(obj.webhooks, "voiceUrl", "voiceMethod")
+
+    @admin.display(description="Voice fallback URL")
+    def voice_fallback_url(self, obj: PhoneNumber) -> str:
+        return detail.webhook(obj.webhooks, "voiceFallbackUrl", None)
+
+    @admin.display(description="SMS URL")
+    def sms_url(self, obj: PhoneNumber) -> str:
+        return detail.webhook(obj.webhooks, "smsUrl", "smsMethod")
+
+    @admin.display(description="Status callback")
+    def status_callback(self, obj: PhoneNumber) -> str:
+        return detail.webhook(obj.webhooks, "statusCallback", "statusCallbackMethod")
+
+    @staticmethod
+    def _routing(obj: PhoneNumber):
+        try:
+            return obj.routing
+        except PhoneNumber.routing.RelatedObjectDoesNotExist:
+            return None
+
+    @admin.display(description="voice assignments")
+    def voice_assignments(self, obj: PhoneNumber) -> str:
+        routing = self._routing(obj)
+        return detail.assignments(routing.assignments if routing else [])
+
+    @admin.display(description="IVR flow")
+    def ivr(self, obj: PhoneNumber) -> str:
+        routing = self._routing(obj)
+        return detail.ivr_flow(routing.ivr_flow if routing else {})
+
+    @admin.display(description="rules")
+    def rules(self, obj: PhoneNumber) -> str:
+        routing = self._routing(obj)
+        return detail.sms_rules(routing.sms_rules if routing else [])
+
+    @admin.display(description="settings")
+    def settings(self, obj: PhoneNumber) -> str:
+        return detail.readable(obj.configuration)
+
+    @admin.display(description="setup fee", ordering="setup_fee")
+    def setup_cost(self, obj: PhoneNumber) -> str:
+        return money(obj.setup_fee, obj.currency)
+
+    @admin.display(description="records")
+    def related(self, obj: PhoneNumber) -> str:
+        """Links to the number's rows in the other lists, filtered, with their counts (one query each)."""
+        def url(name: str, query: str) -> str:
+            return reverse(f"admin:{name}_changelist") + "?" + query
+
+        by_number = f"phone_number__id__exact={obj.pk}"
+        return detail.links([
+            ("Messages", url("phones_message", by_number), Message.objects.filter(phone_number=obj).count()),
+            ("Calls", url("phones_call", by_number), Call.objects.filter(phone_number=obj).count()),
+            ("Recordings", url("phones_recording", f"call__phone_number__id__exact={obj.pk}"),
+             Recording.objects.filter(call__phone_number=obj).count()),
+            ("Jobs", url("phones_job", by_number), Job.objects.filter(phone_number=obj).count()),
+            ("Ledger entries", url("billing_ledgerentry", by_number),
+             LedgerEntry.objects.filter(phone_number=obj).count()),
+            ("Audit entries", url("telephony_auditlog", f"target_type=phones.phonenumber&target_id={obj.public_id}"),
+             audit_list(target=obj).count()),
+        ])
 
     @admin.display(description="audit log")
     def audit_trail(self, obj: PhoneNumber) -> str:
@@ -156,12 +288,13 @@ class UnsettledFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(ReadOnlyAdmin):
+class JobAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = ["public_id", "kind", "status_badge", "progress_bar", "org", "phone_number", "attempts",
                     "created_at", "finished_at", "error_code"]
     list_filter = [UnsettledFilter, "kind", "status", ("org", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["org", "phone_number"]
     search_fields = ["public_id", "org__slug", "phone_number__e164"]
+    number_search_fields = ("phone_number__e164",)
     date_hierarchy = "created_at"
     actions = ["settle_purchases"]
 
@@ -214,12 +347,13 @@ class VerifyReportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = ["created_at", "org", "phone_number", "direction", "from_number", "to_number", "status",
                     "preview"]
     list_filter = ["direction", "status", ("org", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["org", "phone_number"]
     search_fields = ["provider_sid", "public_id", "from_number", "to_number", "body", "org__slug"]
+    number_search_fields = ("from_number", "to_number", "phone_number__e164")
     date_hierarchy = "created_at"
 
     @admin.display(description="body")
@@ -228,15 +362,40 @@ class MessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Call)
-class CallAdmin(ReadOnlyAdmin):
+class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = ["created_at", "org", "phone_number", "direction", "from_number", "to_number", "status_badge",
                     "duration"]
     list_filter = ["direction", "status", ("org", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["org", "phone_number"]
     search_fields = ["provider_sid", "public_id", "from_number", "to_number", "org__slug"]
+    number_search_fields = ("from_number", "to_number", "phone_number__e164")
     date_hierarchy = "created_at"
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: Call) -> str:
         return badge({"completed": "ok", "in-progress": "running", "ringing": "running"}.get(obj.status, obj.status),
                      obj.status)
+
+
+@admin.register(Recording)
+class RecordingAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "org", "call_number", "status", "duration", "transcription_status", "link"]
+    list_filter = ["status", "transcription_status", ("org", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["org", "call__phone_number"]
+    search_fields = ["provider_sid", "call_sid", "org__slug", "transcription_text"]
+    date_hierarchy = "created_at"
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # A number's page links here filtered by the number its call was on.
+        return lookup == "call__phone_number__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="number", ordering="call__phone_number__e164")
+    def call_number(self, obj: Recording) -> str:
+        return obj.call.phone_number.e164 if obj.call and obj.call.phone_number else "—"
+
+    @admin.display(description="recording")
+    def link(self, obj: Recording) -> str:
+        return format_html('<a href="{}" rel="noreferrer" target="_blank">listen</a>', obj.url) if obj.url else "—"
+
+
+dashboard.install(admin.site)

@@ -26,3 +26,21 @@ def act(client: Client, action: str, numbers, **extra):
     """Post an admin action on the numbers list, as the action dropdown does."""
     data = {"action": action, "_selected_action": [n.pk for n in numbers], **extra}
     return client.post(CHANGELIST, data, follow=True)
+
+
+@pytest.fixture
+def number_factory():
+    """A number row straight in the database (no provider): billing's factory, plus any field."""
+    from tests.billing.conftest import make_number
+
+    def make(org, **fields):
+        base = {k: fields.pop(k) for k in ("status", "monthly_fee", "setup_fee", "next_billing_date", "currency")
+                if k in fields}
+        number = make_number(org, **base)
+        if fields:
+            for name, value in fields.items():
+                setattr(number, name, value)
+            number.save()
+        return number
+
+    return make

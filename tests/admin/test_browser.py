@@ -159,3 +159,87 @@ def test_staff_verify_numbers_read_the_report_and_repair(page, live_server, acti
     screenshot(page, "verify-repaired")
     voice_url = SandboxNumber.objects.get(sid=second_number.provider_sid).voice_url
     assert voice_url.endswith("/connect/webhook/twilio/voice") and not voice_url.startswith("https://old")
+
+
+def test_staff_read_the_dashboard_on_the_index(page, live_server, active_number, second_number, org):  # noqa: F811
+    from django.utils import timezone
+
+    from phones.models import Call, Message
+
+    for i in range(5):
+        Message.objects.create(org=org, phone_number=active_number, direction="inbound", from_number="+12125550123",
+                               to_number=active_number.e164, body=f"hi {i}", created_at=timezone.now())
+    Call.objects.create(org=org, phone_number=active_number, direction="inbound", from_number="+12125550123",
+                        to_number=active_number.e164, provider_sid="CA-dash", status="completed", duration=125)
+    PhoneNumber.objects.filter(pk=second_number.pk).update(status="past_due")
+    page.goto(f"{live_server.url}/admin/")
+    page.wait_for_selector("#dashboard")
+    assert page.locator("#chart-statuses .hbar").count() == 2  # active and past due
+    assert page.locator("#chart-sms .bar").count() == 30
+    assert "Inbound: 5" in page.locator("#dash-sms .legend").inner_text()
+    assert "Past-due numbers (1)" in page.locator("#dash-attention-past-due").inner_text()
+    assert second_number.e164[-4:] in page.locator("#dash-attention-past-due").inner_text()
+    mrr = page.locator("#card-mrr").inner_text()
+    assert "USD" in mrr and "2 billed numbers" in mrr
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    screenshot(page, "dashboard")
+    page.click("#link-simulate")
+    page.wait_for_selector("#site-name")
+    assert "Simulate an inbound SMS or call" in page.content()
+    assert Message.objects.count() == 5 and PhoneNumber.objects.filter(status="past_due").count() == 1
+
+
+def test_staff_read_a_numbers_page_and_follow_its_links(page, live_server, active_number):
+    from phones.models import Message, PhoneRouting
+
+    PhoneRouting.objects.update_or_create(phone_number=active_number, defaults={"sms_rules": [
+        {"type": "auto-reply", "match": {"keywords": ["hours"], "mode": "contains"},
+         "params": {"template": "Open 9-5"}}]})
+    Message.objects.create(org=active_number.org, phone_number=active_number, direction="inbound",
+                           from_number="+12125550123", to_number=active_number.e164, body="hours?",
+                           created_at=active_number.created_at)
+    page.goto(f"{live_server.url}/admin/phones/phonenumber/")
+    page.fill("#searchbar", active_number.e164[2:])  # typed as the list shows it, without +1
+    page.press("#searchbar", "Enter")
+    page.wait_for_selector("#result_list")
+    # The list fits the window: neither the page nor the results table scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    assert page.evaluate("(() => { const r = document.querySelector('.results'); "
+                         "return r.scrollWidth <= r.clientWidth; })()")
+    screenshot(page, "numbers-list")
+    page.click("#result_list a:has-text('+1')")
+    page.wait_for_selector(".related-links")
+    body = page.locator("#content-main").inner_text()
+    assert "Voice URL" in body and "/connect/webhook/twilio/voice" in body and "Auto reply" in body
+    assert page.locator("input[name=_save]").count() == 0
+    assert page.locator("#do-release_numbers").is_visible() and page.locator("#do-verify_numbers").is_visible()
+    screenshot(page, "number-page")
+    page.click(".related-links a:has-text('Messages')")
+    page.wait_for_selector("#result_list")
+    assert "hours?" in page.locator("#result_list").inner_text()
+    page.go_back()
+    page.click("#do-verify_numbers")
+    page.wait_for_selector(".verify-table")
+    assert "ok" in page.locator(f"tr[data-number='{active_number.e164}']").inner_text()
+    assert AuditLog.objects.filter(action="phone.verify").exists()
+
+
+def test_staff_top_up_in_major_units(page, live_server, org):
+    from billing.models import LedgerEntry, OrgBalance
+
+    page.goto(f"{live_server.url}/admin/billing/orgbalance/top-up/?org={org.pk}")
+    page.fill("#id_amount", "10.505")
+    page.fill("#id_reason", "Wire 2026-11-30")
+    page.click("input[value='Top up']")
+    page.wait_for_selector(".errorlist")
+    assert "at most 2 decimal places" in page.locator(".errorlist").inner_text()
+    assert not LedgerEntry.objects.exists()
+    page.fill("#id_amount", "10.50")
+    screenshot(page, "top-up-form")
+    page.click("input[value='Top up']")
+    page.wait_for_selector(".messagelist")
+    assert "Topped up alice-co by 10.50 USD; balance now 10.50 USD." in page.locator(".messagelist").inner_text()
+    assert "10.50 USD" in page.locator("#result_list").inner_text()
+    screenshot(page, "top-up-done")
+    assert OrgBalance.objects.get(org=org).balance == 1050
+    assert LedgerEntry.objects.get().amount == 1050

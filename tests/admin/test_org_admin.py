@@ -57,7 +57,7 @@ def test_test_credentials_reports_and_records_the_outcome(staff_client, staff, s
 
 
 def test_a_top_up_is_audited_once(staff_client, staff, org):
-    data = {"org": org.pk, "amount": "2500", "currency": "", "reason": "Wire #7", "key": "form-1"}
+    data = {"org": org.pk, "amount": "25.00", "currency": "", "reason": "Wire #7", "key": "form-1"}
     staff_client.post("/admin/billing/orgbalance/top-up/", data)
     staff_client.post("/admin/billing/orgbalance/top-up/", data)
     [audit] = AuditLog.objects.filter(action="billing.topup")

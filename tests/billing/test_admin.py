@@ -23,7 +23,7 @@ def staff_client(db) -> Client:
 
 
 def post_topup(client: Client, org, **fields):
-    data = {"org": org.pk, "amount": "2500", "currency": "", "reason": "Wire #7", "key": "form-1", **fields}
+    data = {"org": org.pk, "amount": "25.00", "currency": "", "reason": "Wire #7", "key": "form-1", **fields}
     return client.post(TOPUP_URL, data, follow=True)
 
 
@@ -33,7 +33,7 @@ def test_staff_tops_up_through_the_form_and_is_told_the_new_balance(staff_client
     assert form.context["form"].initial["org"] == str(org.pk)
     response = post_topup(staff_client, org)
     assert response.status_code == 200
-    assert "Topped up alice-co by 2500 USD (minor units); balance now 2500." in response.content.decode()
+    assert "Topped up alice-co by 25.00 USD; balance now 25.00 USD." in response.content.decode()
     entry = LedgerEntry.objects.get()
     assert (entry.kind, entry.amount, entry.created_by.username, entry.description) == (
         "topup", 2500, "root", "Top-up: Wire #7")
@@ -47,10 +47,13 @@ def test_submitting_the_same_form_twice_tops_up_once(staff_client, org):
 
 
 @pytest.mark.parametrize("fields, field, message", [
-    ({"amount": "-100"}, "amount", "greater than or equal to 1"),
-    ({"amount": "0"}, "amount", "greater than or equal to 1"),
-    ({"amount": "12.50"}, "amount", "Enter a whole number"),
-    ({"amount": "ten"}, "amount", "Enter a whole number"),
+    ({"amount": "-100"}, "amount", "Enter a positive amount"),
+    ({"amount": "0"}, "amount", "Enter an amount greater than zero"),
+    ({"amount": "0.00"}, "amount", "Enter an amount greater than zero"),
+    ({"amount": "12.505"}, "amount", "Use at most 2 decimal places"),
+    ({"amount": "ten"}, "amount", "Enter an amount such as 10.50"),
+    ({"amount": "1e3"}, "amount", "Enter an amount such as 10.50"),
+    ({"amount": "10000001"}, "amount", "Enter at most 10000000.00"),
     ({"currency": "EUR"}, "currency", "The org&#x27;s balance is in USD, not EUR"),
     ({"currency": "eur"}, "currency", "Unknown currency"),
     ({"reason": ""}, "reason", "This field is required"),
@@ -121,8 +124,10 @@ def test_prices_are_editable_by_staff(staff_client):
     from billing.models import Price
 
     price = Price.objects.get(country="US", number_type="local")
+    form = staff_client.get(f"/admin/billing/price/{price.pk}/change/").content.decode()
+    assert f'value="{price.monthly_fee // 100}.{price.monthly_fee % 100:02d}"' in form  # shown in major units
     response = staff_client.post(f"/admin/billing/price/{price.pk}/change/", {
-        "country": "US", "number_type": "local", "setup_fee": "50", "monthly_fee": "125", "currency": "USD"})
+        "country": "US", "number_type": "local", "setup_fee": "0.50", "monthly_fee": "1.25", "currency": "USD"})
     assert response.status_code == 302
     price.refresh_from_db()
     assert (price.setup_fee, price.monthly_fee) == (50, 125)

@@ -175,7 +175,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON with a depth limit and no NUL characters: a 400, never a RecursionError or a database error.
     "DEFAULT_PARSER_CLASSES": ["core.parsers.LimitedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     # The client address throttles count is REMOTE_ADDR; behind N proxies that each append to
@@ -206,15 +206,20 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Telephony platform API",
     "DESCRIPTION": (
         "Search, buy, import, configure, route, verify and release phone numbers. "
-        "Every call sends `Authorization: Bearer <access>` and `orgid: <org slug>`."
+        "A signed-in user's call sends `Authorization: Bearer <access>` and `orgid: <org slug>`; "
+        "a server's call sends `Authorization: Bearer <org API key>` alone."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "APPEND_COMPONENTS": {
-        "securitySchemes": {"orgid": {"type": "apiKey", "in": "header", "name": "orgid"}},
+        "securitySchemes": {"orgid": {"type": "apiKey", "in": "header", "name": "orgid",
+                                      "description": "The org's slug: sent with a signed-in user's token (jwtAuth) "
+                                                     "on every org-scoped operation; not with an org API key."}},
     },
-    "SECURITY": [{"jwtAuth": [], "orgid": []}],
+    # Each operation's own requirements (core.openapi.AutoSchema): none to log in, `jwtAuth` with `orgid`,
+    # or `orgApiKey`.
+    "SECURITY": [],
     "ENUM_NAME_OVERRIDES": {
         "RoutingModeEnum": "phones.models.PhoneNumber.RoutingMode",
         "NumberStatusEnum": "phones.models.PhoneNumber.Status",

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from core.openapi import errors
+from core.openapi import data_list, errors
 from orgs import services
 from orgs.authentication import api_key_of
 from orgs.models import Membership, OrgAPIKey, ProviderConnection
@@ -22,8 +22,8 @@ from orgs.serializers import (
 class ConnectionListView(OrgScopedAPIView):
     roles = {"POST": Membership.Role.OWNER}
 
-    @extend_schema(operation_id="integrations_list", responses={200: ConnectionSerializer(many=True), **errors()},
-                   tags=["integrations"])
+    @extend_schema(operation_id="integrations_list", tags=["integrations"],
+                   responses={200: data_list(ConnectionSerializer, "ConnectionList"), **errors()})
     def get(self, request):
         connections = for_org(ProviderConnection.objects.filter(is_active=True), self.org)
         return Response({"data": ConnectionSerializer(connections, many=True).data})
@@ -78,6 +78,7 @@ class APIKeyManagement(OrgScopedAPIView):
     """Owners manage the org's API keys, signed in as themselves: a key cannot mint or revoke keys."""
 
     roles = {"GET": Membership.Role.OWNER, "POST": Membership.Role.OWNER, "DELETE": Membership.Role.OWNER}
+    api_key_allowed = False
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -86,7 +87,7 @@ class APIKeyManagement(OrgScopedAPIView):
 
 
 class APIKeyListView(APIKeyManagement):
-    @extend_schema(operation_id="api_keys_list", responses={200: APIKeySerializer(many=True), **errors()},
+    @extend_schema(operation_id="api_keys_list", responses={200: data_list(APIKeySerializer, "APIKeyList"), **errors()},
                    tags=["api-keys"], description="The org's API keys that are not revoked (never the keys "
                                                   "themselves).")
     def get(self, request):

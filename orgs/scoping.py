@@ -64,6 +64,10 @@ class OrgScopedAPIView(APIView):
     roles: dict[str, str] = {}
     default_read_role = Membership.Role.MEMBER
     default_write_role = Membership.Role.ADMIN
+    # The schema's security requirements (core.openapi.AutoSchema): a user's token goes with the
+    # orgid header; an org API key goes alone.
+    orgid_required = True
+    api_key_allowed = True
 
     org: Org
     membership: Membership

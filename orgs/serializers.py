@@ -53,7 +53,8 @@ class ConnectionSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     accountId = serializers.CharField(source="account_id", read_only=True)
     credentials = serializers.SerializerMethodField(help_text="Masked: secrets are write-only.")
-    publicConfig = serializers.JSONField(source="public_config", read_only=True)
+    publicConfig = serializers.DictField(source="public_config", read_only=True,
+                                         help_text="The connection type's public settings (never secrets).")
     isActive = serializers.BooleanField(source="is_active", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
 

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from core.openapi import errors
+from core.openapi import data_list, errors
 from orgs.models import Membership, Org
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from phones.calls import routing, services, softphone
@@ -106,7 +106,7 @@ def _groups(org: Org) -> QuerySet[RingGroup]:
 
 class RingGroupListView(OrgScopedAPIView):
     @extend_schema(operation_id="phone_groups_list", tags=["routing"],
-                   responses={200: RingGroupSerializer(many=True), **errors()})
+                   responses={200: data_list(RingGroupSerializer, "RingGroupList"), **errors()})
     def get(self, request):
         return Response({"data": RingGroupSerializer(_groups(self.org), many=True).data})
 

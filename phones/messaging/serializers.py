@@ -103,7 +103,7 @@ class MessageSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     from_ = serializers.CharField(source="from_number")
     to = serializers.CharField(source="to_number")
-    mediaUrls = serializers.JSONField(source="media_urls")
+    mediaUrls = serializers.ListField(child=serializers.CharField(), source="media_urls")
     receivedAt = serializers.DateTimeField(source="created_at")
 
     class Meta:

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import phonenumbers
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import MAX_OFFSET, E164Field, StrictSerializer
 from phones.models import Job, NumberType, PhoneNumber
 
 
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2}$", "example": "US",
+                     "description": "A two-letter ISO 3166-1 country code (upper or lower case) that phone "
+                                    "numbering knows."})
 class CountryField(serializers.CharField):
     default_error_messages = {"unknown_country": "Unknown country code {value!r}: use a two-letter ISO code."}
 
@@ -46,7 +50,7 @@ class PricingSerializer(serializers.Serializer):
 
 
 class AvailableNumberSerializer(serializers.Serializer):
-    phoneNumber = serializers.CharField()
+    phoneNumber = E164Field()
     friendlyName = serializers.CharField()
     locality = serializers.CharField(allow_blank=True)
     region = serializers.CharField(allow_blank=True)
@@ -159,9 +163,50 @@ def _pricing(number: PhoneNumber) -> dict:
     return {"setupFee": number.setup_fee, "monthlyFee": number.monthly_fee, "currency": number.currency}
 
 
+class NumberCapabilitiesSerializer(serializers.Serializer):
+    """A number's capabilities as stored: each one the provider told, `{}` when it told none."""
+
+    voice = serializers.BooleanField(required=False)
+    sms = serializers.BooleanField(required=False)
+    mms = serializers.BooleanField(required=False)
+
+
+class JobResultSerializer(serializers.Serializer):
+    """What a succeeded job reports; each kind sets its own keys (empty while it runs)."""
+
+    phoneId = serializers.CharField(required=False, help_text="purchase, release: the number.")
+    phoneNumber = E164Field(required=False, help_text="purchase, release: the number.")
+    sid = serializers.CharField(required=False, help_text="purchase: the provider's id of the number.")
+    releasedAt = serializers.DateTimeField(required=False, help_text="release.")
+    finalBilling = serializers.DictField(required=False, help_text="release: {proratedRefund, currency}.")
+    reportId = serializers.IntegerField(required=False, help_text="verify, reconcile: the report.")
+    summary = serializers.DictField(required=False, help_text="verify, reconcile: the report's counts.")
+    settled = serializers.DictField(child=serializers.IntegerField(), required=False,
+                                    help_text="reconcile: purchases settled, by outcome.")
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}], "nullable": True})
+class ErrorCodeField(serializers.Field):
+    """Our code (a string), or the provider's own, which may be a number (Twilio's 21422)."""
+
+
+class JobErrorSerializer(serializers.Serializer):
+    """Why a job failed, or the last transient failure of one being retried (empty otherwise)."""
+
+    code = ErrorCodeField(required=False, help_text="Ours, or the provider's (a string or a number).")
+    message = serializers.CharField(required=False)
+    provider = serializers.CharField(required=False, help_text="The provider that answered, for its errors.")
+    permanent = serializers.BooleanField(required=False, help_text="false: a retry may succeed.")
+
+
+def json_as(serializer_class: type[serializers.Serializer]) -> type[serializers.JSONField]:
+    """A stored JSON value, answered as it is stored, documented with the shape it has."""
+    return extend_schema_field(serializer_class)(type(f"{serializer_class.__name__}JSON", (serializers.JSONField,), {}))
+
+
 class PhoneNumberSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
-    phoneNumber = serializers.CharField(source="e164")
+    phoneNumber = E164Field(source="e164")
     friendlyName = serializers.CharField(source="friendly_name")
     type = serializers.CharField(source="number_type")
     routingMode = serializers.CharField(source="routing_mode")
@@ -170,9 +215,14 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
     agentId = serializers.CharField(source="agent_id")
     pricing = serializers.SerializerMethodField()
     monthlyFee = serializers.IntegerField(source="monthly_fee")
-    purchasedAt = serializers.DateTimeField(source="purchased_at")
-    nextBillingDate = serializers.DateField(source="next_billing_date")
-    releasedAt = serializers.DateTimeField(source="released_at")
+    capabilities = json_as(NumberCapabilitiesSerializer)()
+    configuration = json_as(ConfigurationSerializer)(help_text="As set on purchase, import or update.")
+    purchasedAt = serializers.DateTimeField(source="purchased_at", allow_null=True,
+                                            help_text="null until the provider has sold it.")
+    nextBillingDate = serializers.DateField(source="next_billing_date", allow_null=True,
+                                            help_text="null until bought.")
+    releasedAt = serializers.DateTimeField(source="released_at", allow_null=True,
+                                           help_text="null unless released.")
     createdAt = serializers.DateTimeField(source="created_at")
 
     class Meta:
@@ -189,9 +239,12 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
 class JobSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     phoneId = serializers.SerializerMethodField()
+    result = json_as(JobResultSerializer)()
+    error = json_as(JobErrorSerializer)()
     createdAt = serializers.DateTimeField(source="created_at")
-    startedAt = serializers.DateTimeField(source="started_at")
-    finishedAt = serializers.DateTimeField(source="finished_at")
+    startedAt = serializers.DateTimeField(source="started_at", allow_null=True, help_text="null while queued.")
+    finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True,
+                                           help_text="null until it succeeds or fails.")
 
     class Meta:
         model = Job

@@ -11,7 +11,7 @@ from core.serializers import StrictSerializer
 from orgs.models import Membership
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from phones.models import Job, PhoneNumber, VerifyReport
-from phones.numbers.serializers import JobSerializer
+from phones.numbers.serializers import JobSerializer, NumberCapabilitiesSerializer, json_as
 from phones.selectors import phone_number_get
 from phones.verify import checks
 from phones.verify import services as verify
@@ -92,7 +92,7 @@ class ImportableSerializer(serializers.Serializer):
     phoneNumber = serializers.CharField()
     sid = serializers.CharField()
     friendlyName = serializers.CharField(allow_blank=True)
-    capabilities = serializers.JSONField()
+    capabilities = json_as(NumberCapabilitiesSerializer)()
     connectionId = serializers.CharField()
 
 
@@ -101,7 +101,7 @@ class VerifyReportSerializer(serializers.Serializer):
     jobId = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
     repaired = serializers.BooleanField(help_text="Whether repair was asked for.")
-    summary = serializers.JSONField(help_text="Counts: checked, ok, drifted, overridden, missing, newlyMissing, "
+    summary = serializers.DictField(help_text="Counts: checked, ok, drifted, overridden, missing, newlyMissing, "
                                               "reappeared, importable, repaired, repairFailed, reasons per "
                                               "webhook, messagingService, a2p, inventoryRequests.")
     numbers = serializers.SerializerMethodField()

@@ -60,3 +60,73 @@ def test_path_ids_are_named_id_and_the_docs_load_offline(client):
         html = client.get(page).content.decode()
         assert "/static/drf_spectacular_sidecar/" in html and "cdn" not in html.lower(), page
     assert client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
+
+
+def _schema(client) -> dict:
+    return client.get("/api/schema", HTTP_ACCEPT="application/json").json()
+
+
+def _response_schema(schema: dict, path: str, method: str = "get", status: str = "200") -> dict:
+    content = schema["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    return schema["components"]["schemas"][content["$ref"].rsplit("/", 1)[1]] if "$ref" in content else content
+
+
+def test_list_endpoints_are_documented_as_the_data_object_they_return(client):
+    schema = _schema(client)
+    for path in ("/integrations", "/api-keys", "/phone/groups", "/billing/prices", "/phone/softphone/presence",
+                 "/billing/ledger", "/inbox/conversations", "/phone/numbers/{id}/messages"):
+        documented = _response_schema(schema, path)
+        assert documented["type"] == "object" and documented["properties"]["data"]["type"] == "array", path
+        assert "data" in documented["required"], path
+
+
+def test_nullable_dates_and_known_objects_are_typed(client):
+    components = _schema(client)["components"]["schemas"]
+    number = components["PhoneNumber"]["properties"]
+    for field in ("purchasedAt", "nextBillingDate", "releasedAt"):
+        assert number[field]["nullable"] is True, field
+    job = components["Job"]["properties"]
+    assert job["startedAt"]["nullable"] is True and job["finishedAt"]["nullable"] is True
+    assert not components["Job"]["properties"]["createdAt"].get("nullable")
+    for owner, field in (("PhoneNumber", "capabilities"), ("PhoneNumber", "configuration"),
+                         ("PhoneNumber", "pricing"), ("Job", "result"), ("Job", "error"),
+                         ("Importable", "capabilities")):
+        prop = components[owner]["properties"][field]
+        ref = prop.get("$ref") or prop["allOf"][0]["$ref"]
+        assert components[ref.rsplit("/", 1)[1]]["properties"], f"{owner}.{field}"
+    assert components["Message"]["properties"]["mediaUrls"]["items"]["type"] == "string"
+
+
+def test_numbers_and_countries_carry_their_patterns(client):
+    import re
+
+    from core.openapi import E164_PATTERN
+
+    components = _schema(client)["components"]["schemas"]
+    for owner, field in (("PurchaseRequest", "phoneNumber"), ("ImportRequest", "phoneNumber"),
+                         ("SendSmsRequest", "to"), ("MakeCallRequest", "to"), ("PhoneNumber", "phoneNumber"),
+                         ("AvailableNumber", "phoneNumber")):
+        assert components[owner]["properties"][field]["pattern"] == E164_PATTERN, f"{owner}.{field}"
+    assert re.fullmatch(E164_PATTERN, "+14155550100") and not re.fullmatch(E164_PATTERN, "+0123")
+    # forwardTo may be "" (no forwarding): the schema says so.
+    forward = components["SmsConfigRequest"]["properties"]["forwardTo"]["oneOf"]
+    assert {"type": "string", "maxLength": 0} in forward and any(o.get("pattern") == E164_PATTERN for o in forward)
+    assert components["SetupRequest"]["properties"]["countryCode"]["pattern"] == "^[A-Za-z]{2}$"
+
+
+def test_security_says_who_may_call_each_operation(client):
+    schema = _schema(client)
+    assert not schema.get("security")  # no blanket requirement: each operation has its own
+    for path in ("/api/auth/token", "/api/auth/token/refresh"):
+        assert not schema["paths"][path]["post"].get("security"), path
+    user = {"jwtAuth": [], "orgid": []}
+    for path, operations in schema["paths"].items():
+        if path.startswith("/api/auth/"):
+            continue
+        for method, operation in operations.items():
+            security = operation["security"]
+            # A signed-in user's token never goes without the orgid header …
+            assert {"jwtAuth": []} not in security and user in security, f"{method.upper()} {path}"
+            # … and an org API key goes alone, except where keys are managed (owners signed in only).
+            assert ({"orgApiKey": []} in security) != path.startswith("/api-keys"), f"{method.upper()} {path}"
+            assert "400" in operation["responses"], f"{method.upper()} {path}"  # orgid_required

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -12,6 +14,8 @@ from billing.serializers import (
     PriceListSerializer,
     PriceQuerySerializer,
     PriceSerializer,
+    UsageQuerySerializer,
+    UsageSerializer,
 )
 from core.openapi import errors
 from orgs.models import Membership
@@ -43,6 +47,23 @@ class LedgerView(OrgScopedAPIView):
         entries, total = selectors.ledger_list(org=self.org, limit=limit, offset=offset)
         return Response({"data": LedgerEntrySerializer(entries, many=True).data, "total": total,
                          "limit": limit, "offset": offset})
+
+
+class UsageView(OrgScopedAPIView):
+    roles = {"GET": Membership.Role.ADMIN}
+
+    @extend_schema(operation_id="billing_usage", tags=["billing"], parameters=[UsageQuerySerializer],
+                   responses={200: UsageSerializer, **errors(400)},
+                   description="Traffic of one tracking campaign: every message and call of a number whose "
+                               "configuration.tracking names `campaignId` is stamped with it when sent or "
+                               "received. Owners and admins only.")
+    def get(self, request):
+        query = UsageQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        period = date.fromisoformat(f"{q['period']}-01") if q.get("period") else None
+        usage = selectors.usage_by_campaign(org=self.org, campaign_id=q["campaignId"], period=period)
+        return Response(UsageSerializer({**usage, "period": q.get("period")}).data)
 
 
 class PriceListView(OrgScopedAPIView):

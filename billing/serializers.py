@@ -47,6 +47,32 @@ class LedgerPageSerializer(serializers.Serializer):
     offset = serializers.IntegerField()
 
 
+class UsageQuerySerializer(StrictSerializer):
+    campaignId = serializers.CharField(max_length=100, help_text="configuration.tracking.campaignId of a number.")
+    period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False,
+                                    error_messages={"invalid": "A month: YYYY-MM."},
+                                    help_text="A month, YYYY-MM (default: all time).")
+
+
+class UsageMessagesSerializer(serializers.Serializer):
+    inbound = serializers.IntegerField()
+    outbound = serializers.IntegerField()
+    segments = serializers.IntegerField()
+
+
+class UsageCallsSerializer(serializers.Serializer):
+    inbound = serializers.IntegerField()
+    outbound = serializers.IntegerField()
+    minutes = serializers.IntegerField(help_text="Completed calls, each rounded up to the minute.")
+
+
+class UsageSerializer(serializers.Serializer):
+    campaignId = serializers.CharField()
+    period = serializers.CharField(allow_null=True, help_text="YYYY-MM, or null for all time.")
+    messages = UsageMessagesSerializer()
+    calls = UsageCallsSerializer()
+
+
 class PriceQuerySerializer(StrictSerializer):
     country = serializers.CharField(required=False, max_length=2, min_length=2,
                                     help_text="Two-letter ISO country code, e.g. US.")

@@ -93,6 +93,19 @@ class PhoneNumber(PublicIdModel):
     def __str__(self) -> str:
         return self.e164
 
+    def config_section(self, name: str) -> dict:
+        """One section of `configuration` (voiceConfig, smsConfig, tracking); {} when unset."""
+        section = (self.configuration or {}).get(name) or {}
+        return section if isinstance(section, dict) else {}
+
+    def tracking_stamp(self) -> dict:
+        """What `configuration.tracking` stamps on each message and call of the number:
+        {campaignId, source} (those set), unless tracking is off (`enabled: false`) or names neither."""
+        tracking = self.config_section("tracking")
+        if tracking.get("enabled") is False:
+            return {}
+        return {key: tracking[key] for key in ("campaignId", "source") if tracking.get(key)}
+
 
 class Job(PublicIdModel):
     """A unit of background work (purchase, release, verify, reconcile) the API can poll."""
@@ -204,6 +217,8 @@ class Message(PublicIdModel):
     # An inbound text: what its webhook answered (phones.messaging.inbound.Answer), stored with it; a text
     # with no conversation yet is still to be threaded (phones.messaging.tasks.thread_inbound_sms).
     answer = models.JSONField(null=True, blank=True)
+    # The number's configuration.tracking when the text was sent or received (PhoneNumber.tracking_stamp).
+    tracking = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -302,6 +317,8 @@ class Call(PublicIdModel):
     # Real-time transcription (<Start><Transcription>) of a dialled call: final segments by
     # Twilio's SequenceId, so a repeated callback stores a segment once.
     transcript = models.JSONField(default=dict, blank=True)
+    # The number's configuration.tracking when the call was placed or received (PhoneNumber.tracking_stamp).
+    tracking = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

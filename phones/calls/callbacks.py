@@ -45,6 +45,7 @@ def call_status(hook: Webhook, event: StatusEvent) -> None:
                 with transaction.atomic():
                     call = Call.objects.create(
                         org=hook.org, phone_number=hook.number, provider_sid=sid, status="",
+                        tracking=hook.number.tracking_stamp(),
                         direction=Call.Direction.OUTBOUND if event.outbound else Call.Direction.INBOUND,
                         from_number=bounds.column(Call, "from_number", event.from_),
                         to_number=bounds.column(Call, "to_number", event.to))

@@ -39,7 +39,7 @@ def call_make(*, org: Org, from_: str, to: str, twiml_url: str | None = None, fl
         with transaction.atomic():
             return Call.objects.create(org=org, phone_number=number, direction=Call.Direction.OUTBOUND,
                                        from_number=number.e164, to_number=to, provider_sid=placed.sid,
-                                       status=placed.status or "queued")
+                                       status=placed.status or "queued", tracking=number.tracking_stamp())
     except IntegrityError:
         # A status callback for this call got here first and recorded it.
         return Call.objects.get(provider_sid=placed.sid)

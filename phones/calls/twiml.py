@@ -100,7 +100,8 @@ def call_remember(hook: Webhook) -> None:
     insert_once(bounds.fit(Call(
         org_id=hook.number.org_id, phone_number=hook.number,
         direction=Call.Direction.OUTBOUND if call.outbound else Call.Direction.INBOUND,
-        from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing")),
+        from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing",
+        tracking=hook.number.tracking_stamp())),
         unique="provider_sid", durable=False)
 
 

@@ -86,6 +86,7 @@ class RuleEngine:
     def __init__(self, inbound: Inbound) -> None:
         self.inbound = inbound
         self.contact_dirty: set[str] = set()
+        self.forwarded_to: set[str] = set()
 
     @cached_property
     def org_settings(self) -> MessagingSettings | None:
@@ -165,8 +166,22 @@ class RuleEngine:
 
     def _forward_sms(self, index: int, params: dict) -> None:
         message = self.inbound.message
+        if params["to"] in self.forwarded_to:
+            return
+        self.forwarded_to.add(params["to"])
         tasks.forward_sms.delay_on_commit(number_id=self.inbound.number.pk, to=params["to"],
                                           body=f"Fwd from {message.from_number}: {message.body}"[:1600])
+
+    def sms_config_effects(self, config: dict) -> None:
+        """The number's smsConfig after its rules' effects (phones.messaging.inbound, steps 4-5):
+        forwardTo like a forward-sms rule, triggerAutomations an `sms.received` automation POST."""
+        if config.get("forwardTo"):
+            self._forward_sms(-1, {"to": config["forwardTo"]})
+        if config.get("triggerAutomations"):
+            inbound = self.inbound
+            outbound.delivery_create(org=inbound.number.org, org_settings=self.org_settings,
+                                     key=f"sms.received:{inbound.message.provider_sid}", event="sms.received",
+                                     payload=inbound.event_payload("sms.received"))
 
     def _add_tag(self, index: int, params: dict) -> None:
         self._tag(params["tag"])

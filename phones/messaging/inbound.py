@@ -14,7 +14,19 @@ share a transaction, so a retried webhook's form step is rolled back with its du
 Keywords are the whole message (trimmed, any case): the standard lists of phones.messaging.rules plus the
 number's opt-out/opt-in rule keywords. Their confirmation is the reply, so it is sent whether or
 not the sender is (now) suppressed; the suppression is recorded after it. A keyword text runs no
-other rule.
+other rule, and none of the number's smsConfig.
+
+The order for any other text:
+1. the number's SMS rules, in order (phones.messaging.engine): the first replying rule answers;
+2. smsConfig.autoReplyEnabled + autoReplyMessage: the answer when no rule replied (a template, like
+   an auto-reply rule's), never to a sender who has opted out;
+after the text is threaded:
+3. the rules' other effects (tags, leads, forwards, automations);
+4. smsConfig.forwardTo: the text forwarded there like a forward-sms rule's (once, even when a rule
+   forwards it to the same number; not sent when that number has opted out of the org's texts);
+5. smsConfig.triggerAutomations: an `sms.received` POST to the org's automation webhook, signed and
+   retried like a trigger-automation rule's.
+Every text and reply is stamped with the number's configuration.tracking (Message.tracking).
 """
 from __future__ import annotations
 
@@ -33,7 +45,7 @@ from core.insert_once import insert_once
 from orgs.models import Org
 from phones.messaging import services as messaging
 from phones.messaging import tasks
-from phones.messaging.engine import REPLYING_RULES, Inbound, RuleEngine
+from phones.messaging.engine import REPLYING_RULES, Inbound, RuleEngine, render
 from phones.messaging.rules import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
 from phones.messaging.selectors import sender_lookup
 from phones.models import Contact, Conversation, Message, PhoneNumber, PhoneRouting
@@ -85,12 +97,23 @@ def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:
         return Answer([OPTED_IN.format(**names)], keyword, "opt-in", run_rules=False)
     if keyword in STANDARD_HELP:
         return Answer([HELP.format(**names)], keyword, "help", run_rules=False)
-    if not any(rule["type"] in REPLYING_RULES for rule in rules):
+    auto_reply = auto_reply_message(number)
+    if not auto_reply and not any(rule["type"] in REPLYING_RULES for rule in rules):
         return Answer([])
     contact, suppressed = _sender(number.org, message.from_number)
     inbound = Inbound(number=number, contact=contact, message=message, suppressed=suppressed)
     replies = RuleEngine(inbound).replies(rules)
+    if auto_reply and not inbound.replied:
+        # smsConfig's auto-reply answers what no rule answered (Inbound.reply: not to a suppressed sender).
+        inbound.reply(render(auto_reply, inbound.variables))
     return Answer(replies, ai_instructions=inbound.ai_instructions, run_rules=not inbound.answered_form)
+
+
+def auto_reply_message(number: PhoneNumber) -> str:
+    """smsConfig's auto-reply, when it is enabled with a message ("" otherwise)."""
+    config = number.config_section("smsConfig")
+    message = config.get("autoReplyMessage") or ""
+    return message if config.get("autoReplyEnabled") and message.strip() else ""
 
 
 def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send_replies: bool = False
@@ -99,7 +122,8 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
     received, or with `send_replies` (they are texted after it is threaded)."""
     message = Message(org=number.org, phone_number=number, direction=Message.Direction.INBOUND,
                       from_number=sms.from_, to_number=sms.to, body=sms.body, media_urls=sms.media_urls,
-                      provider_sid=sms.sid, status=sms.status, segments=sms.segments, created_at=timezone.now())
+                      provider_sid=sms.sid, status=sms.status, segments=sms.segments, created_at=timezone.now(),
+                      tracking=number.tracking_stamp())
     # Text cut to its columns, NUL removed, segments within their column (a signed webhook is still input).
     bounds.fit(message)
     forms = any(rule["type"] == "fill-form" for rule in rules)
@@ -193,10 +217,12 @@ def _after_answer(message: Message, answer: Answer, replies: list[Message], now:
         messaging.opt_out_record(org=org, e164=message.from_number, keyword=answer.keyword, number=number)
     elif answer.keyword_kind == "opt-in":
         messaging.opt_out_lift(org=org, e164=message.from_number)
-    if answer.run_rules:
-        inbound = Inbound(number=number, contact=conversation.contact, conversation=conversation,
-                          message=message, suppressed=False)
-        RuleEngine(inbound).effects(sms_rules(getattr(number, "routing", None)))
+    if not answer.keyword_kind:
+        engine = RuleEngine(Inbound(number=number, contact=conversation.contact, conversation=conversation,
+                                    message=message, suppressed=False))
+        if answer.run_rules:
+            engine.effects(sms_rules(getattr(number, "routing", None)))
+        engine.sms_config_effects(number.config_section("smsConfig"))
     if answer.send_replies:
         for text in answer.replies:
             tasks.sms_reply_send.delay_on_commit(message_id=message.pk, body=text)
@@ -205,7 +231,7 @@ def _after_answer(message: Message, answer: Answer, replies: list[Message], now:
         replies.extend(
             Message(org=org, phone_number=number, direction=Message.Direction.OUTBOUND,
                     from_number=message.to_number, to_number=message.from_number, body=text, status="queued",
-                    conversation=conversation, created_at=now)
+                    conversation=conversation, created_at=now, tracking=number.tracking_stamp())
             for text in answer.replies)
     if answer.ai_instructions is not None:
         tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=answer.ai_instructions)

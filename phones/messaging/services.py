@@ -175,7 +175,8 @@ def _send_and_keep(*, org: Org, sender: Sender, to: str, body: str, media_urls: 
             # Through a messaging service the sender is Twilio's pick, known once it answers.
             from_number=sent.from_ or sender.from_ or "", to_number=to,
             body=body, media_urls=media_urls or [], provider_sid=sent.sid, status=sent.status,
-            segments=sent.segments, conversation=conversation, created_at=timezone.now())
+            segments=sent.segments, conversation=conversation, created_at=timezone.now(),
+            tracking=number.tracking_stamp() if number is not None else {})
         conversation_touch(conversation=conversation, message=message)
     return message
 

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import LedgerEntry, OrgBalance, UsageRecord
-from billing.periods import add_months, period_bounds, period_key, prorated_refund
+from billing.periods import add_months, period_bounds, period_key, prorated_refund, unused_days
 from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
 from orgs.models import Org
 from phones.models import PhoneNumber
@@ -71,6 +71,12 @@ def _lock_balance(org: Org) -> OrgBalance:
     """The org's balance row, locked until the surrounding transaction ends (created at 0 if missing)."""
     balance, _ = OrgBalance.objects.select_for_update().get_or_create(org=org, defaults={"currency": org.currency})
     return balance
+
+
+def locked_balance(*, org: Org) -> OrgBalance:
+    """The org's balance, locked until the caller's transaction ends (a check that several charges
+    fit, before they are posted)."""
+    return _lock_balance(org)
 
 
 def balance_get(*, org: Org) -> OrgBalance:
@@ -198,6 +204,22 @@ def _refund_plan(phone_number: PhoneNumber, released_on: date) -> RefundPlan:
     amount = prorated_refund(monthly_fee=phone_number.monthly_fee, paid=paid, period_start=start, period_end=end,
                              released_on=released_on)
     return RefundPlan(amount, payer, start, end, paid)
+
+
+def release_final_billing(*, phone_number: PhoneNumber, released_at: datetime, refund: int) -> dict:
+    """The release's final billing: the refund (minor units) and what it is for, e.g.
+    "Prorated refund for 15 days remaining in billing cycle"."""
+    plan = _refund_plan(phone_number, timezone.localdate(released_at))
+    days = (unused_days(period_start=plan.period_start, period_end=plan.period_end,
+                        released_on=timezone.localdate(released_at)) if plan.period_start else 0)
+    plural = "day" if days == 1 else "days"
+    if refund:
+        description = f"Prorated refund for {days} {plural} remaining in billing cycle"
+    elif days and not plan.paid:
+        description = f"No refund: {days} {plural} remaining in a billing cycle that was not paid"
+    else:
+        description = f"No refund: {days} {plural} remaining in billing cycle"
+    return {"proratedRefund": refund, "currency": phone_number.currency, "description": description}
 
 
 def release_refund_preview(*, phone_number: PhoneNumber, on: date | None = None) -> int:

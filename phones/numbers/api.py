@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework.response import Response
 
+from billing.models import LedgerEntry
+from billing.periods import add_months
+from billing.services import hold_key
 from core.errors import NotFound
 from core.openapi import errors
 from orgs.audit import audit_record
@@ -20,6 +24,8 @@ from phones.numbers.serializers import (
     NumberListSerializer,
     NumberWithJobSerializer,
     PhoneNumberSerializer,
+    PurchasedManySerializer,
+    PurchasedSerializer,
     PurchaseSerializer,
     RoutingModeSerializer,
     SetupSerializer,
@@ -57,6 +63,17 @@ class AvailableNumbersView(OrgScopedAPIView):
         return Response({"numbers": numbers, "totalFound": len(numbers)})
 
 
+def _purchased(number: PhoneNumber, job: Job) -> dict:
+    """A purchase's answer for one number: it, its job, its billing cycle and the hold's ledger entry."""
+    number.refresh_from_db()
+    job.refresh_from_db()
+    hold = LedgerEntry.objects.get(key=hold_key(number))
+    return {"number": PhoneNumberSerializer(number).data, "job": JobSerializer(job).data, "billingCycle": "monthly",
+            "nextBillingDate": (number.next_billing_date or add_months(timezone.localdate(), 1)).isoformat(),
+            "transaction": {"id": hold.public_id, "amount": -hold.amount, "currency": hold.currency,
+                            "description": hold.description}}
+
+
 def _accepted(number: PhoneNumber, job: Job, status_code: int = 202) -> Response:
     number.refresh_from_db()
     job.refresh_from_db()
@@ -83,21 +100,32 @@ class NumbersView(OrgScopedAPIView):
     @extend_schema(operation_id="phone_numbers_purchase", tags=["phone"], request=PurchaseSerializer,
                    parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=False,
                                                 description="Same key and body → same response, one purchase.")],
-                   responses={202: NumberWithJobSerializer, **errors(400, 402, 409)},
-                   description="Holds setup + first month from the balance and records the number as pending; "
-                               "a job buys it with its webhooks set (poll GET /jobs/{id}).")
+                   responses={202: PolymorphicProxySerializer(
+                       component_name="PurchaseAnswer", serializers=[PurchasedSerializer, PurchasedManySerializer],
+                       resource_type_field_name=None), **errors(400, 402, 409)},
+                   description="Holds setup + first month from the balance and records the number as pending "
+                               "(with the friendly name, locality and region the search showed); a job buys it "
+                               "with its webhooks set (poll GET /jobs/{id}). The answer carries the billing cycle, "
+                               "the first renewal and the hold's ledger entry (`transaction`). With `numbers` "
+                               "instead of `phoneNumber`: all are held or none, one job each, answered as "
+                               "`{numbers: [...], totalAmount, currency}`.")
     def post(self, request):
         body = PurchaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
 
         def purchase() -> Response:
-            job = services.phone_number_purchase(
-                org=self.org, user=request.user, e164=data["phoneNumber"], friendly_name=data["friendlyName"],
-                purpose=data["purpose"], configuration=data.get("configuration"), routing_mode=data["routingMode"],
-                trunk_id=data["trunkId"], agent_id=data["agentId"])
-            _audit(request, job.phone_number, "phone.purchase", job)
-            return _accepted(job.phone_number, job)
+            jobs = services.phone_numbers_purchase(
+                org=self.org, user=request.user, e164s=data.get("numbers") or [data["phoneNumber"]],
+                friendly_name=data["friendlyName"], purpose=data["purpose"], configuration=data.get("configuration"),
+                routing_mode=data["routingMode"], trunk_id=data["trunkId"], agent_id=data["agentId"])
+            for job in jobs:
+                _audit(request, job.phone_number, "phone.purchase", job)
+            answers = [_purchased(job.phone_number, job) for job in jobs]
+            if "numbers" not in data:
+                return Response(answers[0], status=202)
+            return Response({"numbers": answers, "totalAmount": sum(a["transaction"]["amount"] for a in answers),
+                             "currency": self.org.currency}, status=202)
 
         return idempotent(org=self.org, key=request.headers.get(HEADER), scope="phone-purchase",
                           body=request.data, run=purchase)

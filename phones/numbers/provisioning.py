@@ -17,7 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.periods import add_months
-from billing.services import number_month_key, purchase_hold_reverse, release_refund, usage_record
+from billing.services import (
+    number_month_key,
+    purchase_hold_reverse,
+    release_final_billing,
+    release_refund,
+    usage_record,
+)
 from orgs.audit import audit_record
 from phones.jobs import RetryLater, error_dict, job_claim, job_finish, job_requeue
 from phones.models import Job, PhoneNumber
@@ -209,7 +215,7 @@ def release_run(*, job_id: int) -> None:
         refund = release_refund(phone_number=number, released_at=now)
         job_finish(job, succeeded=True, result={
             "phoneId": number.public_id, "phoneNumber": number.e164, "releasedAt": now.isoformat(),
-            "finalBilling": {"proratedRefund": refund, "currency": number.currency},
+            "finalBilling": release_final_billing(phone_number=number, released_at=now, refund=refund),
         })
 
 

@@ -1,24 +1,64 @@
 """Reads for phone numbers."""
 from __future__ import annotations
 
+import logging
+
+import phonenumbers
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
 from billing.models import Price
 from core.display import formatted_number
+from core.errors import DomainError
 from orgs.models import Org
 from orgs.scoping import for_org
 from orgs.selectors import connection_default
 from phones.models import Job, OrgNumberTotals, PhoneNumber
-from providers.base import AvailableNumber, SearchCriteria
+from providers.base import AvailableNumber, ProviderError, SearchCriteria
 from providers.registry import provider_for
+
+logger = logging.getLogger(__name__)
+
+
+OFFER_SECONDS = 24 * 3600
+
+
+def _offer_key(org: Org, e164: str) -> str:
+    return f"phones:offer:{org.pk}:{e164}"
+
+
+def _offer(number: AvailableNumber) -> dict[str, str]:
+    return {"friendlyName": number.friendly_name or formatted_number(number.e164), "locality": number.locality,
+            "region": number.region}
+
+
+def offer_details(*, org: Org, e164: str) -> dict[str, str]:
+    """What a search showed of `e164` ({friendlyName, locality, region}), for a purchase to keep:
+    remembered from the org's searches for a day, else asked of the provider (best effort: {} when
+    it cannot say)."""
+    remembered = cache.get(_offer_key(org, e164))
+    if remembered is not None:
+        return remembered
+    try:
+        parsed = phonenumbers.parse(e164)
+        country = phonenumbers.region_code_for_number(parsed) or "US"
+        found = provider_for(connection_default(org=org)).search_available(SearchCriteria(
+            country=country, contains=str(parsed.national_number), limit=5))
+    except (DomainError, ProviderError, phonenumbers.NumberParseException) as exc:
+        logger.info("no search details for %s: %s", e164, exc)
+        return {}
+    return next((_offer(number) for number in found if number.e164 == e164), {})
 
 
 def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
-    """Numbers the org's provider offers now, each with what it would cost here."""
+    """Numbers the org's provider offers now, each with what it would cost here (remembered for a
+    purchase of one of them: offer_details)."""
     provider = provider_for(connection_default(org=org))
     found: list[AvailableNumber] = provider.search_available(criteria)
+    cache.set_many({_offer_key(org, number.e164): _offer(number) for number in found[: criteria.limit]},
+                   OFFER_SECONDS)
     price = Price.objects.filter(country=criteria.country, number_type=criteria.number_type).first()
     pricing = price.as_dict() if price else None
     return [

@@ -94,14 +94,29 @@ class ConfigurationSerializer(StrictSerializer):
     tracking = TrackingSerializer(required=False)
 
 
+MAX_NUMBERS_PER_PURCHASE = 20
+
+
 class PurchaseSerializer(StrictSerializer):
-    phoneNumber = E164Field()
+    phoneNumber = E164Field(required=False, help_text="The number to buy (or `numbers`).")
+    numbers = serializers.ListField(child=E164Field(), required=False, min_length=1,
+                                    max_length=MAX_NUMBERS_PER_PURCHASE,
+                                    help_text="Several numbers in one purchase, instead of phoneNumber: all are "
+                                              "held or none (402 when the balance cannot cover them all), one job "
+                                              "each.")
     friendlyName = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
     purpose = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
     configuration = ConfigurationSerializer(required=False)
     routingMode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.choices, required=False, default="voice")
     trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
     agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        if ("phoneNumber" in attrs) == ("numbers" in attrs):
+            raise serializers.ValidationError({"phoneNumber": ["Give phoneNumber or numbers (not both)."]})
+        if len(set(attrs.get("numbers", []))) != len(attrs.get("numbers", [])):
+            raise serializers.ValidationError({"numbers": ["A number is named more than once."]})
+        return attrs
 
 
 class ImportSerializer(StrictSerializer):
@@ -178,7 +193,7 @@ class JobResultSerializer(serializers.Serializer):
     phoneNumber = E164Field(required=False, help_text="purchase, release: the number.")
     sid = serializers.CharField(required=False, help_text="purchase: the provider's id of the number.")
     releasedAt = serializers.DateTimeField(required=False, help_text="release.")
-    finalBilling = serializers.DictField(required=False, help_text="release: {proratedRefund, currency}.")
+    finalBilling = serializers.DictField(required=False, help_text="release: {proratedRefund, currency, description}.")
     reportId = serializers.IntegerField(required=False, help_text="verify, reconcile: the report.")
     summary = serializers.DictField(required=False, help_text="verify, reconcile: the report's counts.")
     settled = serializers.DictField(child=serializers.IntegerField(), required=False,
@@ -259,6 +274,27 @@ class JobSerializer(serializers.ModelSerializer):
 class NumberWithJobSerializer(serializers.Serializer):
     number = PhoneNumberSerializer()
     job = JobSerializer(allow_null=True)
+
+
+class PurchaseTransactionSerializer(serializers.Serializer):
+    """The ledger entry that holds setup + first month for the number."""
+
+    id = serializers.CharField(help_text="The ledger entry (GET /billing/ledger).")
+    amount = serializers.IntegerField(help_text="Minor units charged (the entry's amount is its negative).")
+    currency = serializers.CharField()
+    description = serializers.CharField()
+
+
+class PurchasedSerializer(NumberWithJobSerializer):
+    billingCycle = serializers.CharField(help_text="monthly: renewed on the purchase day of each month.")
+    nextBillingDate = serializers.DateField(help_text="The first renewal (a month after the purchase).")
+    transaction = PurchaseTransactionSerializer()
+
+
+class PurchasedManySerializer(serializers.Serializer):
+    numbers = PurchasedSerializer(many=True)
+    totalAmount = serializers.IntegerField(help_text="Minor units held for them all.")
+    currency = serializers.CharField()
 
 
 class NumberListSerializer(serializers.Serializer):

@@ -15,12 +15,13 @@ from rest_framework import serializers
 
 from billing.models import Price
 from billing.periods import add_months
-from billing.services import balance_get, number_month_key, purchase_hold, usage_record
+from billing.services import balance_get, locked_balance, number_month_key, purchase_hold, usage_record
 from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
 from orgs.models import Org
 from orgs.selectors import connection_default
 from phones.jobs import job_enqueue
 from phones.models import Job, PhoneNumber, PhoneRouting
+from phones.numbers.selectors import offer_details
 from phones.numbers.tasks import purchase_number, release_number
 from phones.provider_webhooks import webhooks_for, webhooks_push
 from providers.base import ProviderError, SearchCriteria
@@ -96,26 +97,55 @@ def phone_number_purchase(*, org: Org, user, e164: str, friendly_name: str = "",
                           trunk_id: str = "", agent_id: str = "", set_as_system: bool = False) -> Job:
     """Hold setup + first month and record the number as pending, in one transaction; the
     purchase job starts only if that commits. Insufficient balance writes nothing."""
-
-    connection = connection_default(org=org)
-    country, number_type = classify(e164)
-    price = _price(country, number_type, org)
-    with transaction.atomic():
-        _ensure_free(e164, org)
-        number = PhoneNumber(
-            org=org, connection=connection, e164=e164, friendly_name=friendly_name, purpose=purpose,
-            country=country, number_type=number_type, status=PhoneNumber.Status.PENDING,
-            routing_mode=routing_mode, configuration=merge_configuration({}, configuration or {}),
-            trunk_id=trunk_id, agent_id=agent_id, setup_fee=price.setup_fee, monthly_fee=price.monthly_fee,
-            currency=price.currency, created_by=user,
-            is_system=set_as_system and not _has_system_phone(org),
-        )
-        _save_new(number)
-        purchase_hold(phone_number=number, created_by=user)
-        job = Job.objects.create(org=org, kind=Job.Kind.PURCHASE, phone_number=number, created_by=user,
-                                 params={"phoneNumber": e164})
-        job_enqueue(job, purchase_number)
+    [job] = phone_numbers_purchase(org=org, user=user, e164s=[e164], friendly_name=friendly_name, purpose=purpose,
+                                   configuration=configuration, routing_mode=routing_mode, trunk_id=trunk_id,
+                                   agent_id=agent_id, set_as_system=set_as_system)
     return job
+
+
+def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: str = "", purpose: str = "",
+                           configuration: dict | None = None, routing_mode: str = PhoneNumber.RoutingMode.VOICE,
+                           trunk_id: str = "", agent_id: str = "", set_as_system: bool = False) -> list[Job]:
+    """Buy several numbers at once: the balance must cover all of them (setup + first month each),
+    and all or none are recorded and held, in one transaction; then one purchase job per number,
+    started only if that commits. Each keeps what the search showed of it (friendly name when none
+    is given, locality, region). `set_as_system` applies to the first."""
+    if len(set(e164s)) != len(e164s):
+        raise InvalidInput("A number is named more than once", field="numbers")
+    connection = connection_default(org=org)
+    priced = []
+    for e164 in e164s:
+        country, number_type = classify(e164)
+        priced.append((e164, country, number_type, _price(country, number_type, org)))
+    total = sum(price.setup_fee + price.monthly_fee for *_, price in priced)
+    offers = {e164: offer_details(org=org, e164=e164) for e164 in e164s}  # provider calls: before the transaction
+    jobs: list[Job] = []
+    with transaction.atomic():
+        available = locked_balance(org=org).balance
+        if available < total:
+            raise InsufficientBalance(
+                f"Insufficient balance: {total} {org.currency} needed for {len(e164s)} number(s), "
+                f"{available} available", needed=total, available=available, currency=org.currency)
+        for index, (e164, country, number_type, price) in enumerate(priced):
+            _ensure_free(e164, org)
+            offer = offers[e164]
+            number = PhoneNumber(
+                org=org, connection=connection, e164=e164,
+                friendly_name=(friendly_name or offer.get("friendlyName") or "")[:64], purpose=purpose,
+                locality=(offer.get("locality") or "")[:100], region=(offer.get("region") or "")[:100],
+                country=country, number_type=number_type, status=PhoneNumber.Status.PENDING,
+                routing_mode=routing_mode, configuration=merge_configuration({}, configuration or {}),
+                trunk_id=trunk_id, agent_id=agent_id, setup_fee=price.setup_fee, monthly_fee=price.monthly_fee,
+                currency=price.currency, created_by=user,
+                is_system=set_as_system and index == 0 and not _has_system_phone(org),
+            )
+            _save_new(number)
+            purchase_hold(phone_number=number, created_by=user)
+            job = Job.objects.create(org=org, kind=Job.Kind.PURCHASE, phone_number=number, created_by=user,
+                                     params={"phoneNumber": e164})
+            job_enqueue(job, purchase_number)
+            jobs.append(job)
+    return jobs
 
 
 def phone_number_import(*, org: Org, user, e164: str, friendly_name: str = "", purpose: str = "",

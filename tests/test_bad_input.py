@@ -260,11 +260,12 @@ def test_unknown_paths_and_trailing_slashes_answer_the_json_error_shape(alice, w
             assert response is not None and response.status_code == 404, (method, path)
             assert response["Content-Type"] == "application/json"
             assert response.json()["error"]["code"] == "not_found"
-    # The admin's and the sandbox's not-found pages stay Django's HTML.
-    for path in ("/admin/nope/", "/sandbox/nope"):
-        response = Client(raise_request_exception=False).get(path)
-        assert response.status_code in (302, 404)
-        assert not response["Content-Type"].startswith("application/json")
+    # The admin's not-found pages stay Django's HTML; the sandbox answers as Twilio does (its 401 first).
+    response = Client(raise_request_exception=False).get("/admin/nope/")
+    assert response.status_code in (302, 404)
+    assert not response["Content-Type"].startswith("application/json")
+    response = Client(raise_request_exception=False).get("/sandbox/nope")
+    assert response.status_code == 401 and response.json()["code"] == 20003
     assert battery.failures == []
 
 

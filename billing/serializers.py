@@ -49,7 +49,8 @@ class LedgerPageSerializer(serializers.Serializer):
 
 class UsageQuerySerializer(StrictSerializer):
     campaignId = serializers.CharField(max_length=100, help_text="configuration.tracking.campaignId of a number.")
-    period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False,
+    # Years 1000-9999 and not 9999-12, whose month ends past the last date Python has (both were a 500).
+    period = serializers.RegexField(r"^(?!9999-12)[1-9]\d{3}-(0[1-9]|1[0-2])$", required=False,
                                     error_messages={"invalid": "A month: YYYY-MM."},
                                     help_text="A month, YYYY-MM (default: all time).")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from django.utils import timezone
 
 from phones.models import Call, Message
@@ -54,3 +55,10 @@ def test_usage_needs_a_campaign_and_an_admin(owner_api, member_api):
     assert owner_api.get("/billing/usage").status_code == 400
     assert owner_api.get("/billing/usage", {"campaignId": "x", "period": "2026-13"}).status_code == 400
     assert member_api.get("/billing/usage", {"campaignId": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("period", ["0000-01", "9999-12"])
+def test_a_period_outside_the_calendar_is_a_400_not_a_500(owner_api, period):
+    # Found by schemathesis (tests/deploy/test_schemathesis.py): year 0 and the month after 9999-12 do not exist.
+    response = owner_api.get("/billing/usage", {"campaignId": "spring", "period": period})
+    assert response.status_code == 400 and response.json()["error"]["field"] == "period"

@@ -128,7 +128,8 @@ class TestPrices:
 
 def test_the_schema_documents_the_billing_endpoints_and_their_errors():
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    for path, codes in [("/billing/balance", {"200", "400", "401", "403"}), ("/billing/ledger", {"200", "400", "401", "403"}),
+    for path, codes in [("/billing/balance", {"200", "400", "401", "403"}),
+                        ("/billing/ledger", {"200", "400", "401", "403"}),
                         ("/billing/prices", {"200", "400", "401", "403"})]:
         operation = schema["paths"][path]["get"]
         assert operation["tags"] == ["billing"]

@@ -2,9 +2,11 @@
 as the `{"data": [...]}` they are, and who may call it (security requirements, `AutoSchema`)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
 from core.serializers import ErrorSerializer
@@ -86,3 +88,13 @@ def path_ids_named_id(result: dict, generator, request, public: bool) -> dict:
         paths[path.replace("{public_id}", "{id}")] = operations
     result["paths"] = paths
     return result
+
+
+def patch_like_put(put: Callable, operation_id: str) -> Callable:
+    """A view's PATCH: its PUT, which is already a partial update, documented as that PUT is (request,
+    responses, description) under its own operation id."""
+    def patch(self, request, *args, **kwargs):
+        return put(self, request, *args, **kwargs)
+
+    patch.kwargs = dict(getattr(put, "kwargs", {}))  # the PUT's extend_schema, which this one extends
+    return extend_schema(operation_id=operation_id)(patch)

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from core.openapi import data_list, errors
+from core.openapi import data_list, errors, patch_like_put
 from orgs import services
 from orgs.authentication import api_key_of
 from orgs.models import Membership, OrgAPIKey, ProviderConnection
@@ -66,6 +66,8 @@ class ConnectionDetailView(OrgScopedAPIView):
                                                 credentials=data.get("credentials"),
                                                 public_config=data.get("publicConfig"))
         return Response(ConnectionSerializer(connection).data)
+
+    patch = patch_like_put(put, "integrations_patch")
 
     @extend_schema(operation_id="integrations_delete", responses={204: None, **errors(404, 409)},
                    tags=["integrations"])

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from core.openapi import data_list, errors
+from core.openapi import data_list, errors, patch_like_put
 from orgs.models import Membership, Org
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from phones.calls import routing, services, softphone
@@ -99,6 +99,8 @@ class RoutingView(OrgScopedAPIView):
         row = routing.routing_update(number=number, changes=body.validated_data)
         return Response(routing.routing_document(number=number, row=row))
 
+    patch = patch_like_put(put, "phone_routing_patch")
+
 
 def _groups(org: Org) -> QuerySet[RingGroup]:
     return for_org(RingGroup.objects.prefetch_related("members"), org)
@@ -138,6 +140,8 @@ class RingGroupDetailView(OrgScopedAPIView):
         routing.ring_group_update(group=group, name=body.validated_data.get("name"),
                                    members=body.validated_data.get("members"))
         return Response(RingGroupSerializer(_groups(self.org).get(pk=group.pk)).data)
+
+    patch = patch_like_put(put, "phone_groups_patch")
 
     @extend_schema(operation_id="phone_groups_delete", tags=["routing"], responses={204: None, **errors(404, 409)},
                    description="Refused (409) while a live number's routing uses the group.")

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from core.openapi import errors
+from core.openapi import errors, patch_like_put
 from core.serializers import StrictSerializer
 from orgs.models import Membership
 from orgs.scoping import OrgScopedAPIView, get_for_org
@@ -107,6 +107,7 @@ class MessagingSettingsView(OrgScopedAPIView):
         updated = outbound.messaging_settings_update(org=self.org, **body.validated_data)
         return Response(MessagingSettingsSerializer(updated).data)
 
+    patch = patch_like_put(put, "messaging_settings_patch")
 
 class MessagesView(OrgScopedAPIView):
     @extend_schema(operation_id="phone_numbers_messages", tags=["phone"], parameters=[MessagesQuerySerializer],

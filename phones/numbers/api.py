@@ -8,7 +8,7 @@ from billing.models import LedgerEntry
 from billing.periods import add_months
 from billing.services import hold_key
 from core.errors import NotFound
-from core.openapi import errors
+from core.openapi import errors, patch_like_put
 from orgs.audit import audit_record
 from orgs.idempotency import HEADER, idempotent
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
@@ -164,6 +164,8 @@ class NumberDetailView(OrgScopedAPIView):
         body.is_valid(raise_exception=True)
         number = services.phone_number_update(number=number, changes=body.validated_data)
         return Response(PhoneNumberSerializer(number).data)
+
+    patch = patch_like_put(put, "phone_numbers_patch")
 
     @extend_schema(operation_id="phone_numbers_release", tags=["phone"],
                    responses={202: NumberWithJobSerializer, **errors(404, 409)},

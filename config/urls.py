@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include("compat.urls")),  # the documents' own paths, before the features' (compat/urls.py)
     path("", include("orgs.urls")),
     path("", include("phones.numbers.urls")),
     path("", include("phones.calls.urls")),

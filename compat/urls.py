@@ -1,0 +1,16 @@
+"""The compatibility routes, mounted before the features' own (001's /phone/numbers/purchase would
+otherwise match /phone/numbers/<id>)."""
+from django.urls import path
+
+from compat import appengine, sipnumbers
+
+urlpatterns = [
+    path("phone/numbers/purchase", appengine.PurchaseView.as_view(), name="compat-001-purchase"),
+    path("api/v1/account/<str:account_id>/numbers/catalog", sipnumbers.CatalogView.as_view(),
+         name="compat-002-catalog"),
+    path("api/v1/account/<str:account_id>/numbers/purchase", sipnumbers.PurchaseView.as_view(),
+         name="compat-002-purchase"),
+    path("api/v1/account/<str:account_id>/numbers", sipnumbers.NumbersView.as_view(), name="compat-002-numbers"),
+    path("api/v1/account/<str:account_id>/numbers/<str:public_id>", sipnumbers.NumberView.as_view(),
+         name="compat-002-number"),
+]

@@ -1,16 +1,51 @@
-"""000 and 001, the AppEngine documents: 001 names the purchase `POST /phone/numbers/purchase`.
+"""000 and 001, the AppEngine documents, at their own paths: the upstream connector's
+save-integration, send-sms and make-call, the CRM inbox, and 001's name for the purchase.
 
-It is `POST /phone/numbers` (the same view, body and answer) under 001's path."""
+Each is the feature's own view (same body, service and answer) under the document's path and
+its own operation id; nothing here decides anything."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 
+from orgs.api import ConnectionListView
+from phones.calls.api import MakeCallView
+from phones.messaging.api import ConversationListView, SendSmsView
 from phones.numbers.api import NumbersView
 
 TAG = "compat: 000/001 AppEngine"
 
 
-@extend_schema(tags=[TAG])
+class SaveIntegrationView(ConnectionListView):
+    http_method_names = ["post", "options"]
+
+    @extend_schema(operation_id="compat_001_upstream_save_integration", tags=[TAG],
+                   description="001's `save-integration`: POST /integrations (type `twilio-provider`, `name`, "
+                               "`credentials`, `publicConfig`); credentials are checked with the provider first.")
+    def post(self, request):
+        return super().post(request)
+
+
+class UpstreamSendSmsView(SendSmsView):
+    @extend_schema(operation_id="compat_001_upstream_send_sms", tags=[TAG],
+                   description="001's upstream send-sms (`to`, `body`, `mediaUrl`): POST /messages/send-sms.")
+    def post(self, request):
+        return super().post(request)
+
+
+class UpstreamMakeCallView(MakeCallView):
+    @extend_schema(operation_id="compat_001_upstream_make_call", tags=[TAG],
+                   description="001's upstream make-call (`from`, `to`, `twimlUrl`): POST /calls/make-call.")
+    def post(self, request):
+        return super().post(request)
+
+
+class CrmConversationsView(ConversationListView):
+    @extend_schema(operation_id="compat_001_crm_inbox_conversations", tags=[TAG],
+                   description="001's CRM inbox: GET /inbox/conversations.")
+    def get(self, request):
+        return super().get(request)
+
+
 class PurchaseView(NumbersView):
     http_method_names = ["post", "options"]
 

@@ -5,6 +5,13 @@ from django.urls import path
 from compat import appengine, sipnumbers
 
 urlpatterns = [
+    path("api/upstream/save-integration", appengine.SaveIntegrationView.as_view(),
+         name="compat-001-save-integration"),
+    path("api/upstream/call/twilio-provider/send-sms", appengine.UpstreamSendSmsView.as_view(),
+         name="compat-001-send-sms"),
+    path("api/upstream/call/twilio-provider/make-call", appengine.UpstreamMakeCallView.as_view(),
+         name="compat-001-make-call"),
+    path("crm/inbox/conversations", appengine.CrmConversationsView.as_view(), name="compat-001-conversations"),
     path("phone/numbers/purchase", appengine.PurchaseView.as_view(), name="compat-001-purchase"),
     path("api/v1/account/<str:account_id>/numbers/catalog", sipnumbers.CatalogView.as_view(),
          name="compat-002-catalog"),

@@ -2,7 +2,7 @@
 otherwise match /phone/numbers/<id>)."""
 from django.urls import path
 
-from compat import appengine, sipnumbers
+from compat import addphone, appengine, sipnumbers
 
 urlpatterns = [
     path("api/upstream/save-integration", appengine.SaveIntegrationView.as_view(),
@@ -13,6 +13,7 @@ urlpatterns = [
          name="compat-001-make-call"),
     path("crm/inbox/conversations", appengine.CrmConversationsView.as_view(), name="compat-001-conversations"),
     path("phone/numbers/purchase", appengine.PurchaseView.as_view(), name="compat-001-purchase"),
+    path("api/call/add-phone", addphone.AddPhoneView.as_view(), name="compat-004-add-phone"),
     path("api/v1/account/<str:account_id>/numbers/catalog", sipnumbers.CatalogView.as_view(),
          name="compat-002-catalog"),
     path("api/v1/account/<str:account_id>/numbers/purchase", sipnumbers.PurchaseView.as_view(),

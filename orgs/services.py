@@ -51,6 +51,20 @@ def connection_create(*, org: Org, type_: str, name: str, credentials: dict,
     return connection
 
 
+def connection_for_account(*, org: Org, type_: str, name: str, credentials: dict,
+                           public_config: dict | None = None) -> tuple[ProviderConnection, bool]:
+    """The org's active connection of this type to the account these credentials open (checked with
+    the provider first, whichever it is), else a new one; and whether it is new. An existing
+    connection is reused as it is: its stored credentials and configuration are not changed."""
+    account_id = _check_with_provider(type_, credentials, public_config or {})
+    existing = (ProviderConnection.objects.filter(org=org, type=type_, account_id=account_id, is_active=True)
+                .order_by("created_at", "id").first())
+    if existing is not None:
+        return existing, False
+    return connection_create(org=org, type_=type_, name=name, credentials=credentials,
+                             public_config=public_config), True
+
+
 def _changed_destination(connection: ProviderConnection, public_config: dict | None) -> str | None:
     """The first public-config field deciding where the credentials go (a base URL) that
     `public_config` changes, or None."""

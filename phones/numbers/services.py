@@ -17,7 +17,7 @@ from billing.models import Price
 from billing.periods import add_months
 from billing.services import balance_get, locked_balance, number_month_key, purchase_hold, usage_record
 from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
-from orgs.models import Org
+from orgs.models import Org, ProviderConnection
 from orgs.selectors import connection_default
 from phones.jobs import job_enqueue
 from phones.models import Job, PhoneNumber, PhoneRouting
@@ -149,10 +149,15 @@ def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: s
 
 
 def phone_number_import(*, org: Org, user, e164: str, friendly_name: str = "", purpose: str = "",
-                        configuration: dict | None = None) -> PhoneNumber:
+                        configuration: dict | None = None, connection: ProviderConnection | None = None
+                        ) -> PhoneNumber:
     """Manage a number the connected account already owns: no setup fee, the first month is
-    charged, and only its webhooks are changed at the provider."""
-    connection = connection_default(org=org)
+    charged, and only its webhooks are changed at the provider. `connection`: one of the org's
+    (default: its first)."""
+    if connection is None:
+        connection = connection_default(org=org)
+    elif connection.org_id != org.id or not connection.is_active:
+        raise InvalidInput("No such connection in this org", code="unknown_connection", field="connection")
     _ensure_free(e164, org)
     country, number_type = classify(e164)
     price = _price(country, number_type, org)

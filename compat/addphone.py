@@ -63,7 +63,8 @@ def _owner(org, user_id: str):
 
 class AddPhoneView(OrgScopedAPIView):
     @extend_schema(operation_id="compat_004_add_phone", tags=[TAG], request=AddPhoneBody,
-                   responses={201: ENVELOPE, 400: ENVELOPE, 402: ENVELOPE, 404: ENVELOPE, 500: ENVELOPE},
+                   responses={201: ENVELOPE, 400: ENVELOPE, 401: ENVELOPE, 402: ENVELOPE, 403: ENVELOPE, 404: ENVELOPE,
+                              500: ENVELOPE, 503: ENVELOPE},
                    description="004's add-phone. `userId` is the numeric id of a member of the org. Errors: 400 "
                                "invalid user id, number already added, number not owned, invalid credentials; "
                                "404 user not found; 500 webhook setup failed (004's status). Nothing is saved "

@@ -5,7 +5,7 @@ Each is the feature's own view (same body, service and answer) under the documen
 its own operation id; nothing here decides anything."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from orgs.api import ConnectionListView
 from phones.calls.api import MakeCallView
@@ -15,41 +15,37 @@ from phones.numbers.api import NumbersView
 TAG = "compat: 000/001 AppEngine"
 
 
+@extend_schema_view(post=extend_schema(
+    operation_id="compat_001_upstream_save_integration", tags=[TAG],
+    description="001's `save-integration`: POST /integrations (type `twilio-provider`, `name`, `credentials`, "
+                "`publicConfig`); credentials are checked with the provider first, bad ones are a 400 and "
+                "nothing is saved."))
 class SaveIntegrationView(ConnectionListView):
     http_method_names = ["post", "options"]
 
-    @extend_schema(operation_id="compat_001_upstream_save_integration", tags=[TAG],
-                   description="001's `save-integration`: POST /integrations (type `twilio-provider`, `name`, "
-                               "`credentials`, `publicConfig`); credentials are checked with the provider first.")
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(post=extend_schema(
+    operation_id="compat_001_upstream_send_sms", tags=[TAG],
+    description="001's upstream send-sms (`to`, `body`, `mediaUrl`): POST /messages/send-sms."))
 class UpstreamSendSmsView(SendSmsView):
-    @extend_schema(operation_id="compat_001_upstream_send_sms", tags=[TAG],
-                   description="001's upstream send-sms (`to`, `body`, `mediaUrl`): POST /messages/send-sms.")
-    def post(self, request):
-        return super().post(request)
+    pass
 
 
+@extend_schema_view(post=extend_schema(
+    operation_id="compat_001_upstream_make_call", tags=[TAG],
+    description="001's upstream make-call (`from`, `to`, `twimlUrl`): POST /calls/make-call."))
 class UpstreamMakeCallView(MakeCallView):
-    @extend_schema(operation_id="compat_001_upstream_make_call", tags=[TAG],
-                   description="001's upstream make-call (`from`, `to`, `twimlUrl`): POST /calls/make-call.")
-    def post(self, request):
-        return super().post(request)
+    pass
 
 
+@extend_schema_view(get=extend_schema(operation_id="compat_001_crm_inbox_conversations", tags=[TAG],
+                                      description="001's CRM inbox: GET /inbox/conversations."))
 class CrmConversationsView(ConversationListView):
-    @extend_schema(operation_id="compat_001_crm_inbox_conversations", tags=[TAG],
-                   description="001's CRM inbox: GET /inbox/conversations.")
-    def get(self, request):
-        return super().get(request)
+    pass
 
 
+@extend_schema_view(post=extend_schema(
+    operation_id="compat_001_phone_numbers_purchase", tags=[TAG],
+    description="001's name for POST /phone/numbers: the same body, service and answer."))
 class PurchaseView(NumbersView):
     http_method_names = ["post", "options"]
-
-    @extend_schema(operation_id="compat_001_phone_numbers_purchase", tags=[TAG],
-                   description="001's name for POST /phone/numbers: the same body, service and answer.")
-    def post(self, request):
-        return super().post(request)

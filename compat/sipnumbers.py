@@ -30,6 +30,11 @@ ERROR = inline_serializer("Compat002Error", fields={
 ACCOUNT = OpenApiParameter("accountId", str, OpenApiParameter.PATH, description="The org's slug.")
 
 
+def responses(ok: dict, *errors: int) -> dict:
+    """The answers in 002's envelope; 400 (a missing orgid), 401 and 403 always, as everywhere."""
+    return {**ok, **{code: ERROR for code in sorted({400, 401, 403, *errors})}}
+
+
 class CatalogQuery(StrictSerializer):
     country = CountryField(required=False, default="US")
     area_code = serializers.RegexField(r"^\d{2,5}$", required=False)
@@ -51,7 +56,7 @@ class AccountView(OrgScopedAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if kwargs.get("account_id") != self.org.slug:
+        if kwargs.get("accountId") != self.org.slug:
             raise NotFound("No such account")
 
     def handle_exception(self, exc):
@@ -72,8 +77,8 @@ def _number(number: PhoneNumber) -> dict:
 
 class CatalogView(AccountView):
     @extend_schema(operation_id="compat_002_numbers_catalog", tags=[TAG], parameters=[ACCOUNT, CatalogQuery],
-                   responses={200: ENVELOPE, 400: ERROR, 404: ERROR})
-    def get(self, request, account_id: str):
+                   responses=responses({200: ENVELOPE}, 404))
+    def get(self, request, accountId: str):
         query = CatalogQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         q = query.validated_data
@@ -96,10 +101,10 @@ def _wait(jobs: list[Job]) -> None:
 
 class PurchaseView(AccountView):
     @extend_schema(operation_id="compat_002_numbers_purchase", tags=[TAG], parameters=[ACCOUNT], request=PurchaseBody,
-                   responses={200: ENVELOPE, 202: ENVELOPE, 400: ERROR, 402: ERROR, 404: ERROR, 409: ERROR},
+                   responses=responses({200: ENVELOPE, 202: ENVELOPE}, 402, 404, 409, 502, 503),
                    description="The purchase service (all or none); waits for the jobs up to a bound, then "
                                "answers the active number (200) or the pending one (202).")
-    def post(self, request, account_id: str):
+    def post(self, request, accountId: str):
         body = PurchaseBody(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -128,8 +133,8 @@ class PurchaseView(AccountView):
 
 class NumbersView(AccountView):
     @extend_schema(operation_id="compat_002_numbers_list", tags=[TAG], parameters=[ACCOUNT],
-                   responses={200: ENVELOPE, 404: ERROR})
-    def get(self, request, account_id: str):
+                   responses=responses({200: ENVELOPE}, 404))
+    def get(self, request, accountId: str):
         result = selectors.phone_number_list(org=self.org, filters={}, limit=100, offset=0)
         numbers = []
         for number in result["numbers"]:
@@ -144,10 +149,10 @@ class NumbersView(AccountView):
 
 class NumberView(AccountView):
     @extend_schema(operation_id="compat_002_numbers_release", tags=[TAG], parameters=[ACCOUNT],
-                   responses={200: ENVELOPE, 202: ENVELOPE, 404: ERROR, 409: ERROR},
+                   responses=responses({200: ENVELOPE, 202: ENVELOPE}, 404, 409),
                    description="The release service; waits for its job up to the same bound.")
-    def delete(self, request, account_id: str, public_id: str):
-        number = phone_number_get(org=self.org, public_id=public_id)
+    def delete(self, request, accountId: str, id: str):
+        number = phone_number_get(org=self.org, public_id=id)
         before = number.status
         job = services.phone_number_release(number=number, user=request.user)
         if before != PhoneNumber.Status.RELEASING:

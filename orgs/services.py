@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError, InvalidInput
 from orgs.audit import audit_record
 from orgs.models import Membership, Org, OrgAPIKey, ProviderConnection
 from phones.models import PhoneNumber
@@ -55,12 +55,27 @@ def connection_for_account(*, org: Org, type_: str, name: str, credentials: dict
                            public_config: dict | None = None) -> tuple[ProviderConnection, bool]:
     """The org's active connection of this type to the account these credentials open (checked with
     the provider first, whichever it is), else a new one; and whether it is new. An existing
-    connection is reused as it is: its stored credentials and configuration are not changed."""
+    connection is reused as it is: its stored credentials and configuration are not changed.
+    Credentials (and, for a new connection, the public configuration) are validated as the
+    integrations API validates them."""
+    kind = kind_for(type_)
+    checked = kind.credentials(data=credentials)
+    if not checked.is_valid():
+        field, messages = next(iter(checked.errors.items()))
+        raise InvalidInput(f"credentials.{field}: {messages[0]}", code="invalid_credentials",
+                           field=f"credentials.{field}")
+    credentials = dict(checked.validated_data)
     account_id = _check_with_provider(type_, credentials, public_config or {})
     existing = (ProviderConnection.objects.filter(org=org, type=type_, account_id=account_id, is_active=True)
                 .order_by("created_at", "id").first())
     if existing is not None:
         return existing, False
+    config = kind.public_config(data=public_config or {})
+    if not config.is_valid():
+        field, messages = next(iter(config.errors.items()))
+        raise InvalidInput(f"A new {kind.label} connection needs publicConfig.{field}: {messages[0]}",
+                           code="invalid_public_config", field=f"publicConfig.{field}")
+    public_config = dict(config.validated_data)
     return connection_create(org=org, type_=type_, name=name, credentials=credentials,
                              public_config=public_config), True
 

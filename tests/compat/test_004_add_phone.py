@@ -139,3 +139,14 @@ def test_plivo_credentials_in_the_wrong_format_are_a_400_and_save_nothing(owner_
     response = add(owner_api, {**EXAMPLE, "userId": str(member.pk), "integration": "plivo"})
     assert response.status_code == 400
     nothing_saved()
+
+
+def test_telnyx_without_a_connection_to_reuse_is_a_400_naming_what_it_lacks(owner_api, member, monkeypatch):
+    from providers.telnyx.client import TelnyxProvider
+
+    monkeypatch.setattr(TelnyxProvider, "validate_credentials",
+                        lambda self: type("Account", (), {"account_id": "telnyx-account"})())
+    response = add(owner_api, {**EXAMPLE, "userId": str(member.pk), "integration": "telnyx"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_public_config"
+    nothing_saved()

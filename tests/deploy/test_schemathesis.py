@@ -80,6 +80,10 @@ def api_schema(alice, org, live_org, request):
                    "fuzzing": {"enabled": True}, "stateful": {"enabled": False}},
         "generation": {"max-examples": MAX_EXAMPLES, "mode": "all", "database": "none"},
         "operations": [
+            # The compat layer's 002 paths, in this org's account (another account is a plain 404).
+            {"include-path": "/api/v1/account/{accountId}/numbers/{id}",
+             "parameters": {"path.accountId": org.slug, "path.id": live_org["released"]}},
+            {"include-path-regex": "^/api/v1/account/", "parameters": {"path.accountId": org.slug}},
             {"include-path": "/phone/numbers/{id}", "include-method": "DELETE",
              "parameters": {"path.id": live_org["released"]}},
             *({"include-path-regex": _path(prefix), "exclude-method": "DELETE", "parameters": {"path.id": object_id}}

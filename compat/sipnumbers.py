@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.serializers import E164Field, StrictSerializer
 from orgs.scoping import OrgScopedAPIView
 from phones.models import Job, PhoneNumber
@@ -108,6 +108,13 @@ class PurchaseView(AccountView):
         body = PurchaseBody(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        if data.get("currency") and data["currency"].upper() != self.org.currency:
+            raise InvalidInput(f"This account is billed in {self.org.currency}", code="currency_mismatch",
+                               field="currency")
+        for e164 in data["numbers"]:
+            if services.classify(e164)[0] != data["country"]:
+                raise InvalidInput(f"{e164} is not a {data['country']} number", code="country_mismatch",
+                                   field="numbers")
         jobs = services.phone_numbers_purchase(org=self.org, user=request.user, e164s=data["numbers"],
                                                trunk_id=data["trunkId"])
         for job in jobs:

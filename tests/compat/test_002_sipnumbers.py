@@ -71,6 +71,18 @@ def test_purchase_without_balance_is_an_error_and_saves_nothing(owner_api, sandb
     assert not SandboxNumber.objects.exists()
 
 
+@pytest.mark.parametrize("change, code", [({"currency": "EUR"}, "currency_mismatch"),
+                                          ({"country": "GB"}, "country_mismatch")])
+def test_purchase_in_another_currency_or_country_is_a_400_and_saves_nothing(owner_api, sandbox, funded, org,
+                                                                            change, code):
+    response = owner_api.post(f"{base(org)}/purchase", {**_example_body(available(sandbox)), **change},
+                              format="json")
+    assert response.status_code == 400
+    assert response.json()["status"] == "error" and response.json()["error"]["code"] == code
+    assert not PhoneNumber.objects.exists() and not Job.objects.exists()
+    assert not LedgerEntry.objects.filter(phone_number__isnull=False).exists()
+
+
 def test_purchase_of_another_orgs_account_is_a_404_and_saves_nothing(owner_api, sandbox, funded, other_org):
     response = owner_api.post(f"/api/v1/account/{other_org.slug}/numbers/purchase",
                               _example_body(available(sandbox)), format="json")
@@ -118,7 +130,7 @@ def test_a_purchase_through_002_and_through_phone_numbers_write_the_same_ledger_
 
     def at_provider(e164):
         n = SandboxNumber.objects.get(phone_number=e164)
-        return (n.voice_url, n.sms_url, n.status_callback)
+        return (n.voice_url, n.voice_method, n.sms_url, n.sms_method, n.status_callback)
 
     assert ledger(first) == ledger(second) and ledger(first)
     assert at_provider(first) == at_provider(second)

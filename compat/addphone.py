@@ -80,7 +80,7 @@ class AddPhoneView(OrgScopedAPIView):
                 org=self.org, type_=type_, name=f"{d['integration'].title()} (add-phone)",
                 credentials=credentials(d["authToken"], d["accSId"]), public_config=public_config(d["accSId"]))
             number = phone_number_import(org=self.org, user=owner, e164=d["phoneNumber"], connection=connection)
-        numbers_api._audit(request, number, "phone.import", None)
+        numbers_api.api_audit(request, number, "phone.import", None)
         return Response({"message": "Phone number added successfully", "status": True, "code": 201,
                          "errorMessage": "", "data": {
                              "_id": number.public_id, "userId": str(owner.pk), "phoneNumber": number.e164.lstrip("+"),

@@ -118,11 +118,11 @@ class PurchaseView(AccountView):
         jobs = services.phone_numbers_purchase(org=self.org, user=request.user, e164s=data["numbers"],
                                                trunk_id=data["trunkId"])
         for job in jobs:
-            numbers_api._audit(request, job.phone_number, "phone.purchase", job)
+            numbers_api.api_audit(request, job.phone_number, "phone.purchase", job)
         _wait(jobs)
         answers = []
         for job in jobs:
-            purchased = numbers_api._purchased(job.phone_number, job)
+            purchased = numbers_api.purchase_answer(job.phone_number, job)
             answers.append(_number(job.phone_number) | {
                 "billingCycle": purchased["billingCycle"], "nextBillingDate": purchased["nextBillingDate"],
                 "transaction": purchased["transaction"], "jobId": purchased["job"]["id"]})
@@ -164,7 +164,7 @@ class NumberView(AccountView):
         job = services.phone_number_release(number=number, user=request.user)
         if before != PhoneNumber.Status.RELEASING:
             number.refresh_from_db(fields=["status"])
-            numbers_api._audit(request, number, "phone.release", job, before={"status": before})
+            numbers_api.api_audit(request, number, "phone.release", job, before={"status": before})
         _wait([job])
         number.refresh_from_db()
         data = {"id": number.public_id, "phoneNumber": number.e164,

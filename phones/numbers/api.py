@@ -36,7 +36,7 @@ from phones.selectors import phone_number_get
 from providers.base import SearchCriteria
 
 
-def _audit(request, number: PhoneNumber, action: str, job: Job | None, before: dict | None = None) -> None:
+def api_audit(request, number: PhoneNumber, action: str, job: Job | None, before: dict | None = None) -> None:
     """Purchases, imports and releases made through the API go in the audit log staff read, as the
     admin's own actions do, under the acting user (an API key's principal for a key)."""
     audit_record(actor=request.user, org=number.org, action=action, target=number, before=before,
@@ -63,22 +63,24 @@ class AvailableNumbersView(OrgScopedAPIView):
         return Response({"numbers": numbers, "totalFound": len(numbers)})
 
 
-def _purchased(number: PhoneNumber, job: Job) -> dict:
-    """A purchase's answer for one number: it, its job, its billing cycle and the hold's ledger entry."""
+def _number_and_job(number: PhoneNumber, job: Job) -> dict:
+    """The number and its job as they are now (the job may have run already, eagerly)."""
     number.refresh_from_db()
     job.refresh_from_db()
+    return {"number": PhoneNumberSerializer(number).data, "job": JobSerializer(job).data}
+
+
+def purchase_answer(number: PhoneNumber, job: Job) -> dict:
+    """A purchase's answer for one number: it, its job, its billing cycle and the hold's ledger entry."""
     hold = LedgerEntry.objects.get(key=hold_key(number))
-    return {"number": PhoneNumberSerializer(number).data, "job": JobSerializer(job).data, "billingCycle": "monthly",
+    return {**_number_and_job(number, job), "billingCycle": "monthly",
             "nextBillingDate": (number.next_billing_date or add_months(timezone.localdate(), 1)).isoformat(),
             "transaction": {"id": hold.public_id, "amount": -hold.amount, "currency": hold.currency,
                             "description": hold.description}}
 
 
 def _accepted(number: PhoneNumber, job: Job, status_code: int = 202) -> Response:
-    number.refresh_from_db()
-    job.refresh_from_db()
-    return Response({"number": PhoneNumberSerializer(number).data, "job": JobSerializer(job).data},
-                    status=status_code)
+    return Response(_number_and_job(number, job), status=status_code)
 
 
 class NumbersView(OrgScopedAPIView):
@@ -120,8 +122,8 @@ class NumbersView(OrgScopedAPIView):
                 friendly_name=data["friendlyName"], purpose=data["purpose"], configuration=data.get("configuration"),
                 routing_mode=data["routingMode"], trunk_id=data["trunkId"], agent_id=data["agentId"])
             for job in jobs:
-                _audit(request, job.phone_number, "phone.purchase", job)
-            answers = [_purchased(job.phone_number, job) for job in jobs]
+                api_audit(request, job.phone_number, "phone.purchase", job)
+            answers = [purchase_answer(job.phone_number, job) for job in jobs]
             if "numbers" not in data:
                 return Response(answers[0], status=202)
             return Response({"numbers": answers, "totalAmount": sum(a["transaction"]["amount"] for a in answers),
@@ -144,7 +146,7 @@ class NumberImportView(OrgScopedAPIView):
         number = services.phone_number_import(org=self.org, user=request.user, e164=data["phoneNumber"],
                                               friendly_name=data["friendlyName"], purpose=data["purpose"],
                                               configuration=data.get("configuration"))
-        _audit(request, number, "phone.import", None)
+        api_audit(request, number, "phone.import", None)
         return Response(PhoneNumberSerializer(number).data, status=201)
 
 
@@ -177,7 +179,7 @@ class NumberDetailView(OrgScopedAPIView):
         job = services.phone_number_release(number=number, user=request.user)
         if before != PhoneNumber.Status.RELEASING:  # a repeated DELETE gets the same job, recorded once
             number.refresh_from_db(fields=["status"])
-            _audit(request, number, "phone.release", job, before={"status": before})
+            api_audit(request, number, "phone.release", job, before={"status": before})
         return _accepted(number, job)
 
 
@@ -209,7 +211,7 @@ class SetupView(OrgScopedAPIView):
             org=self.org, user=request.user, purchase_new=d["purchaseNew"], country=d["countryCode"],
             area_code=d.get("areaCode"), e164=d.get("phoneNumber"), friendly_name=d["friendlyName"],
             purpose=d["purpose"], set_as_system=d["setAsSystem"])
-        _audit(request, number, "phone.purchase" if job is not None else "phone.import", job)
+        api_audit(request, number, "phone.purchase" if job is not None else "phone.import", job)
         if job is not None:
             return _accepted(number, job)
         number.refresh_from_db()

@@ -9,15 +9,13 @@ from billing import selectors
 from billing.serializers import (
     BalanceSerializer,
     LedgerEntrySerializer,
-    LedgerPageSerializer,
-    LedgerQuerySerializer,
-    PriceListSerializer,
     PriceQuerySerializer,
     PriceSerializer,
     UsageQuerySerializer,
     UsageSerializer,
 )
 from core.openapi import errors
+from core.pagination import PageQuerySerializer, page_body, page_query, page_response, page_schema
 from orgs.models import Membership
 from orgs.scoping import OrgScopedAPIView
 
@@ -36,17 +34,14 @@ class BalanceView(OrgScopedAPIView):
 class LedgerView(OrgScopedAPIView):
     roles = {"GET": Membership.Role.ADMIN}
 
-    @extend_schema(operation_id="billing_ledger", tags=["billing"], parameters=[LedgerQuerySerializer],
-                   responses={200: LedgerPageSerializer, **errors(400)},
+    @extend_schema(operation_id="billing_ledger", tags=["billing"], parameters=[PageQuerySerializer],
+                   responses={200: page_schema(LedgerEntrySerializer, "LedgerPage"), **errors(400)},
                    description="The org's ledger, newest first: every charge, refund, reversal and top-up, with "
                                "the balance after it. Owners and admins only.")
     def get(self, request):
-        query = LedgerQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
-        entries, total = selectors.ledger_list(org=self.org, limit=limit, offset=offset)
-        return Response({"data": LedgerEntrySerializer(entries, many=True).data, "total": total,
-                         "limit": limit, "offset": offset})
+        q = page_query(request)
+        entries, total = selectors.ledger_list(org=self.org, limit=q["limit"], offset=q["offset"])
+        return Response(page_body(LedgerEntrySerializer(entries, many=True).data, total=total, query=q))
 
 
 class UsageView(OrgScopedAPIView):
@@ -68,11 +63,9 @@ class UsageView(OrgScopedAPIView):
 
 class PriceListView(OrgScopedAPIView):
     @extend_schema(operation_id="billing_prices", tags=["billing"], parameters=[PriceQuerySerializer],
-                   responses={200: PriceListSerializer, **errors(400)},
+                   responses={200: page_schema(PriceSerializer, "PriceList"), **errors(400)},
                    description="Setup and monthly fee (minor units) per country and number type.")
     def get(self, request):
-        query = PriceQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        prices = selectors.price_list(country=query.validated_data.get("country"),
-                                      number_type=query.validated_data.get("type"))
-        return Response({"data": PriceSerializer(prices, many=True).data})
+        query = page_query(request, PriceQuerySerializer)
+        prices = selectors.price_list(country=query.get("country"), number_type=query.get("type"))
+        return page_response(prices, PriceSerializer, query)

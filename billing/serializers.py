@@ -4,7 +4,8 @@ import phonenumbers
 from rest_framework import serializers
 
 from billing.models import LedgerEntry, Price
-from core.serializers import MAX_OFFSET, StrictSerializer
+from core.pagination import PageQuerySerializer
+from core.serializers import StrictSerializer
 from phones.models import NumberType
 
 
@@ -13,11 +14,6 @@ class BalanceSerializer(serializers.Serializer):
     currency = serializers.CharField()
     monthlyCost = serializers.IntegerField(
         source="monthly_cost", help_text="Sum of the monthly fees of the org's active, past-due and pending numbers.")
-
-
-class LedgerQuerySerializer(StrictSerializer):
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
@@ -38,13 +34,6 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
     def get_phoneNumber(self, entry: LedgerEntry) -> str | None:
         return entry.phone_number.e164 if entry.phone_number_id else None
-
-
-class LedgerPageSerializer(serializers.Serializer):
-    data = LedgerEntrySerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
 
 
 class UsageQuerySerializer(StrictSerializer):
@@ -74,7 +63,7 @@ class UsageSerializer(serializers.Serializer):
     calls = UsageCallsSerializer()
 
 
-class PriceQuerySerializer(StrictSerializer):
+class PriceQuerySerializer(PageQuerySerializer):
     country = serializers.CharField(required=False, max_length=2, min_length=2,
                                     help_text="Two-letter ISO country code, e.g. US.")
     type = serializers.ChoiceField(choices=NumberType.values, required=False)
@@ -95,6 +84,3 @@ class PriceSerializer(serializers.ModelSerializer):
         model = Price
         fields = ["country", "type", "setupFee", "monthlyFee", "currency"]
 
-
-class PriceListSerializer(serializers.Serializer):
-    data = PriceSerializer(many=True)

@@ -1,13 +1,12 @@
-"""Schema helpers: every endpoint documents its errors in the one error shape, its list responses
-as the `{"data": [...]}` they are, and who may call it (security requirements, `AutoSchema`)."""
+"""Schema helpers: every endpoint documents its errors in the one error shape, and who may call it
+(security requirements, `AutoSchema`). The list envelope's schema is core.pagination.page_schema."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from core.serializers import ErrorSerializer
 
@@ -30,11 +29,6 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     ones named."""
     return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code])
             for code in sorted({400, 401, 403, *statuses})}
-
-
-def data_list(serializer_class: type[serializers.Serializer], name: str) -> serializers.Serializer:
-    """A list response as it is sent, `{"data": [...]}`, as the component `name`."""
-    return inline_serializer(name=name, fields={"data": serializer_class(many=True)})
 
 
 class AutoSchema(SpectacularAutoSchema):

@@ -4,7 +4,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from core.openapi import data_list, errors, patch_like_put
+from core.openapi import errors, patch_like_put
+from core.pagination import PageQuerySerializer, page_query, page_response, page_schema
 from orgs import services
 from orgs.authentication import api_key_of
 from orgs.models import Membership, OrgAPIKey, ProviderConnection
@@ -23,10 +24,11 @@ class ConnectionListView(OrgScopedAPIView):
     roles = {"POST": Membership.Role.OWNER}
 
     @extend_schema(operation_id="integrations_list", tags=["integrations"],
-                   responses={200: data_list(ConnectionSerializer, "ConnectionList"), **errors()})
+                   parameters=[PageQuerySerializer],
+                   responses={200: page_schema(ConnectionSerializer, "ConnectionList"), **errors()})
     def get(self, request):
         connections = for_org(ProviderConnection.objects.filter(is_active=True), self.org)
-        return Response({"data": ConnectionSerializer(connections, many=True).data})
+        return page_response(connections, ConnectionSerializer, page_query(request))
 
     @extend_schema(operation_id="integrations_create", request=ConnectionCreateSerializer,
                    responses={201: ConnectionSerializer, **errors(400, 502, 503)}, tags=["integrations"],
@@ -89,12 +91,13 @@ class APIKeyManagement(OrgScopedAPIView):
 
 
 class APIKeyListView(APIKeyManagement):
-    @extend_schema(operation_id="api_keys_list", responses={200: data_list(APIKeySerializer, "APIKeyList"), **errors()},
+    @extend_schema(operation_id="api_keys_list", parameters=[PageQuerySerializer],
+                   responses={200: page_schema(APIKeySerializer, "APIKeyList"), **errors()},
                    tags=["api-keys"], description="The org's API keys that are not revoked (never the keys "
                                                   "themselves).")
     def get(self, request):
         keys = for_org(OrgAPIKey.objects.filter(revoked=False).select_related("created_by"), self.org)
-        return Response({"data": APIKeySerializer(keys, many=True).data})
+        return page_response(keys, APIKeySerializer, page_query(request))
 
     @extend_schema(operation_id="api_keys_create", request=APIKeyCreateSerializer,
                    responses={201: APIKeyCreatedSerializer, **errors(400)}, tags=["api-keys"],

@@ -12,14 +12,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from core.openapi import data_list, errors, patch_like_put
+from core.openapi import errors, patch_like_put
+from core.pagination import PageQuerySerializer, page_query, page_response, page_schema
 from orgs.models import Membership, Org
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from phones.calls import routing, services, softphone
 from phones.calls.serializers import (
     CallSerializer,
     MakeCallSerializer,
-    PresenceListSerializer,
     PresenceSerializer,
     PresenceUpdateSerializer,
     RingGroupSerializer,
@@ -108,9 +108,10 @@ def _groups(org: Org) -> QuerySet[RingGroup]:
 
 class RingGroupListView(OrgScopedAPIView):
     @extend_schema(operation_id="phone_groups_list", tags=["routing"],
-                   responses={200: data_list(RingGroupSerializer, "RingGroupList"), **errors()})
+                   parameters=[PageQuerySerializer],
+                   responses={200: page_schema(RingGroupSerializer, "RingGroupList"), **errors()})
     def get(self, request):
-        return Response({"data": RingGroupSerializer(_groups(self.org), many=True).data})
+        return page_response(_groups(self.org).order_by("name", "id"), RingGroupSerializer, page_query(request))
 
     @extend_schema(operation_id="phone_groups_create", tags=["routing"], request=RingGroupWriteSerializer,
                    responses={201: RingGroupSerializer, **errors(400, 409)},
@@ -185,10 +186,11 @@ class PresenceView(OrgScopedAPIView):
     roles = {"PUT": MEMBER}
 
     @extend_schema(operation_id="softphone_presence_list", tags=["softphone"],
-                   responses={200: PresenceListSerializer, **errors()},
+                   parameters=[PageQuerySerializer],
+                   responses={200: page_schema(PresenceSerializer, "PresenceList"), **errors()},
                    description="Every member of the org with their softphone presence (offline if never set).")
     def get(self, request):
-        return Response({"data": softphone.presence_list(org=self.org)})
+        return page_response(softphone.presence_list(org=self.org), PresenceSerializer, page_query(request))
 
     @extend_schema(operation_id="softphone_presence_set", tags=["softphone"], request=PresenceUpdateSerializer,
                    responses={200: PresenceSerializer, **errors(400)},

@@ -68,10 +68,6 @@ class PresenceSerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(allow_null=True)
 
 
-class PresenceListSerializer(serializers.Serializer):
-    data = PresenceSerializer(many=True)
-
-
 class RoutingSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.choices,
                                    help_text="Switched with POST on this path, not PUT.")

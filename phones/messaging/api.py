@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from core.openapi import errors, patch_like_put
+from core.pagination import PageQuerySerializer, page_body, page_query, page_schema
 from core.serializers import StrictSerializer
 from orgs.models import Membership
 from orgs.scoping import OrgScopedAPIView, get_for_org
@@ -18,14 +19,12 @@ from phones.messaging import selectors
 from phones.messaging import services as messaging
 from phones.messaging.serializers import (
     ConversationMessagesQuerySerializer,
-    ConversationPageSerializer,
     ConversationSerializer,
     MessagePageSerializer,
     MessageSerializer,
     MessagesQuerySerializer,
     MessagingSettingsSerializer,
     MessagingSettingsUpdateSerializer,
-    PageQuerySerializer,
     SendSmsSerializer,
 )
 from phones.models import Conversation
@@ -61,15 +60,12 @@ class SendSmsView(OrgScopedAPIView):
 
 class ConversationListView(OrgScopedAPIView):
     @extend_schema(operation_id="inbox_conversations", tags=["inbox"], parameters=[PageQuerySerializer],
-                   responses={200: ConversationPageSerializer, **errors(400)},
+                   responses={200: page_schema(ConversationSerializer, "ConversationPage"), **errors(400)},
                    description="Inbox threads (one per number and contact), most recently active first.")
     def get(self, request):
-        query = PageQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
+        q = page_query(request)
         page, total = selectors.conversation_list(org=self.org, limit=q["limit"], offset=q["offset"])
-        return Response({"data": ConversationSerializer(page, many=True).data, "total": total,
-                         "limit": q["limit"], "offset": q["offset"]})
+        return Response(page_body(ConversationSerializer(page, many=True).data, total=total, query=q))
 
 
 class ConversationMessagesView(OrgScopedAPIView):

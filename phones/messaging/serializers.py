@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.serializers import MAX_OFFSET, E164Field, StrictSerializer
+from core.serializers import E164Field, StrictSerializer
 from phones.models import Contact, Conversation, Message
 
 
@@ -54,18 +54,6 @@ class ConversationSerializer(serializers.ModelSerializer):
         model = Conversation
         fields = ["id", "contact", "phoneNumber", "phoneNumberId", "lastMessageAt", "lastMessagePreview"]
         read_only_fields = fields
-
-
-class PageQuerySerializer(StrictSerializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
-
-
-class ConversationPageSerializer(serializers.Serializer):
-    data = ConversationSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
 
 
 class ConversationMessagesQuerySerializer(StrictSerializer):

@@ -78,6 +78,10 @@ def test_list_endpoints_are_documented_as_the_data_object_they_return(client):
         documented = _response_schema(schema, path)
         assert documented["type"] == "object" and documented["properties"]["data"]["type"] == "array", path
         assert "data" in documented["required"], path
+        if path != "/phone/numbers/{id}/messages":  # 003's cursor page: {data, hasMore}
+            assert {"total", "limit", "offset"} <= set(documented["required"]), path
+            parameters = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+            assert {"limit", "offset"} <= parameters, path
 
 
 def test_nullable_dates_and_known_objects_are_typed(client):

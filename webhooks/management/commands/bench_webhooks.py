@@ -6,9 +6,9 @@
 Needs `wrk` (Debian: apt-get install wrk) and Redis: an inbound text's threading, usage and rule
 effects run in a Celery task after the webhook answered, so a real worker (prefork, on its own
 queue) runs beside gunicorn on the same cores. It runs at nice 19 by default: it takes the CPU the
-web tier leaves idle, as a worker on its own machine would take none from it. The bench waits for
-it to thread every stored text after the SMS runs and reports how long that took and the
-end-to-end rate (answered and threaded).
+web tier leaves idle, as a worker on its own machine would take none from it. The end-to-end rate
+(answered and threaded) is the saturated SMS run's: its texts that the worker threaded, over the run
+and the drain of its backlog, starting with the worker's queue empty.
 
 Sets up a bench org with a sandbox connection and a number (an IVR flow and one auto-reply rule
 naming the sender), precomputes requests signed exactly as Twilio signs them (every SMS with its
@@ -152,24 +152,25 @@ class Command(BaseCommand):
             try:
                 results, wrapped = {}, []
                 for name in ("bare view", REFERENCE, "inbound SMS", "IVR voice"):
-                    started = time.monotonic()
-                    saturated, half, sent = self._measure(script, files[name], port, duration, connections)
+                    saturated, half, sent, end_to_end = self._measure(
+                        script, files[name], port, duration, connections,
+                        threading=number if name == "inbound SMS" else None)
                     results[name] = (saturated, half)
                     if sent > requests and name != "bare view":
                         wrapped.append(name)
-                    if name == "inbound SMS":
+                    if end_to_end is not None:
+                        threaded_rate, drained = end_to_end
                         # Its backlog is drained before the next endpoint, which would otherwise
                         # share the cores with it.
-                        drained = self._drain(number)
-                        sms_seconds = time.monotonic() - started
+                        self._drain(number)
             finally:
                 for process in (server, worker):
                     process.send_signal(signal.SIGTERM)
                     process.wait(timeout=30)
         stored = Message.objects.filter(phone_number=number, direction="inbound").count()
-        threaded = Message.objects.filter(phone_number=number, direction="inbound", conversation__isnull=False).count()
+        threaded = self._threaded(number).count()
         reference_stored = self._reference_messages(number).count()
-        self._report(results, queries, workers, connections, duration, stored, threaded, drained, sms_seconds,
+        self._report(results, queries, workers, connections, duration, stored, threaded, drained, threaded_rate,
                      celery_workers, worker_nice, reference_stored)
         if wrapped:
             self.stdout.write(f"note: {', '.join(wrapped)} sent more than --requests {requests}: some requests were "
@@ -319,13 +320,24 @@ class Command(BaseCommand):
         return Result(rps=data["requests"] / (data["duration_us"] / 1e6), p50_ms=data["p50_us"] / 1000,
                       p99_ms=data["p99_us"] / 1000, requests=data["requests"], failed=data["non2xx"] + data["errors"])
 
-    def _measure(self, script: Path, requests: Path, port: int, duration: int, connections: int
-                 ) -> tuple[Result, Result, int]:
-        """Saturated and half-load results, and how many requests the three runs sent: each run
-        starts where the one before stopped, so no text or call is sent twice (until the file's
-        end, `--requests`, wraps around)."""
+    def _measure(self, script: Path, requests: Path, port: int, duration: int, connections: int,
+                 threading: PhoneNumber | None = None
+                 ) -> tuple[Result, Result, int, tuple[float, float] | None]:
+        """Saturated and half-load results, how many requests the runs sent (each run starts where
+        the one before stopped, so no text or call is sent twice until the file's end, `--requests`,
+        wraps around) and, for the texts to `threading`, the end-to-end rate of the saturated run:
+        the texts it stored that the worker threaded, over the run and the drain of its backlog
+        (the worker's queue is empty when the run starts), with the drain's seconds."""
         warm = self._wrk(script, requests, port, 2, connections)  # warm up: connections, imports, caches
+        end_to_end = None
+        if threading is not None:
+            self._drain(threading)
+            done = self._threaded(threading).count()
+            started = time.monotonic()
         saturated = self._wrk(script, requests, port, duration, connections, offset=warm.requests)
+        if threading is not None:
+            drained = self._drain(threading)
+            end_to_end = ((self._threaded(threading).count() - done) / (time.monotonic() - started), drained)
         # Each connection waits `pause` between requests so that all together make about half
         # the saturated rate; wrk's pacing is loose (a closed connection's next request is not
         # always delayed), so the pause is corrected from the rate a run achieved, at most twice.
@@ -338,13 +350,17 @@ class Command(BaseCommand):
             if half.rps <= target * 1.1:
                 break
             pause_ms = int(pause_ms * half.rps / target) + 1
-        return saturated, half, sent
+        return saturated, half, sent, end_to_end
+
+    @staticmethod
+    def _threaded(number: PhoneNumber):
+        return Message.objects.filter(phone_number=number, direction="inbound", conversation__isnull=False)
 
     # ---------------------------------------------------------------- report
 
     def _report(self, results: dict[str, tuple[Result, Result]], queries: dict[str, tuple[int, int]],
                 workers: int, connections: int, duration: int, stored: int, threaded: int, drained: float,
-                sms_seconds: float, celery_workers: int, worker_nice: int, reference_stored: int) -> None:
+                end_to_end: float, celery_workers: int, worker_nice: int, reference_stored: int) -> None:
         write = self.stdout.write
         write(f"gunicorn {workers} sync workers, PostgreSQL {db_connection.settings_dict['HOST']}, wrk "
               f"{connections} connections, {duration}s per run, 127.0.0.1, on {os.cpu_count()} cores shared "
@@ -359,10 +375,9 @@ class Command(BaseCommand):
         write("\nqueries per webhook (in-process, fixed), in the request + after commit: "
               + ", ".join(f"{name} {request} + {after}" for name, (request, after) in queries.items()))
         write(f"inbound texts stored during the runs: {stored}, threaded by the worker: {threaded} "
-              f"(its queue drained {drained:.1f}s after the SMS runs)")
+              f"(the saturated run's backlog drained {drained:.1f}s after it)")
         # The webhook can answer faster than the worker threads: what was fully done, per second.
-        end_to_end = threaded / sms_seconds
-        write(f"inbound texts answered and threaded per second over the SMS runs and the drain: "
+        write(f"inbound texts answered and threaded per second over the saturated SMS run and its drain: "
               f"{end_to_end:.0f}")
         write(f"reference texts stored during its runs: {reference_stored} (one per request answered)")
         ok = all(s.rps >= bare / 2 and h.p99_ms < 50 and not (s.failed or h.failed)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from rest_framework_api_key.crypto import KeyGenerator
@@ -10,10 +12,20 @@ from core import crypto
 from core.ids import PublicIdModel
 
 
+def validate_countries(value: object) -> None:
+    """A list of two-letter ISO country codes that phone numbers exist for (upper case)."""
+    if not isinstance(value, list) or not all(isinstance(c, str) and c in phonenumbers.SUPPORTED_REGIONS
+                                              for c in value):
+        raise ValidationError("A list of two-letter ISO country codes in upper case, e.g. [\"US\", \"CA\"].")
+
+
 class Org(models.Model):
     slug = models.SlugField(unique=True, help_text="Sent by API clients as the `orgid` header.")
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, default="USD", help_text="Currency of the org's balance.")
+    softphone_countries = models.JSONField(
+        default=list, blank=True, validators=[validate_countries],
+        help_text="ISO codes of the countries members' softphones may call (empty: the caller ID's own).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -423,6 +423,9 @@ class SoftphonePresence(models.Model):
         AWAY = "away"
         OFFLINE = "offline"
 
+    # Whom routing rings: not the offline (the default, until a user says otherwise) nor the busy.
+    RINGS = (Status.AVAILABLE, Status.AWAY)
+
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from phones.calls import twiml
+from phones.calls.dial_out import is_softphone, outbound_response
 from phones.calls.ivr import ivr_response
 from phones.calls.voice import voice_response
 from phones.inbound import Webhook
@@ -29,6 +30,8 @@ Handler = Callable[[Webhook], HttpResponse]
 
 def call_answer(hook: Webhook) -> VoiceResponse:
     """The TwiML for a call: `voice` asks the number's routing mode, `ivr-menu` runs the flow."""
+    if hook.number is None and hook.call is not None and hook.kind == "voice" and is_softphone(hook.call.from_):
+        return outbound_response(hook)  # placed from a member's softphone, through the TwiML App
     if hook.number is None:
         logger.info("call to %s: not one of our numbers", hook.call.to if hook.call else "")
         return twiml.not_in_service()

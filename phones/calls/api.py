@@ -26,6 +26,7 @@ from phones.calls.serializers import (
     RingGroupWriteSerializer,
     RoutingSerializer,
     RoutingUpdateSerializer,
+    SoftphoneSettingsSerializer,
     SoftphoneTokenSerializer,
 )
 from phones.models import RingGroup
@@ -180,6 +181,31 @@ class SoftphoneTokenView(OrgScopedAPIView):
                                "names what is missing.")
     def post(self, request):
         return Response(softphone.softphone_token(org=self.org, user=request.user))
+
+
+class SoftphoneSettingsView(OrgScopedAPIView):
+    roles = {"PUT": Membership.Role.ADMIN}
+
+    @extend_schema(operation_id="softphone_settings_get", tags=["softphone"],
+                   responses={200: SoftphoneSettingsSerializer, **errors()},
+                   description="Where members' softphones may call. A call placed from a softphone dials out "
+                               "with the caller ID of a number whose routing rings the member (else the system "
+                               "phone), only to these countries.")
+    def get(self, request):
+        return Response(SoftphoneSettingsSerializer(self.org).data)
+
+    @extend_schema(operation_id="softphone_settings_update", tags=["softphone"], request=SoftphoneSettingsSerializer,
+                   responses={200: SoftphoneSettingsSerializer, **errors(400)},
+                   description="Set the countries softphones may call (admins and owners).")
+    def put(self, request):
+        body = SoftphoneSettingsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if "softphone_countries" in body.validated_data:
+            self.org.softphone_countries = body.validated_data["softphone_countries"]
+            self.org.save(update_fields=["softphone_countries"])
+        return Response(SoftphoneSettingsSerializer(self.org).data)
+
+    patch = patch_like_put(put, "softphone_settings_patch")
 
 
 class PresenceView(OrgScopedAPIView):

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 
 from billing.services import usage_record
 from core import bounds
+from phones.calls.dial_out import presence_change
 from phones.inbound import Webhook
 from phones.messaging.callbacks import message_status, month_start, moves_forward
 from phones.models import Call, Recording
@@ -69,6 +70,7 @@ def status_callback(hook: Webhook) -> None:
     elif event.kind == "message":
         message_status(hook, event)
     else:
+        presence_change(hook, event.to, event.status)  # a softphone's leg: its member in a call, or not
         call_status(hook, event)
 
 

@@ -125,20 +125,21 @@ class FlowRenderer:
     def _transfer_user(self, node_id: str, node: dict, attempt: int) -> str | None:
         users, _ = twiml.identities(self.hook.org, usernames=[node["user"]])
         if node["user"] not in users:
-            logger.warning("IVR transfer to %r, who is not a member of %s", node["user"], self.hook.org)
+            logger.info("IVR transfer to %r, who is not a member of %s or whose softphone is offline or busy",
+                        node["user"], self.hook.org)
             return self._unreachable(node)
-        self._dial(node_id, node).client(identity=users[node["user"]])
+        twiml.ring_client(self._dial(node_id, node), users[node["user"]], self.hook.connection.type)
         return None
 
     def _transfer_group(self, node_id: str, node: dict, attempt: int) -> str | None:
         _, groups = twiml.identities(self.hook.org, groups=[node["group"]])
         members = groups.get(node["group"], [])
         if not members:
-            logger.warning("IVR transfer to ring group %r, which has no members", node["group"])
+            logger.info("IVR transfer to ring group %r, none of whose members can take a call", node["group"])
             return self._unreachable(node)
         dial = self._dial(node_id, node)
         for identity in members:
-            dial.client(identity=identity)
+            twiml.ring_client(dial, identity, self.hook.connection.type)
         return None
 
     def _unreachable(self, node: dict) -> str | None:

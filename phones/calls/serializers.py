@@ -1,6 +1,7 @@
 """What the calls API reads and writes: routing documents, ring groups, outbound calls, the softphone."""
 from __future__ import annotations
 
+import phonenumbers
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -59,6 +60,20 @@ class PresenceStatusField(serializers.ChoiceField):
 
 class PresenceUpdateSerializer(StrictSerializer):
     status = PresenceStatusField()
+
+
+class SoftphoneSettingsSerializer(StrictSerializer):
+    allowedCountries = serializers.ListField(
+        child=serializers.CharField(min_length=2, max_length=2), max_length=250, source="softphone_countries",
+        required=False,
+        help_text="ISO codes of the countries members' softphones may call; empty: the caller ID's own.")
+
+    def validate_allowedCountries(self, value: list[str]) -> list[str]:
+        countries = list(dict.fromkeys(code.upper() for code in value))
+        unknown = [code for code in countries if code not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown country codes: {', '.join(unknown)}.")
+        return countries
 
 
 class PresenceSerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from core.insert_once import insert_once
 from orgs.models import Org
 from phones.calls.softphone import identity_for
 from phones.inbound import Webhook
-from phones.models import Call, PhoneNumber
+from phones.models import Call, PhoneNumber, SoftphonePresence
 from phones.provider_webhooks import webhook_url
 
 # What <Dial>'s action receives as DialCallStatus when the callee picked up (the call is over
@@ -105,19 +105,29 @@ def call_remember(hook: Webhook) -> None:
         unique="provider_sid", durable=False)
 
 
+def ring_client(dial, identity: str, connection_type: str) -> None:
+    """A softphone in a <Dial>; its leg's answered and completed status callbacks keep the member's
+    presence (phones.calls.dial_out.presence_change)."""
+    dial.client(identity=identity, status_callback=link("status", connection_type),
+                status_callback_event="answered completed", status_callback_method="POST")
+
+
 def identities(org: Org, *, usernames: Iterable[str] = (), groups: Iterable[str] = ()
                ) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Softphone identities of the org's members named, and of each ring group's members
-    (a user who left the org is not rung). At most one query each."""
+    """Softphone identities of the org's members named, and of each ring group's members, who can
+    take a call: a user who left the org is not rung, nor one whose softphone presence is offline
+    or busy (offline until they set it; `away` still rings). At most one query each."""
     User = get_user_model()
     usernames, groups = set(usernames), set(groups)
     by_user: dict[str, str] = {}
     by_group: dict[str, list[str]] = {}
+    reachable = User.objects.filter(pk__in=SoftphonePresence.objects.filter(
+        org=org, status__in=SoftphonePresence.RINGS).values("user_id"))
     if usernames:
-        by_user = {name: identity_for(pk) for name, pk in User.objects.filter(
+        by_user = {name: identity_for(pk) for name, pk in reachable.filter(
             username__in=usernames, memberships__org=org).values_list("username", "pk")}
     if groups:
-        rows = (User.objects.filter(ring_groups__public_id__in=groups, ring_groups__org=org, memberships__org=org)
+        rows = (reachable.filter(ring_groups__public_id__in=groups, ring_groups__org=org, memberships__org=org)
                 .order_by("pk").values_list("ring_groups__public_id", "pk"))
         for group_id, pk in rows:
             by_group.setdefault(group_id, []).append(identity_for(pk))

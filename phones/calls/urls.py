@@ -13,4 +13,5 @@ urlpatterns = [
     path("calls/make-call", api.MakeCallView.as_view(), name="calls-make-call"),
     path("phone/softphone/token", api.SoftphoneTokenView.as_view(), name="softphone-token"),
     path("phone/softphone/presence", api.PresenceView.as_view(), name="softphone-presence"),
+    path("phone/softphone/settings", api.SoftphoneSettingsView.as_view(), name="softphone-settings"),
 ]

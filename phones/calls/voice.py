@@ -67,7 +67,7 @@ def _dial_step(response: VoiceResponse, hook: Webhook, step: list[dict], action:
                          **twiml.recording_kwargs(hook.number))
     for noun, target in nouns:
         if noun == "client":
-            dial.client(identity=target)
+            twiml.ring_client(dial, target, hook.connection.type)
         else:
             dial.number(target)
     return True

@@ -12,7 +12,7 @@ from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from orgs.services import connection_create
-from phones.models import PhoneNumber, PhoneRouting
+from phones.models import PhoneNumber, PhoneRouting, SoftphonePresence
 
 PUBLIC = "https://app.example.com"
 NUMBER = "+14155550100"
@@ -35,6 +35,17 @@ def number(org, sandbox) -> PhoneNumber:
                                         status=PhoneNumber.Status.ACTIVE, friendly_name="Main line")
     PhoneRouting.objects.create(phone_number=number)
     return number
+
+
+# A <Client> in a <Dial>: its leg's status callbacks keep the member's presence.
+CLIENT = {"statusCallback": f"{PUBLIC}/connect/webhook/twilio/status", "statusCallbackEvent": "answered completed",
+          "statusCallbackMethod": "POST"}
+
+
+def softphones_on(org, *users, status: str = "available") -> None:
+    """The users' softphone presence (routing rings only the available and away)."""
+    for user in users:
+        SoftphonePresence.objects.update_or_create(org=org, user=user, defaults={"status": status})
 
 
 @pytest.fixture

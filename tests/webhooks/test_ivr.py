@@ -7,7 +7,7 @@ import pytest
 
 from phones.calls.routing import routing_update
 from phones.models import Message, RingGroup
-from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
+from tests.webhooks.conftest import CALLER, CLIENT, NUMBER, PUBLIC, children, softphones_on, twiml
 
 IVR = f"{PUBLIC}/connect/webhook/twilio/ivr-menu"
 
@@ -16,6 +16,7 @@ IVR = f"{PUBLIC}/connect/webhook/twilio/ivr-menu"
 def flow(number, org, alice, member):
     group = RingGroup.objects.create(org=org, name="Sales")
     group.members.set([alice, member])
+    softphones_on(org, alice, member)
     number.routing_mode = "ivr"
     number.save()
     routing_update(number=number, changes={"ivrFlow": {
@@ -70,7 +71,7 @@ def test_start_recording_then_transfer_to_a_group(twilio, flow, alice, member):
     dial = root.find("Dial")
     assert dial.attrib == {"action": f"{IVR}?node=sales&dialed=1", "method": "POST", "timeout": "25",
                            "answerOnBridge": "true"}
-    assert children(dial) == [("Client", {}, f"user_{alice.pk}"), ("Client", {}, f"user_{member.pk}")]
+    assert children(dial) == [("Client", CLIENT, f"user_{alice.pk}"), ("Client", CLIENT, f"user_{member.pk}")]
 
 
 def test_an_unanswered_transfer_goes_to_next_and_an_answered_one_ends(twilio, flow):
@@ -95,7 +96,7 @@ def test_no_input_on_a_menu_with_a_no_input_node_goes_there(twilio, flow):
 
 def test_transfer_to_a_user(twilio, flow, alice):
     root = press(twilio, "main", "6")
-    assert children(root.find("Dial")) == [("Client", {}, f"user_{alice.pk}")]
+    assert children(root.find("Dial")) == [("Client", CLIENT, f"user_{alice.pk}")]
 
 
 def test_ai_assistant_streams_with_the_calls_context(twilio, flow, org):

@@ -20,7 +20,7 @@ from phones.calls.routing import routing_update
 from phones.messaging.services import sms_rules_update
 from phones.models import Call, Conversation, Message, PhoneNumber, PhoneRouting
 from providers.plivo.client import signature_v3
-from tests.webhooks.conftest import PUBLIC
+from tests.webhooks.conftest import PUBLIC, softphones_on
 
 AUTH_ID, AUTH_TOKEN = "MAXXXXXXXXXXXXXXXXXX", "plivo-auth-token-0123456789"
 OUR = "+14155550300"
@@ -141,6 +141,7 @@ def test_voice_mode_records_and_rings_users_as_plivo_sip_users(plivo, plivo_numb
     plivo_number.save()
     routing_update(number=plivo_number, changes={"assignments": [
         {"type": "user", "target": member.username}, {"type": "phone", "target": "+14155550123"}]})
+    softphones_on(org, member)
     root = xml(plivo.call())
     record, dial = list(root)
     assert record.tag == "Record" and record.get("startOnDialAnswer") == "true"

@@ -5,7 +5,7 @@ from orgs.models import Membership
 from phones.calls.routing import routing_update
 from phones.models import Call, RingGroup
 from tests.conftest import make_user
-from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
+from tests.webhooks.conftest import CALLER, CLIENT, NUMBER, PUBLIC, children, softphones_on, twiml
 
 VOICE = f"{PUBLIC}/connect/webhook/twilio/voice"
 
@@ -14,13 +14,14 @@ def route(number, **document):
     routing_update(number=number, changes=document)
 
 
-def test_a_user_rings_their_softphone_client(twilio, number, alice):
+def test_a_user_rings_their_softphone_client(twilio, number, org, alice):
+    softphones_on(org, alice)
     route(number, assignments=[{"type": "user", "target": "alice", "timeout": 25}])
     root = twiml(twilio.call())
     [(tag, attrs, _)] = children(root)
     assert tag == "Dial"
     assert attrs == {"action": f"{VOICE}?step=1", "method": "POST", "timeout": "25", "answerOnBridge": "true"}
-    assert children(root.find("Dial")) == [("Client", {}, f"user_{alice.pk}")]
+    assert children(root.find("Dial")) == [("Client", CLIENT, f"user_{alice.pk}")]
     call = Call.objects.get()
     assert (call.direction, call.from_number, call.to_number, call.status) == ("inbound", CALLER, NUMBER, "ringing")
 
@@ -28,15 +29,17 @@ def test_a_user_rings_their_softphone_client(twilio, number, alice):
 def test_a_group_rings_all_its_members_at_once_with_phone_and_client(twilio, number, org, alice, member):
     group = RingGroup.objects.create(org=org, name="Sales")
     group.members.set([alice, member])
+    softphones_on(org, alice, member)
     route(number, assignments=[{"type": "group", "target": group.public_id},
                                {"type": "phone", "target": "+14155550199"},
                                {"type": "client", "target": "front_desk"}])
     dial = twiml(twilio.call()).find("Dial")
-    assert children(dial) == [("Client", {}, f"user_{alice.pk}"), ("Client", {}, f"user_{member.pk}"),
-                              ("Number", {}, "+14155550199"), ("Client", {}, "front_desk")]
+    assert children(dial) == [("Client", CLIENT, f"user_{alice.pk}"), ("Client", CLIENT, f"user_{member.pk}"),
+                              ("Number", {}, "+14155550199"), ("Client", CLIENT, "front_desk")]
 
 
-def test_sequential_steps_follow_the_dial_status_then_voicemail(twilio, number, alice):
+def test_sequential_steps_follow_the_dial_status_then_voicemail(twilio, number, org, alice):
+    softphones_on(org, alice)
     route(number, strategy="sequential",
           assignments=[{"type": "user", "target": "alice", "ringOrder": 1},
                        {"type": "phone", "target": "+14155550199", "ringOrder": 2}],
@@ -70,7 +73,8 @@ def test_a_queue_enqueues_after_the_people(twilio, number, alice):
     assert children(root) == [("Enqueue", {}, "support")]
 
 
-def test_record_and_transcribe_calls(twilio, number, alice):
+def test_record_and_transcribe_calls(twilio, number, org, alice):
+    softphones_on(org, alice)
     number.configuration = {"voiceConfig": {"recordCalls": True, "transcribeCalls": True}}
     number.save()
     route(number, assignments=[{"type": "user", "target": "alice"}])

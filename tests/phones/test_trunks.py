@@ -101,11 +101,11 @@ class TestTheTrunkList:
         assert outsider_api.get("/trunks").json()["total"] == 0
 
     def test_a_plivo_org_lists_no_trunks(self, owner_api, org, monkeypatch):
+        from providers.base import AccountInfo
         from providers.plivo.client import PlivoProvider
 
-        from providers.base import AccountInfo
-
-        monkeypatch.setattr(PlivoProvider, "validate_credentials", lambda self: AccountInfo(account_id="MA" + "A" * 18))
+        monkeypatch.setattr(PlivoProvider, "validate_credentials",
+                            lambda self: AccountInfo(account_id="MA" + "A" * 18))
         connection_create(org=org, type_="plivo-provider", name="Plivo",
                           credentials={"authId": "MA" + "A" * 18, "authToken": "t" * 40})
         body = owner_api.post("/trunks/sync").json()

@@ -50,7 +50,7 @@ def trunk_json(trunk: SandboxTrunk) -> dict[str, Any]:
     url = f"{TRUNKING_ROOT}/Trunks/{trunk.sid}"
     return {
         "sid": trunk.sid, "account_sid": trunk.account.sid, "domain_name": trunk.domain_name or None,
-        "disaster_recovery_method": None, "disaster_recovery_url": None, "friendly_name": trunk.friendly_name,
+        "disaster_recovery_method": "POST", "disaster_recovery_url": None, "friendly_name": trunk.friendly_name,
         "secure": False, "cnam_lookup_enabled": False, "symmetric_rtp_enabled": False,
         "recording": {"mode": "do-not-record", "trim": "do-not-trim"}, "transfer_mode": "disable-all",
         "transfer_caller_id": "from-transferee", "auth_type": "", "auth_type_set": [],

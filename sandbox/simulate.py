@@ -35,6 +35,7 @@ from twilio.request_validator import RequestValidator
 
 from phones.provider_webhooks import webhook_url
 from sandbox.models import SandboxCall, SandboxNumber
+from sandbox.trunking import trunk_taking_calls
 from sandbox.services import (
     sandbox_call_complete,
     sandbox_call_recording_start,
@@ -157,6 +158,10 @@ def simulate_sms(*, to: str, from_: str, body: str) -> Simulation:
 
 def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = "") -> Simulation:
     simulation = Simulation(number=_number(to))
+    trunk = trunk_taking_calls(simulation.number)
+    if trunk:  # Twilio sends the call to the trunk, never to the number's voice URL
+        simulation.ended = trunk
+        return simulation
     before = _last_message_pk(simulation.number)
     call = {"CallSid": "CA" + secrets.token_hex(16), "From": from_, "To": to, "Direction": "inbound",
             "ApiVersion": API_VERSION}

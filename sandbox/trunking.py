@@ -44,6 +44,16 @@ def sandbox_trunk_numbers(trunk: SandboxTrunk):
     return trunk.account.numbers.filter(trunk_sid=trunk.sid)
 
 
+def trunk_taking_calls(number: SandboxNumber) -> str:
+    """Where a call to `number` goes when it is on a trunk ("" when it is not): the trunk's first
+    enabled origination URL (or its domain, with none), as the simulator reports it."""
+    trunk = number.account.trunks.filter(sid=number.trunk_sid).first() if number.trunk_sid else None
+    if trunk is None:
+        return ""
+    urls = sorted((url for url in trunk.origination_urls if url["enabled"]), key=lambda url: url["priority"])
+    return f"sent to SIP trunk {trunk.friendly_name} ({urls[0]['sip_url'] if urls else trunk.domain_name})"
+
+
 # ---------------------------------------------------------------- wire format
 
 def trunk_json(trunk: SandboxTrunk) -> dict[str, Any]:

@@ -35,13 +35,13 @@ from twilio.request_validator import RequestValidator
 
 from phones.provider_webhooks import webhook_url
 from sandbox.models import SandboxCall, SandboxNumber
-from sandbox.trunking import trunk_taking_calls
 from sandbox.services import (
     sandbox_call_complete,
     sandbox_call_recording_start,
     sandbox_message_deliver,
     sandbox_reply_record,
 )
+from sandbox.trunking import trunk_taking_calls
 
 MAX_STEPS = 20
 API_VERSION = "2010-04-01"

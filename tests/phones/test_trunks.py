@@ -96,6 +96,11 @@ class TestTheTrunkList:
         assert (body["total"], [t["name"] for t in body["data"]]) == (3, ["B", "C"])
         assert owner_api.get("/trunks?limit=0").status_code == 400
 
+    def test_members_read_and_admins_sync(self, member_api, admin_api, sandbox, sandbox_trunk):
+        assert member_api.get("/trunks").json()["total"] == 1
+        assert member_api.post("/trunks/sync").status_code == 403
+        assert admin_api.post("/trunks/sync").status_code == 200
+
     def test_another_orgs_trunk_is_a_404(self, outsider_api, trunk):
         assert outsider_api.get(f"/trunks/{trunk.public_id}").status_code == 404
         assert outsider_api.get("/trunks").json()["total"] == 0

@@ -236,6 +236,18 @@ class TestAssigningANumber:
         shown = owner_api.get(f"/phone/numbers/{active_number.public_id}").json()
         assert (shown["trunkId"], shown["trunkStatus"]) == (None, None)
 
+    def test_a_number_moved_to_another_org_leaves_the_old_orgs_trunk(self, owner_api, sandbox, active_number,
+                                                                      trunk, other_org, alice):
+        from phones.numbers.reassign import phone_number_move_to_org
+
+        owner_api.put(f"/phone/numbers/{active_number.public_id}", {"trunkId": trunk.public_id}, format="json")
+        connection_create(org=other_org, type_="sandbox-provider", name="Shared", credentials=sandbox.credentials)
+        active_number.refresh_from_db()
+        phone_number_move_to_org(number=active_number, org=other_org, actor=alice)
+        active_number.refresh_from_db()
+        assert (active_number.org_id, active_number.trunk_id) == (other_org.pk, None)
+        assert at_provider(active_number).trunk_sid == ""
+
     def test_staff_assign_from_the_admin(self, client, django_user_model, active_number, trunk, sandbox_trunk):
         staff = django_user_model.objects.create_superuser("staff", "staff@example.com", "pw")
         client.force_login(staff)

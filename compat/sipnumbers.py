@@ -71,8 +71,8 @@ class AccountView(OrgScopedAPIView):
 def _number(number: PhoneNumber) -> dict:
     data = PhoneNumberSerializer(number).data
     return {key: data[key] for key in ("id", "phoneNumber", "friendlyName", "country", "region", "locality",
-                                       "status", "capabilities", "pricing", "purchasedAt", "nextBillingDate")} | {
-        "trunkId": number.trunk_id or None, "trunkName": None}
+                                       "status", "trunkId", "trunkName", "capabilities", "pricing", "purchasedAt",
+                                       "nextBillingDate")}
 
 
 class CatalogView(AccountView):

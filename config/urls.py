@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("compat.urls")),  # the documents' own paths, before the features' (compat/urls.py)
     path("", include("orgs.urls")),
     path("", include("phones.numbers.urls")),
+    path("", include("phones.trunks.urls")),
     path("", include("phones.calls.urls")),
     path("", include("phones.messaging.urls")),
     path("", include("phones.verify.urls")),

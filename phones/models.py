@@ -14,8 +14,39 @@ class NumberType(models.TextChoices):
     MOBILE = "mobile"
 
 
+class Trunk(PublicIdModel):
+    """A SIP trunk of the org's provider account, as the provider last told us (phones.trunks.services
+    keeps it in sync). The numbers assigned to it send their calls to its origination URLs."""
+
+    public_id_prefix = "trk"
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="trunks")
+    connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="trunks")
+    provider_sid = models.CharField(max_length=64)
+    friendly_name = models.CharField(max_length=64, blank=True)
+    domain_name = models.CharField(max_length=255, blank=True)
+    # [{sid, sipUrl, priority, weight, enabled, friendlyName}], by priority.
+    origination_urls = models.JSONField(default=list, blank=True)
+    synced_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["friendly_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "provider_sid"], name="trunk_one_per_connection_sid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.friendly_name or self.provider_sid
+
+
 class PhoneNumber(PublicIdModel):
     public_id_prefix = "pn"
+
+    class TrunkStatus(models.TextChoices):
+        PENDING = "pending"
+        ASSIGNED = "assigned"
+        FAILED = "failed"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -56,7 +87,11 @@ class PhoneNumber(PublicIdModel):
     routing_mode = models.CharField(max_length=5, choices=RoutingMode.choices, default=RoutingMode.VOICE)
     configuration = models.JSONField(default=dict, blank=True)
     is_system = models.BooleanField(default=False)
-    trunk_id = models.CharField(max_length=64, blank=True)
+    # The SIP trunk the number is given to, and where that stands at the provider: `assigned`, or
+    # `pending` (a number being bought: the purchase job assigns it), or `failed` (the job could not;
+    # PUT trunkId again, or verify's repair, retries). Blank with no trunk.
+    trunk = models.ForeignKey(Trunk, null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers")
+    trunk_status = models.CharField(max_length=8, blank=True, choices=TrunkStatus.choices)
     agent_id = models.CharField(max_length=64, blank=True)
     setup_fee = models.PositiveIntegerField(default=0, help_text="Minor units.")
     monthly_fee = models.PositiveIntegerField(default=0, help_text="Minor units.")

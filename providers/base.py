@@ -183,6 +183,29 @@ class MessagingService:
 
 
 @dataclass(frozen=True)
+class OriginationUrl:
+    """Where a SIP trunk sends the calls it takes (Twilio's Origination URL), tried by priority then weight."""
+
+    sid: str
+    sip_url: str
+    priority: int = 10
+    weight: int = 10
+    enabled: bool = True
+    friendly_name: str = ""
+
+
+@dataclass(frozen=True)
+class SipTrunk:
+    """A SIP trunk of the provider account: the numbers assigned to it send their calls to its
+    origination URLs instead of our voice webhook."""
+
+    sid: str
+    friendly_name: str = ""
+    domain_name: str = ""
+    origination_urls: tuple[OriginationUrl, ...] = ()
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     account_id: str
     friendly_name: str = ""
@@ -267,6 +290,26 @@ class PhoneProvider(abc.ABC):
         """
         raise ProviderError(f"{self.name or type(self).__name__} cannot pause or resume a call's recording",
                             code="unsupported", permanent=True, provider=self.name)
+
+    def _unsupported(self, what: str) -> ProviderError:
+        return ProviderError(f"{self.name or type(self).__name__} connections do not support {what}",
+                             code="unsupported", permanent=True, provider=self.name)
+
+    def list_trunks(self) -> list[SipTrunk]:
+        """Every SIP trunk of the account with its origination URLs (paged lists).
+
+        Providers without SIP trunks here answer a permanent `unsupported` error, as do the two below.
+        """
+        raise self._unsupported("SIP trunks")
+
+    def trunk_assign(self, trunk_sid: str, number_sid: str) -> None:
+        """Give the number's calls to the trunk (the number must not be on another trunk)."""
+        raise self._unsupported("SIP trunks")
+
+    def trunk_unassign(self, trunk_sid: str, number_sid: str) -> None:
+        """Take the number off the trunk; a number that is not on it is not an error. Its calls then
+        go to its voice URL again (which the caller re-points)."""
+        raise self._unsupported("SIP trunks")
 
     @abc.abstractmethod
     def validate_webhook(self, request: Any, url: str) -> bool:

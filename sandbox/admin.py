@@ -2,7 +2,15 @@
 from django.contrib import admin
 
 from orgs.admin import ReadOnlyAdmin
-from sandbox.models import SandboxAccount, SandboxApiKey, SandboxCall, SandboxFault, SandboxMessage, SandboxNumber
+from sandbox.models import (
+    SandboxAccount,
+    SandboxApiKey,
+    SandboxCall,
+    SandboxFault,
+    SandboxMessage,
+    SandboxNumber,
+    SandboxTrunk,
+)
 
 
 @admin.register(SandboxAccount)
@@ -44,3 +52,9 @@ class SandboxCallAdmin(ReadOnlyAdmin):
 @admin.register(SandboxFault)
 class SandboxFaultAdmin(ReadOnlyAdmin):
     list_display = ("account", "resource", "method", "kind", "remaining", "date_created")
+
+
+@admin.register(SandboxTrunk)
+class SandboxTrunkAdmin(ReadOnlyAdmin):
+    list_display = ("sid", "friendly_name", "domain_name", "account", "date_created")
+    search_fields = ("sid", "friendly_name", "account__sid")

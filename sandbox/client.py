@@ -24,8 +24,8 @@ from twilio.http.response import Response
 from sandbox.twilio_json import FAULT_HEADER, not_found
 
 API_HOST = "api.twilio.com"
-# Hosts the emulator answers for; their paths do not overlap (2010-04-01/… and v1/…).
-EMULATED_HOSTS = (API_HOST, "messaging.twilio.com")
+# Hosts the emulator answers for; their paths do not overlap (2010-04-01/…, v1/Services…, v1/Trunks…).
+EMULATED_HOSTS = (API_HOST, "messaging.twilio.com", "trunking.twilio.com")
 
 
 class SandboxHttpClient(TwilioHttpClient):

@@ -194,3 +194,20 @@ class SandboxA2PCampaign(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sid} ({self.campaign_status})"
+
+
+# ---------------------------------------------------------------- Elastic SIP Trunking v1
+# A number's trunk is SandboxNumber.trunk_sid (IncomingPhoneNumbers shows it as `trunk_sid`).
+
+class SandboxTrunk(models.Model):
+    sid = models.CharField(max_length=34, unique=True)
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="trunks")
+    friendly_name = models.CharField(max_length=64, blank=True)
+    domain_name = models.CharField(max_length=255, blank=True)
+    # Its Origination URLs: [{sid, sip_url, priority, weight, enabled, friendly_name}].
+    origination_urls = models.JSONField(default=list, blank=True)
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.friendly_name} ({self.sid})"

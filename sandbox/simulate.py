@@ -41,6 +41,7 @@ from sandbox.services import (
     sandbox_message_deliver,
     sandbox_reply_record,
 )
+from sandbox.trunking import trunk_taking_calls
 
 MAX_STEPS = 20
 API_VERSION = "2010-04-01"
@@ -157,6 +158,10 @@ def simulate_sms(*, to: str, from_: str, body: str) -> Simulation:
 
 def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = "") -> Simulation:
     simulation = Simulation(number=_number(to))
+    trunk = trunk_taking_calls(simulation.number)
+    if trunk:  # Twilio sends the call to the trunk, never to the number's voice URL
+        simulation.ended = trunk
+        return simulation
     before = _last_message_pk(simulation.number)
     call = {"CallSid": "CA" + secrets.token_hex(16), "From": from_, "To": to, "Direction": "inbound",
             "ApiVersion": API_VERSION}

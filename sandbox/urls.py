@@ -2,7 +2,7 @@
 and resolved directly by the in-process client). Anything else under it answers Twilio's 404."""
 from django.urls import path, re_path
 
-from sandbox import messaging, views
+from sandbox import messaging, trunking, views
 
 ACCOUNT = "2010-04-01/Accounts/<str:account_sid>"
 KIND = r"(?P<kind>Local|TollFree|Mobile)"
@@ -36,5 +36,11 @@ urlpatterns = [
          name="sandbox-messaging-service-numbers"),
     path("v1/Services/<str:service_sid>/Compliance/Usa2p", messaging.service_campaigns,
          name="sandbox-messaging-service-campaigns"),
+    # trunking.twilio.com (Elastic SIP Trunking v1)
+    path("v1/Trunks", trunking.trunks_list, name="sandbox-trunks"),
+    path("v1/Trunks/<str:sid>", trunking.trunk_detail, name="sandbox-trunk"),
+    path("v1/Trunks/<str:trunk_sid>/OriginationUrls", trunking.origination_urls, name="sandbox-trunk-origination-urls"),
+    path("v1/Trunks/<str:trunk_sid>/PhoneNumbers", trunking.trunk_numbers, name="sandbox-trunk-numbers"),
+    path("v1/Trunks/<str:trunk_sid>/PhoneNumbers/<str:sid>", trunking.trunk_number, name="sandbox-trunk-number"),
     re_path(r"^(?P<rest>.*)$", views.unknown, name="sandbox-unknown"),
 ]

@@ -85,7 +85,7 @@ class PhoneNumberAdmin(NumberSearchMixin, admin.ModelAdmin):
         ("Webhooks", {"fields": ["voice_url", "voice_fallback_url", "sms_url", "status_callback"],
                       "description": "Where the provider sends this number's calls and texts, as last read "
                                      "from the provider (Verify reads them again)."}),
-        ("Routing", {"fields": ["routing_mode", "voice_assignments", "ivr", "agent_id", "trunk_id"]}),
+        ("Routing", {"fields": ["routing_mode", "voice_assignments", "ivr", "agent_id", "trunk", "trunk_status"]}),
         ("SMS rules", {"fields": ["rules"], "description": "Tried in this order on every inbound text, "
                                                            "after the opt-out keywords."}),
         ("Configuration", {"fields": ["settings"]}),

@@ -19,7 +19,7 @@ from core.display import money
 from core.errors import DomainError
 from orgs.audit import audit_record
 from orgs.models import Membership, Org
-from phones.models import Job, PhoneNumber
+from phones.models import Job, PhoneNumber, Trunk
 from phones.numbers.provisioning import ADOPTED, FAILED, UNKNOWN, purchase_settle
 from phones.numbers.reassign import orgs_for_move, phone_number_move_to_org, phone_number_reassign
 from phones.numbers.services import phone_number_release, release_refusal, system_phone_set
@@ -72,14 +72,16 @@ def release(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
 
 class ReassignForm(forms.Form):
     TARGETS = [("org", "Another org (same provider account)"), ("user", "A member of the org (calls ring them)"),
-               ("agent", "An agent"), ("trunk", "A trunk")]
+               ("agent", "An agent"), ("trunk", "A SIP trunk (assigned at the provider)"),
+               ("no_trunk", "Off its SIP trunk (calls come to our webhooks again)")]
 
     target = forms.ChoiceField(choices=TARGETS, widget=forms.RadioSelect, initial="org")
     org = forms.ModelChoiceField(queryset=Org.objects.none(), required=False,
                                  help_text="Only orgs connected to the number's provider account are listed.")
     user = forms.ChoiceField(required=False, help_text="Members of the number's org.")
     agent_id = forms.CharField(required=False, max_length=64, label="Agent id")
-    trunk_id = forms.CharField(required=False, max_length=64, label="Trunk id")
+    trunk = forms.ModelChoiceField(queryset=Trunk.objects.none(), required=False, label="SIP trunk",
+                                   help_text="The org's trunks, as last read from the provider.")
 
     def __init__(self, *args, org: Org, numbers: list[PhoneNumber], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -90,13 +92,14 @@ class ReassignForm(forms.Form):
             ids = set(orgs_for_move(number).values_list("pk", flat=True))
             allowed = ids if allowed is None else allowed & ids
         self.fields["org"].queryset = Org.objects.filter(pk__in=allowed or []).order_by("slug")
+        self.fields["trunk"].queryset = Trunk.objects.filter(org=org).order_by("friendly_name", "id")
         members = Membership.objects.filter(org=org).select_related("user").order_by("user__username")
         self.fields["user"].choices = [("", "—")] + [(m.user.username, f"{m.user.username} ({m.role})")
                                                      for m in members]
 
     def clean(self):
         data = super().clean()
-        needed = {"org": "org", "user": "user", "agent": "agent_id", "trunk": "trunk_id"}.get(data.get("target"))
+        needed = {"org": "org", "user": "user", "agent": "agent_id", "trunk": "trunk"}.get(data.get("target"))
         if needed and not data.get(needed):
             self.add_error(needed, "Say where the number goes.")
         return data
@@ -110,7 +113,9 @@ def _reassign_one(request: HttpRequest, number: PhoneNumber, data: dict) -> Phon
         return phone_number_reassign(number=number, actor=request.user, username=data["user"])
     if target == "agent":
         return phone_number_reassign(number=number, actor=request.user, agent_id=data["agent_id"])
-    return phone_number_reassign(number=number, actor=request.user, trunk_id=data["trunk_id"])
+    if target == "no_trunk":
+        return phone_number_reassign(number=number, actor=request.user, trunk_id="")
+    return phone_number_reassign(number=number, actor=request.user, trunk_id=data["trunk"].public_id)
 
 
 def reassign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[PhoneNumber]

@@ -29,6 +29,7 @@ from phones.jobs import RetryLater, error_dict, job_claim, job_finish, job_reque
 from phones.models import Job, PhoneNumber
 from phones.numbers.selectors import purchase_jobs_under_way, purchases_unsettled
 from phones.provider_webhooks import webhooks_for
+from phones.trunks.services import trunk_assign_after_purchase
 from providers.base import ProviderError, ProvisionedNumber
 from providers.registry import provider_for
 
@@ -46,6 +47,8 @@ def purchase_run(*, job_id: int) -> None:
     number = job.phone_number
     if number.status != PhoneNumber.Status.PENDING:
         job_finish(job, succeeded=number.status != PhoneNumber.Status.FAILED, result={"phoneId": number.public_id})
+        if number.status == PhoneNumber.Status.ACTIVE:
+            _assign_trunk(job, number)  # a run that stopped between the purchase and its trunk
         return
     provider = provider_for(number.connection)
     hooks = webhooks_for(number)
@@ -67,7 +70,8 @@ def purchase_run(*, job_id: int) -> None:
 
 def _purchase_succeeded(job: Job | None, number: PhoneNumber, owned: ProvisionedNumber, hooks: dict,
                         note: dict | None = None) -> bool:
-    """Record the number as bought; its hold becomes the charge. False if it had moved on already."""
+    """Record the number as bought; its hold becomes the charge; then give it to its trunk, if it was
+    bought with one (the job's result says how that went). False if it had moved on already."""
     today = timezone.localdate()
     with transaction.atomic():
         number = _locked(number)
@@ -88,7 +92,17 @@ def _purchase_succeeded(job: Job | None, number: PhoneNumber, owned: Provisioned
         if job is not None:
             job_finish(job, succeeded=True, result={"phoneId": number.public_id, "sid": owned.sid,
                                                     "phoneNumber": number.e164, **(note or {})})
+    _assign_trunk(job, number)
     return True
+
+
+def _assign_trunk(job: Job | None, number: PhoneNumber) -> None:
+    """After the commit (the number is ours whatever the trunk does; a provider call holds no lock):
+    give a number bought with a trunk to it, and add how that went to the job's result."""
+    trunk = trunk_assign_after_purchase(number=number)
+    if trunk is not None and job is not None:
+        job.result = {**job.result, "trunk": trunk}
+        job.save(update_fields=["result"])
 
 
 def _purchase_failed(job: Job | None, number: PhoneNumber, error: dict) -> bool:

@@ -21,13 +21,15 @@ from phones.calls.routing import routing_update, voice_document
 from phones.models import PhoneNumber, PhoneRouting
 from phones.numbers.services import phone_number_update
 from phones.provider_webhooks import webhooks_for
+from phones.trunks.services import phone_number_trunk_set
 from providers.registry import provider_for
 
-SNAPSHOT = ("org_id", "connection_id", "routing_mode", "is_system", "agent_id", "trunk_id", "status")
+SNAPSHOT = ("org_id", "connection_id", "routing_mode", "is_system", "agent_id", "status")
 
 
 def _snapshot(number: PhoneNumber) -> dict:
-    return {name: getattr(number, name) for name in SNAPSHOT}
+    return {**{name: getattr(number, name) for name in SNAPSHOT},
+            "trunk": number.trunk.public_id if number.trunk_id else None, "trunk_status": number.trunk_status}
 
 
 def connections_for_move(number: PhoneNumber) -> QuerySet[ProviderConnection]:
@@ -60,6 +62,9 @@ def phone_number_move_to_org(*, number: PhoneNumber, org: Org, actor) -> PhoneNu
         raise Conflict(f"{org.slug} has no active connection to provider account "
                        f"{number.connection.account_id}, so the number cannot move there",
                        code="provider_account_mismatch")
+    if number.trunk_id is not None:
+        # Its trunk is the old org's: off it at the provider first (the new org gives it its own).
+        phone_number_trunk_set(number=number, trunk=None)
     if number.routing_mode != PhoneNumber.RoutingMode.VOICE:
         # The provider first, as for any routing switch: if it refuses, nothing has changed.
         voice = copy.copy(number)
@@ -71,7 +76,7 @@ def phone_number_move_to_org(*, number: PhoneNumber, org: Org, actor) -> PhoneNu
         before = _snapshot(number)
         number.org, number.connection = org, connection
         number.routing_mode = PhoneNumber.RoutingMode.VOICE
-        number.agent_id = number.trunk_id = ""
+        number.agent_id = ""
         number.webhooks = webhooks_for(number).as_dict()
         number.save()
         PhoneRouting.objects.filter(phone_number=number).update(assignments=[], ivr_flow={}, sms_rules=[],

@@ -95,6 +95,10 @@ def phone_number_list(*, org: Org, filters: dict, limit: int, offset: int) -> di
         matching &= Q(purpose=filters["purpose"])
     if filters.get("routingMode"):
         matching &= Q(routing_mode=filters["routingMode"])
+    if filters.get("trunkId"):
+        # "none": the numbers on no trunk, free to give to one.
+        matching &= (Q(trunk__isnull=True) if filters["trunkId"] == "none"
+                     else Q(trunk__public_id=filters["trunkId"]) | Q(trunk__provider_sid=filters["trunkId"]))
     if filters.get("search"):
         term = filters["search"].strip()
         digits = "".join(ch for ch in term if ch.isdigit())
@@ -111,7 +115,7 @@ def phone_number_list(*, org: Org, filters: dict, limit: int, offset: int) -> di
         )
     ids = list(scoped.filter(matching).order_by("-created_at", "-id").values_list("id", flat=True)
                [offset:offset + limit])
-    rows = PhoneNumber.objects.in_bulk(ids)
+    rows = PhoneNumber.objects.select_related("trunk").in_bulk(ids)
     return {"numbers": [rows[pk] for pk in ids], "total": figures["total"], "monthly_cost": figures["monthly_cost"]}
 
 
@@ -130,7 +134,7 @@ def _figures_from_totals(org: Org, filters: dict) -> dict:
     by_status = {row.status: row for row in OrgNumberTotals.objects.filter(org=org)}
     monthly_cost = sum(row.monthly_fee for status, row in by_status.items() if status in PhoneNumber.LIVE_STATUSES)
     total = None
-    if not any(filters.get(key) for key in ("purpose", "routingMode", "search")):
+    if not any(filters.get(key) for key in ("purpose", "routingMode", "search", "trunkId")):
         if filters.get("status"):
             total = by_status[filters["status"]].count if filters["status"] in by_status else 0
         else:

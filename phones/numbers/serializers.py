@@ -108,7 +108,9 @@ class PurchaseSerializer(StrictSerializer):
     purpose = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
     configuration = ConfigurationSerializer(required=False)
     routingMode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.choices, required=False, default="voice")
-    trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="",
+                                    help_text="A SIP trunk of the org (GET /trunks: its id or SID): each number is "
+                                              "assigned to it at the provider once bought.")
     agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:
@@ -130,7 +132,9 @@ class UpdateSerializer(StrictSerializer):
     friendlyName = serializers.CharField(required=False, max_length=64, allow_blank=True)
     purpose = serializers.CharField(required=False, max_length=64, allow_blank=True)
     configuration = ConfigurationSerializer(required=False)
-    trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
+    trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True,
+                                    help_text="Give the number to this SIP trunk at the provider (null or \"\": take "
+                                              "it off its trunk, and its voice webhook points here again).")
     agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
     assignments = serializers.ListField(
         child=serializers.DictField(), required=False,
@@ -171,6 +175,8 @@ class NumberListQuerySerializer(StrictSerializer):
     routingMode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.values, required=False)
     search = serializers.CharField(required=False, max_length=64,
                                    help_text="Matches the number's digits or its friendly name.")
+    trunkId = serializers.CharField(required=False, max_length=64,
+                                    help_text="`none`: the numbers on no SIP trunk; else a trunk's id (or SID).")
     includeReleased = serializers.BooleanField(required=False, default=False)
 
 
@@ -192,6 +198,8 @@ class JobResultSerializer(serializers.Serializer):
     phoneId = serializers.CharField(required=False, help_text="purchase, release: the number.")
     phoneNumber = E164Field(required=False, help_text="purchase, release: the number.")
     sid = serializers.CharField(required=False, help_text="purchase: the provider's id of the number.")
+    trunk = serializers.DictField(required=False, help_text="purchase with trunkId: {trunkId, status "
+                                                            "(assigned or failed), error}.")
     releasedAt = serializers.DateTimeField(required=False, help_text="release.")
     finalBilling = serializers.DictField(required=False, help_text="release: {proratedRefund, currency, description}.")
     reportId = serializers.IntegerField(required=False, help_text="verify, reconcile: the report.")
@@ -226,7 +234,12 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
     type = serializers.CharField(source="number_type")
     routingMode = serializers.CharField(source="routing_mode")
     isSystem = serializers.BooleanField(source="is_system")
-    trunkId = serializers.CharField(source="trunk_id")
+    trunkId = serializers.CharField(source="trunk.public_id", allow_null=True,
+                                    help_text="The SIP trunk it is given to (GET /trunks); null for none.")
+    trunkName = serializers.CharField(source="trunk.friendly_name", allow_null=True)
+    trunkStatus = serializers.SerializerMethodField(
+        help_text="assigned (at the provider), pending (assigned once bought), failed (the provider refused "
+                  "after the purchase: PUT trunkId again); null with no trunk.")
     agentId = serializers.CharField(source="agent_id")
     pricing = serializers.SerializerMethodField()
     monthlyFee = serializers.IntegerField(source="monthly_fee")
@@ -243,12 +256,16 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
     class Meta:
         model = PhoneNumber
         fields = ["id", "phoneNumber", "friendlyName", "purpose", "country", "type", "locality", "region",
-                  "capabilities", "status", "routingMode", "configuration", "isSystem", "trunkId", "agentId",
-                  "pricing", "monthlyFee", "currency", "purchasedAt", "nextBillingDate", "releasedAt", "createdAt"]
+                  "capabilities", "status", "routingMode", "configuration", "isSystem", "trunkId", "trunkName",
+                  "trunkStatus", "agentId", "pricing", "monthlyFee", "currency", "purchasedAt", "nextBillingDate",
+                  "releasedAt", "createdAt"]
         read_only_fields = fields
 
     def get_pricing(self, obj: PhoneNumber) -> PricingSerializer:
         return _pricing(obj)
+
+    def get_trunkStatus(self, obj: PhoneNumber) -> str | None:
+        return obj.trunk_status or None
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -24,6 +24,7 @@ from phones.models import Job, PhoneNumber, PhoneRouting
 from phones.numbers.selectors import offer_details
 from phones.numbers.tasks import purchase_number, release_number
 from phones.provider_webhooks import webhooks_for, webhooks_push
+from phones.trunks.services import phone_number_trunk_set, trunk_for_number
 from providers.base import ProviderError, SearchCriteria
 from providers.registry import provider_for
 
@@ -109,10 +110,13 @@ def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: s
     """Buy several numbers at once: the balance must cover all of them (setup + first month each),
     and all or none are recorded and held, in one transaction; then one purchase job per number,
     started only if that commits. Each keeps what the search showed of it (friendly name when none
-    is given, locality, region). `set_as_system` applies to the first."""
+    is given, locality, region). `set_as_system` applies to the first. `trunk_id` (one of the org's
+    trunks on the same provider account, else a 400 before anything is held): each number is assigned
+    to it at the provider once bought."""
     if len(set(e164s)) != len(e164s):
         raise InvalidInput("A number is named more than once", field="numbers")
     connection = connection_default(org=org)
+    trunk = trunk_for_number(org=org, trunk_id=trunk_id, connection=connection) if trunk_id else None
     priced = []
     for e164 in e164s:
         country, number_type = classify(e164)
@@ -135,7 +139,8 @@ def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: s
                 locality=(offer.get("locality") or "")[:100], region=(offer.get("region") or "")[:100],
                 country=country, number_type=number_type, status=PhoneNumber.Status.PENDING,
                 routing_mode=routing_mode, configuration=merge_configuration({}, configuration or {}),
-                trunk_id=trunk_id, agent_id=agent_id, setup_fee=price.setup_fee, monthly_fee=price.monthly_fee,
+                trunk=trunk, trunk_status=PhoneNumber.TrunkStatus.PENDING if trunk else "",
+                agent_id=agent_id, setup_fee=price.setup_fee, monthly_fee=price.monthly_fee,
                 currency=price.currency, created_by=user,
                 is_system=set_as_system and index == 0 and not _has_system_phone(org),
             )
@@ -207,8 +212,9 @@ def _ensure_configurable(number: PhoneNumber) -> None:
 
 
 def phone_number_update(*, number: PhoneNumber, changes: dict) -> PhoneNumber:
-    """Partial update. Everything is validated, then a new friendly name is pushed to the
-    provider: if it refuses, nothing is saved."""
+    """Partial update. Everything is validated; then a new trunk (`trunkId`, null or "" for none) is
+    assigned at the provider and recorded, then a new friendly name is pushed to the provider: if it
+    refuses, nothing else is saved."""
     from phones.calls import documents as routing
     from phones.calls.routing import OrgDirectory, routing_update
 
@@ -218,12 +224,17 @@ def phone_number_update(*, number: PhoneNumber, changes: dict) -> PhoneNumber:
             routing.validate_assignments(changes["assignments"], directory=OrgDirectory(number.org))
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"assignments": exc.detail}) from exc
+    trunk_changed = "trunkId" in changes
+    trunk = (trunk_for_number(org=number.org, trunk_id=changes["trunkId"], connection=number.connection)
+             if changes.get("trunkId") else None)
+    if trunk_changed:
+        phone_number_trunk_set(number=number, trunk=trunk)
     name = changes.get("friendlyName")
     if name is not None and name != number.friendly_name and number.provider_sid:
         webhooks_push(number, friendly_name=name)
     if name is not None:
         number.friendly_name = name
-    for key, attr in (("purpose", "purpose"), ("trunkId", "trunk_id"), ("agentId", "agent_id")):
+    for key, attr in (("purpose", "purpose"), ("agentId", "agent_id")):
         if key in changes:
             setattr(number, attr, changes[key] or "")
     if "configuration" in changes:

@@ -70,6 +70,11 @@ class SmsRegistrationSerializer(serializers.Serializer):
     error = serializers.CharField(required=False, help_text="Why the registration could not be read.")
 
 
+class TrunkCheckSerializer(serializers.Serializer):
+    expected = serializers.CharField(allow_null=True, help_text="The SIP trunk recorded here (its SID).")
+    actual = serializers.CharField(allow_null=True, help_text="The trunk the number is on at the provider.")
+
+
 class NumberCheckSerializer(serializers.Serializer):
     phoneId = serializers.CharField()
     phoneNumber = serializers.CharField()
@@ -81,6 +86,7 @@ class NumberCheckSerializer(serializers.Serializer):
     voice = WebhookCheckSerializer(allow_null=True)
     sms = WebhookCheckSerializer(allow_null=True)
     statusCallback = WebhookCheckSerializer(allow_null=True)
+    trunk = TrunkCheckSerializer(allow_null=True, help_text="A difference is the voice check's trunk_mismatch.")
     smsRegistration = SmsRegistrationSerializer(allow_null=True)
     missingSince = serializers.DateTimeField(allow_null=True)
     newlyMissing = serializers.BooleanField(required=False)

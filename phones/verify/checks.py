@@ -9,6 +9,9 @@ webhook gets one reason code:
 - wrong_http_method: our URL, called with GET instead of POST (or the other way)
 - overridden: the URL is ignored because a SIP trunk, a TwiML application or a messaging service
   takes the traffic; re-pointing URLs cannot fix that, so repair leaves it to a person
+- trunk_mismatch (voice): the number is on another SIP trunk at the provider than the one recorded
+  here (or on one when none is recorded, or on none when one is). The recorded trunk taking the
+  calls is expected: ok. Repair puts the number on the recorded trunk (or takes it off).
 """
 from __future__ import annotations
 
@@ -21,9 +24,10 @@ NOT_SET = "not_set"
 URL_MISMATCH = "url_mismatch"
 WRONG_METHOD = "wrong_http_method"
 OVERRIDDEN = "overridden"
-REASONS = (OK, NOT_SET, URL_MISMATCH, WRONG_METHOD, OVERRIDDEN)
-# What re-pointing the URLs fixes.
-DRIFT = (NOT_SET, URL_MISMATCH, WRONG_METHOD)
+TRUNK_MISMATCH = "trunk_mismatch"
+REASONS = (OK, NOT_SET, URL_MISMATCH, WRONG_METHOD, OVERRIDDEN, TRUNK_MISMATCH)
+# What repair fixes (re-pointing the URLs; the trunk assignment).
+DRIFT = (NOT_SET, URL_MISMATCH, WRONG_METHOD, TRUNK_MISMATCH)
 WEBHOOKS = ("voice", "sms", "statusCallback")
 
 # A2P 10DLC: what carriers require before a US long code sends application-to-person SMS.
@@ -70,22 +74,35 @@ def _sms_override(owned: ProvisionedNumber, service: MessagingService | None) ->
     return None
 
 
-def webhook_checks(owned: ProvisionedNumber, expected: Webhooks,
-                   service: MessagingService | None) -> dict[str, dict[str, Any]]:
+def _trunk_judged(check: dict[str, Any], *, expected_trunk: str, actual_trunk: str) -> dict[str, Any]:
+    """The voice check, with the SIP trunk judged: the recorded trunk taking the calls is ok, any
+    other trunk (or none, when one is recorded) is a mismatch."""
+    if expected_trunk != actual_trunk:
+        return {**check, "status": TRUNK_MISMATCH}
+    if expected_trunk:
+        return {**check, "status": OK}
+    return check
+
+
+def webhook_checks(owned: ProvisionedNumber, expected: Webhooks, service: MessagingService | None,
+                   expected_trunk: str = "") -> dict[str, dict[str, Any]]:
+    """`expected_trunk`: the SID of the SIP trunk recorded for the number ("" for none)."""
     voice_override = _voice_override(owned)
+    voice = webhook_check(expected_url=expected.voice_url, expected_method=expected.voice_method,
+                          actual_url=owned.voice_url, actual_method=owned.voice_method, overridden_by=voice_override)
+    status_callback = webhook_check(expected_url=expected.status_callback,
+                                    expected_method=expected.status_callback_method,
+                                    actual_url=owned.status_callback, actual_method=owned.status_callback_method,
+                                    overridden_by=voice_override)
     return {
-        "voice": webhook_check(expected_url=expected.voice_url, expected_method=expected.voice_method,
-                               actual_url=owned.voice_url, actual_method=owned.voice_method,
-                               overridden_by=voice_override),
+        "voice": _trunk_judged(voice, expected_trunk=expected_trunk, actual_trunk=owned.trunk_sid),
         "sms": webhook_check(expected_url=expected.sms_url, expected_method=expected.sms_method,
                              actual_url=owned.sms_url, actual_method=owned.sms_method,
                              overridden_by=_sms_override(owned, service)),
-        # Call status goes to the application's (or trunk's) callback when one takes the call.
-        "statusCallback": webhook_check(expected_url=expected.status_callback,
-                                        expected_method=expected.status_callback_method,
-                                        actual_url=owned.status_callback,
-                                        actual_method=owned.status_callback_method,
-                                        overridden_by=voice_override),
+        # Call status goes to the application's (or trunk's) callback when one takes the call: the
+        # recorded trunk's is expected.
+        "statusCallback": status_callback if not (expected_trunk and owned.trunk_sid == expected_trunk)
+        else {**status_callback, "status": OK},
     }
 
 

@@ -10,8 +10,9 @@ registration, and whether it is still there at all. Found on only one side:
   bought: staff decide.
 - at the provider but recorded nowhere for that account: listed as importable.
 
-`repair` re-points drifted webhooks with configure_webhooks(webhooks_for(number)), and nothing
-else: no purchase, release or charge. Every run is stored as a VerifyReport.
+`repair` re-points drifted webhooks with configure_webhooks(webhooks_for(number)), and puts a
+number whose SIP trunk at the provider is not the recorded one on the recorded trunk (or off any,
+when none is recorded), and nothing else: no purchase, release or charge. Every run is stored as a VerifyReport.
 
 A reconcile job (beat's, not a verify the API or staff ask for) first settles the org's purchases
 whose outcome is unknown (phones.numbers.provisioning.purchase_settle): pending numbers whose job
@@ -113,7 +114,7 @@ def _accounts(org: Org, numbers: list[PhoneNumber] | None) -> list[AccountRun]:
         raise ProviderNotConfigured()
     if numbers is None:
         numbers = list(PhoneNumber.objects.filter(org=org, status__in=CHECKED, connection__is_active=True)
-                       .select_related("connection").order_by("e164"))
+                       .select_related("connection", "trunk").order_by("e164"))
     runs: dict[tuple[str, str], AccountRun] = {}
     for connection in connections:
         runs.setdefault((connection.type, connection.account_id), AccountRun(connection, []))
@@ -144,10 +145,16 @@ def _registration(number: PhoneNumber, owned: ProvisionedNumber, services: dict[
         expected_service_sid=number.connection.public_config.get("messagingServiceSid", ""))
 
 
+def _expected_trunk(number: PhoneNumber) -> str:
+    """The SID of the SIP trunk recorded for the number (assigned, or still to be), "" for none."""
+    return number.trunk.provider_sid if number.trunk_id else ""
+
+
 def _entry(number: PhoneNumber, result: str) -> dict:
     return {"phoneId": number.public_id, "phoneNumber": number.e164, "sid": number.provider_sid,
             "connectionId": number.connection.public_id, "status": number.status, "isSystem": number.is_system,
-            "result": result, "voice": None, "sms": None, "statusCallback": None, "smsRegistration": None,
+            "result": result, "voice": None, "sms": None, "statusCallback": None, "trunk": None,
+            "smsRegistration": None,
             "missingSince": number.missing_since.isoformat() if number.missing_since else None,
             "repaired": False, "repairError": None}
 
@@ -164,19 +171,34 @@ class RunState:
 
 def _repair(provider: PhoneProvider, number: PhoneNumber, hooks: Webhooks, entry: dict,
             services: dict[str, MessagingService], state: RunState) -> None:
-    """Re-point the URLs; the entry then shows the provider's answer, checked again."""
+    """Put the number on its recorded trunk (or off any) when that differs, and re-point the URLs;
+    the entry then shows the provider's answer, checked again."""
     before = {name: entry[name]["actual"] for name in checks.WEBHOOKS}
+    sid = number.provider_sid or entry["sid"]
+    trunk = entry["trunk"]
     try:
-        owned = provider.configure_webhooks(number.provider_sid or entry["sid"], hooks)
+        if entry["voice"]["status"] == checks.TRUNK_MISMATCH:
+            if trunk["actual"]:
+                provider.trunk_unassign(trunk["actual"], sid)
+            if trunk["expected"]:
+                provider.trunk_assign(trunk["expected"], sid)
+                PhoneNumber.objects.filter(pk=number.pk, trunk_id=number.trunk_id).update(
+                    trunk_status=PhoneNumber.TrunkStatus.ASSIGNED)
+            before["trunk"] = trunk["actual"]
+        owned = provider.configure_webhooks(sid, hooks)
     except ProviderError as exc:
         entry["repairError"] = error_dict(exc)
         return
     PhoneNumber.objects.filter(pk=number.pk).update(webhooks=hooks.as_dict(), updated_at=timezone.now())
-    entry.update(checks.webhook_checks(owned, hooks, services.get(owned.e164)))
+    entry["trunk"] = {"expected": trunk["expected"], "actual": owned.trunk_sid or None}
+    entry.update(checks.webhook_checks(owned, hooks, services.get(owned.e164), _expected_trunk(number)))
     entry["result"] = checks.outcome({name: entry[name] for name in checks.WEBHOOKS})
     entry["repaired"] = True
+    after = {name: entry[name]["actual"] for name in checks.WEBHOOKS}
+    if "trunk" in before:
+        after["trunk"] = entry["trunk"]["actual"]
     state.repaired.append({"phoneId": number.public_id, "phoneNumber": number.e164, "before": before,
-                           "after": {name: entry[name]["actual"] for name in checks.WEBHOOKS}})
+                           "after": after})
 
 
 def _check_account(run: AccountRun, *, targeted: bool, repair: bool, state: RunState,
@@ -204,7 +226,8 @@ def _check_account(run: AccountRun, *, targeted: bool, repair: bool, state: RunS
         entry = _entry(number, "reappeared" if number.status == PhoneNumber.Status.MISSING else checks.OK)
         entry["sid"] = owned.sid
         hooks = webhooks_for(number)
-        entry.update(checks.webhook_checks(owned, hooks, services.get(owned.e164)))
+        entry["trunk"] = {"expected": _expected_trunk(number) or None, "actual": owned.trunk_sid or None}
+        entry.update(checks.webhook_checks(owned, hooks, services.get(owned.e164), _expected_trunk(number)))
         entry["smsRegistration"] = _registration(number, owned, services, services_error)
         if number.status != PhoneNumber.Status.MISSING:
             entry["result"] = checks.outcome({name: entry[name] for name in checks.WEBHOOKS})

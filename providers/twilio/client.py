@@ -33,6 +33,7 @@ from providers.base import (
     AvailableNumber,
     Capabilities,
     MessagingService,
+    OriginationUrl,
     OwnedPage,
     PhoneProvider,
     PlacedCall,
@@ -40,6 +41,7 @@ from providers.base import (
     ProvisionedNumber,
     SearchCriteria,
     SentMessage,
+    SipTrunk,
     Webhooks,
     unless_gone,
 )
@@ -293,6 +295,33 @@ class TwilioProvider(PhoneProvider):
                 self._account.incoming_phone_numbers(sid).delete()
 
         unless_gone(delete)  # 404: already released, what the caller wanted
+
+    def list_trunks(self) -> list[SipTrunk]:
+        """Elastic SIP Trunking v1 (trunking.twilio.com): the trunks, then each one's origination URLs."""
+        trunks = self.client.trunking.v1.trunks
+        found = []
+        with _translate_errors(mutating=False):
+            for trunk in trunks.list(page_size=MAX_PAGE_SIZE):
+                urls = tuple(
+                    OriginationUrl(sid=url.sid, sip_url=url.sip_url or "", priority=int(url.priority or 0),
+                                   weight=int(url.weight or 0), enabled=bool(url.enabled),
+                                   friendly_name=url.friendly_name or "")
+                    for url in trunks(trunk.sid).origination_urls.list(page_size=MAX_PAGE_SIZE))
+                found.append(SipTrunk(sid=trunk.sid, friendly_name=trunk.friendly_name or "",
+                                      domain_name=trunk.domain_name or "",
+                                      origination_urls=tuple(sorted(urls, key=lambda u: (u.priority, -u.weight)))))
+        return found
+
+    def trunk_assign(self, trunk_sid: str, number_sid: str) -> None:
+        with _translate_errors(mutating=True):
+            self.client.trunking.v1.trunks(trunk_sid).phone_numbers.create(phone_number_sid=number_sid)
+
+    def trunk_unassign(self, trunk_sid: str, number_sid: str) -> None:
+        def delete() -> None:
+            with _translate_errors(mutating=True):
+                self.client.trunking.v1.trunks(trunk_sid).phone_numbers(number_sid).delete()
+
+        unless_gone(delete)  # 404: not on that trunk (or the trunk is gone), what the caller wanted
 
     def send_sms(self, *, to: str, body: str, from_: str | None = None,
                  messaging_service_sid: str | None = None, media_urls: list[str] | None = None,

@@ -14,8 +14,8 @@ from django.core.management import call_command
 from billing.models import LedgerEntry
 from config.management.commands.seed_demo import DEMO_TRAFFIC
 from orgs.models import Org, ProviderConnection
-from phones.models import Call, Conversation, Message, PhoneNumber, PhoneRouting
-from sandbox.models import SandboxCall, SandboxMessage, SandboxNumber
+from phones.models import Call, Conversation, Message, PhoneNumber, PhoneRouting, Trunk
+from sandbox.models import SandboxCall, SandboxMessage, SandboxNumber, SandboxTrunk
 from tests.deploy.test_startup import manage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_prices")]
@@ -66,6 +66,8 @@ def test_seed_demo_twice_leaves_one_number_with_its_flow_rules_and_finished_traf
     assert "IVR flow: exists, kept" in second and "SMS rules: exist, kept" in second
     assert "none played" in second
     assert "admin / admin-demo-password" in second  # still the real password: it was never changed
+    [trunk] = Trunk.objects.filter(org__slug="demo")  # one SIP trunk, read from the sandbox, made once
+    assert (trunk.friendly_name, SandboxTrunk.objects.count()) == ("Demo SIP trunk", 1)
 
 
 def test_a_changed_password_is_not_printed_as_the_login():

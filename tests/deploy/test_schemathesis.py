@@ -55,9 +55,14 @@ def live_org(alice, org, seeded_prices):
         assert owner.get(f"/phone/numbers/{response.json()['number']['id']}").json()["status"] == "active"
     group = owner.post("/phone/groups", {"name": "Fuzzed", "members": []}, format="json")
     assert group.status_code == 201, group.json()
+    from sandbox.models import SandboxAccount
+    from sandbox.trunking import sandbox_trunk_create
+
+    sandbox_trunk_create(account=SandboxAccount.objects.get(sid=connection.account_id), friendly_name="Fuzzed")
+    [trunk] = owner.post("/trunks/sync").json()["data"]
     return {"connection": connection.public_id, "number": bought[0].json()["number"]["id"],
             "released": bought[1].json()["number"]["id"], "job": bought[0].json()["job"]["id"],
-            "group": group.json()["id"]}
+            "group": group.json()["id"], "trunk": trunk["id"]}
 
 
 def _path(prefix: str) -> str:
@@ -72,7 +77,8 @@ def api_schema(alice, org, live_org, request):
 
     token = RefreshToken.for_user(alice).access_token
     ids = [("/phone/numbers/{id}", live_org["number"]), ("/integrations/{id}", live_org["connection"]),
-           ("/phone/groups/{id}", live_org["group"]), ("/jobs/{id}", live_org["job"])]
+           ("/phone/groups/{id}", live_org["group"]), ("/jobs/{id}", live_org["job"]),
+           ("/trunks/{id}", live_org["trunk"])]
     config = SchemathesisConfig.from_dict({
         "seed": SEED,
         "headers": {"Authorization": f"Bearer {token}", "orgid": org.slug},

@@ -6,6 +6,7 @@ bought from the sandbox (the purchase job run eagerly, here), a small IVR flow a
 and a few texts and calls the sandbox plays in (sandbox.simulate), so the inbox, the messages and the
 calls are not empty. Re-running changes nothing that exists: no second number, the flow and rules
 set only when the number has none, traffic played only on a number that has none.
+It also makes one SIP trunk in the demo's sandbox account, which GET /trunks lists.
 """
 from __future__ import annotations
 
@@ -27,12 +28,16 @@ from phones.messaging.services import sms_rules_update
 from phones.models import Call, Job, Message, PhoneNumber
 from phones.numbers.services import phone_number_purchase, phone_number_set_routing_mode
 from phones.routing import routing_get_or_create
+from phones.trunks.services import trunks_sync
 from providers.base import ProviderError, SearchCriteria
 from providers.registry import provider_for
+from sandbox.models import SandboxAccount
 from sandbox.simulate import SimulationError, simulate_call, simulate_sms
+from sandbox.trunking import sandbox_trunk_create
 
 DEMO_PURPOSE = "demo"
 DEMO_AREA_CODE = "415"
+DEMO_TRUNK = "Demo SIP trunk"
 FORWARD_TO = "+14155550123"
 DEMO_FLOW = {
     "entry": "main",
@@ -104,6 +109,7 @@ class Command(BaseCommand):
         call_command("create_org", "demo", owner=username, name="Demo", balance=balance, sandbox=True,
                      stdout=self.stdout)
         org = Org.objects.get(slug="demo")
+        self._demo_trunk(org)
         number = None
         if not no_number:
             with tasks_run_here():
@@ -112,6 +118,20 @@ class Command(BaseCommand):
                     self._configure(number)
                     self._traffic(number)
         self._summary(username, password, created or user.check_password(password), port, number)
+
+    # ---------------------------------------------------------------- the demo SIP trunk
+
+    def _demo_trunk(self, org: Org) -> None:
+        """One SIP trunk in the demo's sandbox account, listed on GET /trunks (no number is on it)."""
+        connection = connection_default(org=org)
+        account = SandboxAccount.objects.filter(sid=connection.account_id).first()
+        if connection.type != ProviderConnection.Type.SANDBOX or account is None:
+            return
+        if not account.trunks.exists():
+            sandbox_trunk_create(account=account, friendly_name=DEMO_TRUNK, domain_prefix=f"demo-{account.sid[-6:]}",
+                                 sip_urls=["sip:pbx.demo.example.com:5060"])
+        trunks_sync(org=org)
+        self.stdout.write(f"demo SIP trunk: {DEMO_TRUNK!r} in the sandbox account (GET /trunks)")
 
     # ---------------------------------------------------------------- the demo number
 

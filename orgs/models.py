@@ -14,6 +14,9 @@ class Org(models.Model):
     slug = models.SlugField(unique=True, help_text="Sent by API clients as the `orgid` header.")
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, default="USD", help_text="Currency of the org's balance.")
+    recording_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Call recordings older than this many days are deleted, at the provider "
+                                         "too (phones.recordings, by beat). Empty: kept until deleted.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

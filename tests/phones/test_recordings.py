@@ -332,3 +332,23 @@ def test_the_beat_schedule_runs_retention(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "phones.recordings.tasks.delete_expired_recordings" in tasks
     assert "phones.recordings.tasks.delete_expired_recordings" in app.tasks
+
+
+def test_under_asgi_the_audio_is_pulled_chunk_by_chunk(owner_api, recording, monkeypatch):
+    """Under ASGI (uvicorn) the view hands Django an async iterator: a synchronous one would be read
+    whole before the first byte is sent."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    monkeypatch.setattr(twilio_json, "RECORDING_SECONDS", 30)
+    path = media_path(owner_api, recording)
+    expected = media.mp3(30)
+
+    async def fetch():
+        response = await AsyncClient().get(path, headers={"Range": "bytes=10-200009"})
+        assert response.is_async
+        return response, [chunk async for chunk in response.streaming_content]
+
+    response, chunks = async_to_sync(fetch)()
+    assert response.status_code == 206 and response["Content-Range"] == f"bytes 10-200009/{len(expected)}"
+    assert len(chunks) > 1 and b"".join(chunks) == expected[10:200010]

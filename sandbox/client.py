@@ -41,12 +41,11 @@ class SandboxHttpClient(TwilioHttpClient):
         response = self._dispatch(parts.hostname, parts.path, request)
         if response.get(FAULT_HEADER) == "timeout":
             raise requests.exceptions.ReadTimeout(f"HTTPSConnectionPool(host='{API_HOST}', port=443): Read timed out.")
-        if response.streaming:
-            chunks = iter(response.streaming_content)
-        else:
-            chunks = iter([response.content])
+        chunks = iter(response.streaming_content if response.streaming else [response.content])
         length = response.get("Content-Length")
-        return MediaStream(status=response.status_code, chunks=chunks, close=response.close,
+        # Not response.close(): that is the end of a request to Django (request_finished), which
+        # would close the caller's database connection under it.
+        return MediaStream(status=response.status_code, chunks=chunks, close=getattr(chunks, "close", lambda: None),
                            content_type=response.get("Content-Type", "application/octet-stream"),
                            content_length=int(length) if length and length.isdigit() else None,
                            content_range=response.get("Content-Range", ""),

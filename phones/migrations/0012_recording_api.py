@@ -6,7 +6,15 @@ from django.db import migrations, models
 import core.ids
 
 
+def _checks_now(schema_editor):
+    """PostgreSQL: foreign keys checked as each row is written, not at commit, so no trigger events
+    are left pending for the ALTER TABLE / CREATE INDEX that follow in this transaction."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def fill_public_ids(apps, schema_editor):
+    _checks_now(schema_editor)
     Recording = apps.get_model("phones", "Recording")
     for recording in Recording.objects.filter(public_id="").iterator():
         recording.public_id = core.ids.new_public_id("rec")
@@ -14,7 +22,7 @@ def fill_public_ids(apps, schema_editor):
 
 
 def fill_numbers(apps, schema_editor):
-    """Last: on PostgreSQL, changed foreign keys leave trigger events that no ALTER TABLE may follow."""
+    _checks_now(schema_editor)
     Recording = apps.get_model("phones", "Recording")
     for recording in Recording.objects.filter(call__phone_number__isnull=False).select_related(
             "call__phone_number").iterator():

@@ -167,6 +167,14 @@ def test_a_range_is_passed_on_so_a_player_can_seek(owner_api, recording):
     assert junk.status_code == 200 and body(junk) == expected
 
 
+def test_the_audio_comes_from_the_connections_api_never_the_stored_url(owner_api, recording):
+    """The callback's RecordingUrl is a reference only: a stored URL pointing anywhere is not fetched."""
+    Recording.objects.filter(pk=recording.pk).update(url="http://169.254.169.254/latest/meta-data/")
+    response = Client().get(media_path(owner_api, recording))
+    assert response.status_code == 200
+    assert body(response) == media.mp3(twilio_json.RECORDING_SECONDS)
+
+
 def test_an_expired_or_altered_link_is_403_and_fetches_nothing(owner_api, recording, monkeypatch):
     fetched = []
     from providers.twilio.client import TwilioProvider

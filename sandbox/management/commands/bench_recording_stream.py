@@ -84,8 +84,8 @@ class Command(BaseCommand):
         if label == "ASGI":
             # The test client gathers an async response's chunks in a list before handing them over,
             # so its peak is not the server's: the WSGI figure is the streaming one.
-            self.stdout.write(f"{label}: {received / 1e6:.1f} MB in {elapsed:.2f} s, {received / elapsed / 1e6:.0f} MB/s "
-                              f"(chunk by chunk, each read in a worker thread)")
+            self.stdout.write(f"{label}: {received / 1e6:.1f} MB in {elapsed:.2f} s, "
+                              f"{received / elapsed / 1e6:.0f} MB/s (chunk by chunk, each read in a worker thread)")
             return
         self.stdout.write(f"{label}: first byte {first_byte * 1000:.1f} ms, {received / elapsed / 1e6:.0f} MB/s, "
                           f"peak memory {peak / 1e6:.2f} MB while streaming {size / 1e6:.1f} MB")

@@ -260,7 +260,13 @@ CELERY_BEAT_SCHEDULE = {
     # Jobs whose task never reached the broker (it was down when they were enqueued), or was lost: sent again.
     "jobs-requeue-stale": {"task": "phones.tasks.requeue_stale_jobs",
                            "schedule": env.int("JOB_REQUEUE_INTERVAL_SECONDS", default=60)},
+    # Each org's recording retention: recordings older than it deleted at the provider, then here.
+    "recordings-retention": {"task": "phones.recordings.tasks.delete_expired_recordings",
+                             "schedule": env.int("RECORDING_RETENTION_INTERVAL_SECONDS", default=3600)},
 }
+
+# Seconds a recording's signed media link (GET /recordings/{id} → mediaUrl) plays before it expires.
+RECORDING_URL_TTL = env.int("RECORDING_URL_TTL", default=600)
 
 # Outbound HTTP to providers: seconds before a request is given up as a timeout.
 PROVIDER_TIMEOUT = env.float("PROVIDER_TIMEOUT", default=15.0)

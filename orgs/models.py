@@ -26,6 +26,9 @@ class Org(models.Model):
     softphone_countries = models.JSONField(
         default=list, blank=True, validators=[validate_countries],
         help_text="ISO codes of the countries members' softphones may call (empty: the caller ID's own).")
+    recording_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Call recordings older than this many days are deleted, at the provider "
+                                         "too (phones.recordings, by beat). Empty: kept until deleted.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -365,11 +365,22 @@ class Call(PublicIdModel):
         return f"{self.direction} call {self.from_number} → {self.to_number}"
 
 
-class Recording(models.Model):
-    """A call recording: kept at the provider; we store its SID and a reference URL."""
+class Recording(PublicIdModel):
+    """A call recording: kept at the provider; we store its SID and a reference URL.
+
+    The audio is only ever fetched from the provider's own API, with the connection's credentials
+    (phones.recordings), never from `url`, which is what the provider's callback said.
+    """
+
+    public_id_prefix = "rec"
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="recordings")
     call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings")
+    # The number the call was on, and the provider account that holds the audio (set from the callback).
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="recordings")
+    connection = models.ForeignKey(ProviderConnection, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="recordings")
     call_sid = models.CharField(max_length=64, blank=True)
     provider_sid = models.CharField(max_length=64, unique=True)
     url = models.URLField(max_length=1000, blank=True)
@@ -378,11 +389,15 @@ class Recording(models.Model):
     transcription_sid = models.CharField(max_length=64, blank=True)
     transcription_status = models.CharField(max_length=16, blank=True)
     transcription_text = models.TextField(blank=True)
+    # The last failed attempt to delete it at the provider (by the API or by retention): the row stays
+    # until the provider confirms the audio is gone.
+    delete_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["org", "-created_at"], name="recording_org_created")]
 
     def __str__(self) -> str:
         return self.provider_sid

@@ -6,7 +6,7 @@ ProviderConnection with that connection's credentials: there is no global client
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -229,6 +229,21 @@ class PlacedCall:
     from_: str = ""
 
 
+@dataclass
+class MediaStream:
+    """A recording's audio as the provider answers it, not yet read: `chunks` yields it piece by
+    piece (never the whole file at once) and `close()` lets the connection go. `status` is 200, or
+    206 for a byte range (`content_range` says which), or 416 for a range past the end."""
+
+    status: int
+    chunks: Iterator[bytes]
+    close: Callable[[], None]
+    content_type: str = "audio/mpeg"
+    content_length: int | None = None
+    content_range: str = ""
+    accept_ranges: str = ""
+
+
 class PhoneProvider(abc.ABC):
     """What the platform needs from a phone provider."""
 
@@ -310,6 +325,18 @@ class PhoneProvider(abc.ABC):
         """Take the number off the trunk; a number that is not on it is not an error. Its calls then
         go to its voice URL again (which the caller re-points)."""
         raise self._unsupported("SIP trunks")
+    def recording_media(self, sid: str, *, byte_range: str | None = None, audio_format: str = "mp3"
+                        ) -> MediaStream:
+        """A recording's audio from the provider's own API with this connection's credentials,
+        streamed; `byte_range` is an HTTP Range header value, passed on (a browser seeking).
+        A recording the provider does not have: a ProviderError with status 404."""
+        raise ProviderError(f"{self.name or type(self).__name__} recordings cannot be played through this platform",
+                            code="unsupported", permanent=True, provider=self.name)
+
+    def delete_recording(self, sid: str) -> None:
+        """Delete a recording, audio and all, at the provider. One already gone is not an error."""
+        raise ProviderError(f"{self.name or type(self).__name__} recordings cannot be deleted through this platform",
+                            code="unsupported", permanent=True, provider=self.name)
 
     @abc.abstractmethod
     def validate_webhook(self, request: Any, url: str) -> bool:

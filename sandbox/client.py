@@ -21,6 +21,7 @@ from django.urls import Resolver404, resolve
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
+from providers.base import MediaStream
 from sandbox.twilio_json import FAULT_HEADER, not_found
 
 API_HOST = "api.twilio.com"
@@ -33,9 +34,24 @@ class SandboxHttpClient(TwilioHttpClient):
         super().__init__(pool_connections=False)
         self.factory = RequestFactory()
 
-    def request(self, method: str, url: str, params=None, data=None, headers=None, auth=None,
-                timeout: float | None = None, allow_redirects: bool = False) -> Response:
+    def stream(self, url: str, *, headers: dict[str, str], auth: tuple[str, str]) -> MediaStream:
+        """A GET whose answer is read as it is consumed (a recording's media, generated in chunks)."""
         parts = urlsplit(url)
+        request = self._build("GET", parts, None, None, headers, auth)
+        response = self._dispatch(parts.hostname, parts.path, request)
+        if response.get(FAULT_HEADER) == "timeout":
+            raise requests.exceptions.ReadTimeout(f"HTTPSConnectionPool(host='{API_HOST}', port=443): Read timed out.")
+        chunks = iter(response.streaming_content if response.streaming else [response.content])
+        length = response.get("Content-Length")
+        # Not response.close(): that is the end of a request to Django (request_finished), which
+        # would close the caller's database connection under it.
+        return MediaStream(status=response.status_code, chunks=chunks, close=getattr(chunks, "close", lambda: None),
+                           content_type=response.get("Content-Type", "application/octet-stream"),
+                           content_length=int(length) if length and length.isdigit() else None,
+                           content_range=response.get("Content-Range", ""),
+                           accept_ranges=response.get("Accept-Ranges", ""))
+
+    def _build(self, method: str, parts, params, data, headers, auth):
         query = "&".join(q for q in (parts.query, urlencode(params or {}, doseq=True)) if q)
         meta = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in (headers or {}).items()
                 if name.lower() != "content-type"}
@@ -43,8 +59,13 @@ class SandboxHttpClient(TwilioHttpClient):
             meta["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
         content_type = (headers or {}).get("Content-Type", "application/x-www-form-urlencoded")
         body = json.dumps(data) if content_type == "application/json" else urlencode(data or {}, doseq=True)
-        request = self.factory.generic(method.upper(), f"{parts.path}?{query}" if query else parts.path,
-                                       data=body, content_type=content_type, **meta)
+        return self.factory.generic(method.upper(), f"{parts.path}?{query}" if query else parts.path,
+                                    data=body, content_type=content_type, **meta)
+
+    def request(self, method: str, url: str, params=None, data=None, headers=None, auth=None,
+                timeout: float | None = None, allow_redirects: bool = False) -> Response:
+        parts = urlsplit(url)
+        request = self._build(method, parts, params, data, headers, auth)
         response = self._dispatch(parts.hostname, parts.path, request)
         if response.get(FAULT_HEADER) == "timeout":
             raise requests.exceptions.ReadTimeout(

@@ -34,6 +34,7 @@ from django.urls import Resolver404, resolve
 from twilio.request_validator import RequestValidator
 
 from phones.provider_webhooks import webhook_url
+from sandbox import recordings as sandbox_recordings
 from sandbox.models import SandboxCall, SandboxNumber
 from sandbox.services import (
     sandbox_call_complete,
@@ -69,6 +70,8 @@ class Simulation:
     exchanges: list[Exchange] = field(default_factory=list)
     ended: str = ""
     pending_digits: list[str] = field(default_factory=list)  # a call's keys not pressed when it ended
+    # What the call's TwiML recorded: callbacks posted when it ends (sandbox.recordings).
+    recordings: list[sandbox_recordings.PendingRecording] = field(default_factory=list)
 
 
 def _number(to: str) -> SandboxNumber:
@@ -172,6 +175,7 @@ def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = 
     simulation.ended = _walk(simulation, live, call, url, list(digits), dial_status)
     # The caller has hung up: the call's final status, to the number's StatusCallback.
     sandbox_call_complete(call=live)
+    sandbox_recordings.hang_up(simulation.recordings, live, lambda url, params: _callback(simulation, url, params))
     pressed = len(digits) - len(simulation.pending_digits)
     _callback(simulation, simulation.number.status_callback or webhook_url("status"),
               {**call, "CallStatus": "completed", "CallDuration": str(call_duration(simulation.exchanges, pressed))})
@@ -189,8 +193,8 @@ def _walk(simulation: Simulation, live: SandboxCall, call: dict[str, str], url: 
         if exchange.status != 200:
             return f"HTTP {exchange.status}"
         root = ET.fromstring(exchange.body)
-        if root.find("Start/Recording") is not None:
-            sandbox_call_recording_start(call=live)
+        sandbox_recordings.note_twiml(simulation.recordings, live, root,
+                                      lambda call: sandbox_call_recording_start(call=call))
         next_step = _next(root, pending, dial_status)
         if isinstance(next_step, str):
             return next_step

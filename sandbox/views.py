@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import inventory, media, services
+from sandbox import inventory, services, twilio_json
+from sandbox import recordings as sandbox_recordings
 from sandbox.auth import account_for_credentials, authenticated_account
 from sandbox.models import SandboxAccount, SandboxCall, SandboxFault
 from sandbox.selectors import Search, available_offers, page_size_param, paginated
@@ -23,7 +24,6 @@ from sandbox.twilio_json import (
     FAULT_HEADER,
     INVALID_PARAMETER,
     NOT_EMULATED,
-    RECORDING_SECONDS,
     SENT_STATUSES,
     TwilioApiError,
     account_json,
@@ -435,18 +435,15 @@ def recording(request: HttpRequest, account: SandboxAccount, sid: str) -> HttpRe
     return JsonResponse(recording_json(found, account_level=True))
 
 
-MEDIA_TYPES = {"": ("audio/x-wav", media.wav), ".wav": ("audio/x-wav", media.wav), ".mp3": ("audio/mpeg", media.mp3)}
-
-
 @twilio_endpoint("Recordings", ("GET",))
 def recording_media(request: HttpRequest, account: SandboxAccount, sid: str, extension: str = "") -> HttpResponse:
-    """A completed recording's audio (WAV without an extension, as Twilio serves it)."""
+    """A completed recording's audio (WAV without an extension, as Twilio serves it), with byte
+    ranges (sandbox.recordings)."""
     _params(request)
     found = _recording(account, sid, f"/Recordings/{sid}{extension}")
     if found.recording_status != "completed":  # Twilio has no media before the recording is done
         return not_found(account_path(account.sid, f"/Recordings/{sid}{extension}"))
-    content_type, generate = MEDIA_TYPES[extension]
-    return HttpResponse(generate(RECORDING_SECONDS), content_type=content_type)
+    return sandbox_recordings.media_response(twilio_json.RECORDING_SECONDS, extension, request.headers.get("Range", ""))
 
 
 @twilio_endpoint("Calls", ("GET", "POST"))

@@ -19,6 +19,7 @@ from phones.admin import actions as admin_actions
 from phones.admin import dashboard, detail
 from phones.models import Call, Job, Message, PhoneNumber, Recording, VerifyReport
 from phones.numbers.selectors import purchase_jobs_unsettled
+from phones.recordings import signing
 
 BADGE_COLOURS = {
     # (background, text): green for fine, amber for waiting or owing, red for broken, grey for gone.
@@ -378,24 +379,43 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "org", "call_number", "status", "duration", "transcription_status", "link"]
+class RecordingAdmin(NumberSearchMixin, ReadOnlyAdmin):
+    """Recordings with a player: the audio streams through the same short-lived signed link the API
+    gives (phones.recordings.signing), never the provider's own URL."""
+
+    list_display = ["created_at", "org", "call_number", "status", "duration", "transcription_status", "player"]
     list_filter = ["status", "transcription_status", ("org", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["org", "call__phone_number"]
-    search_fields = ["provider_sid", "call_sid", "org__slug", "transcription_text"]
+    list_select_related = ["org", "phone_number", "call__phone_number"]
+    search_fields = ["public_id", "provider_sid", "call_sid", "org__slug", "transcription_text"]
+    number_search_fields = ("phone_number__e164", "call__phone_number__e164")
     date_hierarchy = "created_at"
+    fields = ["public_id", "org", "phone_number", "call", "connection", "provider_sid", "call_sid", "status",
+              "duration", "player", "transcription_status", "transcription", "delete_error", "created_at",
+              "updated_at"]
+    readonly_fields = ["player", "transcription"]
 
     def lookup_allowed(self, lookup, value, request=None):
         # A number's page links here filtered by the number its call was on.
         return lookup == "call__phone_number__id__exact" or super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description="number", ordering="call__phone_number__e164")
+    @admin.display(description="number", ordering="phone_number__e164")
     def call_number(self, obj: Recording) -> str:
-        return obj.call.phone_number.e164 if obj.call and obj.call.phone_number else "—"
+        number = obj.phone_number or (obj.call.phone_number if obj.call else None)
+        return number.e164 if number else "—"
 
     @admin.display(description="recording")
-    def link(self, obj: Recording) -> str:
-        return format_html('<a href="{}" rel="noreferrer" target="_blank">listen</a>', obj.url) if obj.url else "—"
+    def player(self, obj: Recording) -> str:
+        if obj.status and obj.status != "completed":
+            return format_html('<span class="quiet">{}</span>', obj.status)
+        url, _ = signing.media_url(obj.public_id)
+        return format_html('<audio class="recording-player" controls preload="none" src="{}"></audio>', url)
+
+    @admin.display(description="transcription")
+    def transcription(self, obj: Recording) -> str:
+        if not obj.transcription_text:
+            return format_html('<span class="quiet">{}</span>', obj.transcription_status or "none")
+        return format_html('<blockquote class="transcription" style="margin:0;white-space:pre-wrap">{}</blockquote>',
+                           obj.transcription_text)
 
 
 dashboard.install(admin.site)

@@ -80,9 +80,12 @@ def _recording(hook: Webhook, sid: str, call_sid: str) -> Recording | None:
     recording = Recording.objects.select_for_update().filter(provider_sid=sid).first()
     if recording is None:
         call = Call.objects.filter(org=hook.org, provider_sid=call_sid).first() if call_sid else None
+        # The connection whose account holds the audio: the API streams and deletes it through that one.
+        number = hook.number or (call.phone_number if call is not None else None)
         try:
             with transaction.atomic():
-                return Recording.objects.create(org=hook.org, provider_sid=sid, call=call, call_sid=call_sid)
+                return Recording.objects.create(org=hook.org, provider_sid=sid, call=call, call_sid=call_sid,
+                                                phone_number=number, connection=hook.connection)
         except IntegrityError:
             recording = Recording.objects.select_for_update().get(provider_sid=sid)
     if recording.org_id != hook.org.pk:

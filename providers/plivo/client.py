@@ -70,6 +70,10 @@ def _number_path(number: str) -> str:
     return f"Number/{digits}/"
 
 
+# Plivo's recording ids are UUIDs.
+RECORDING_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def e164(number: str) -> str:
     """A number as Plivo writes it (digits, no `+`) in E.164; anything else (empty, a SIP URI) as is."""
     number = number.strip()
@@ -295,6 +299,12 @@ class PlivoProvider(PhoneProvider):
         if not created.get("app_id"):
             raise _error("Plivo created the application but did not say its id", code=BAD_RESPONSE)
         return {"app_name": name, **fields, "app_id": created["app_id"]}
+
+    def delete_recording(self, sid: str) -> None:
+        """Plivo's Recording resource (DELETE Account/{auth_id}/Recording/{recording_id}/)."""
+        if not RECORDING_ID.fullmatch(sid or ""):
+            raise ValueError(f"not a Plivo recording id: {sid!r}")
+        unless_gone(lambda: self._request("DELETE", f"Recording/{sid}/"))  # 404: already gone
 
     def release(self, sid: str) -> None:
         path = _number_path(sid)

@@ -313,6 +313,11 @@ class TelnyxProvider(PhoneProvider):
             voice_fallback_url=webhooks.voice_fallback_url, sms_url=webhooks.sms_url, sms_method="POST",
             status_callback=webhooks.status_callback, status_callback_method=webhooks.status_callback_method)
 
+    def delete_recording(self, sid: str) -> None:
+        """Telnyx's call recordings (DELETE /v2/recordings/{recording_id})."""
+        path = f"recordings/{_segment(sid, 'recording')}"
+        unless_gone(lambda: self._request("DELETE", path))  # 404: already gone
+
     def release(self, sid: str) -> None:
         path = f"phone_numbers/{_segment(sid, 'phone number')}"
         unless_gone(lambda: self._request("DELETE", path))  # 404: already released, what the caller wanted

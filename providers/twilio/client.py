@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +33,7 @@ from providers.base import (
     AccountInfo,
     AvailableNumber,
     Capabilities,
+    MediaStream,
     MessagingService,
     OriginationUrl,
     OwnedPage,
@@ -53,6 +55,9 @@ FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/
 
 API_HOST = "https://api.twilio.com"
 MAX_PAGE_SIZE = 1000
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+# What Twilio serves a recording as: `.wav` (its default) or `.mp3`.
+RECORDING_FORMATS = {"wav": "audio/x-wav", "mp3": "audio/mpeg"}
 
 
 _error = functools.partial(ProviderError, provider=consts.PROVIDER_NAME)
@@ -183,6 +188,7 @@ class TwilioProvider(PhoneProvider):
                          code="missing_credentials", permanent=True)
         self.account_sid = account_sid
         self.auth_token = auth_token or ""
+        self._auth = (username, password)
         if http_client is None:
             http_client = ProviderHttpClient(base_url, timeout=settings.PROVIDER_TIMEOUT)
         self.client = Client(username, password, account_sid=account_sid, http_client=http_client)
@@ -347,6 +353,41 @@ class TwilioProvider(PhoneProvider):
         # `Twilio.CURRENT` names the call's recording in progress.
         with _translate_errors(mutating=True):
             self._account.calls(call_sid).recordings("Twilio.CURRENT").update(status=status)
+
+    def _recording_sid(self, sid: str) -> str:
+        """A recording SID that goes into a URL path: nothing that could change the path."""
+        if not RECORDING_SID.fullmatch(sid or ""):
+            raise _error(f"{sid!r} is not a Twilio recording SID", code=20404, permanent=True, status=404)
+        return sid
+
+    def recording_media(self, sid: str, *, byte_range: str | None = None, audio_format: str = "mp3"
+                        ) -> MediaStream:
+        """GET /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.mp3 (or .wav) on this connection's API
+        host (Twilio's, or its `apiBaseUrl`), streamed by the SDK's own HTTP client (its guarded
+        session): read in chunks as the caller reads them, with `Range` passed on."""
+        if audio_format not in RECORDING_FORMATS:
+            raise ValueError(f"audio_format must be one of {', '.join(RECORDING_FORMATS)}")
+        url = f"{API_HOST}/2010-04-01/Accounts/{self.account_sid}/Recordings/{self._recording_sid(sid)}.{audio_format}"
+        headers = {"Accept": RECORDING_FORMATS[audio_format]}
+        if byte_range:
+            headers["Range"] = byte_range
+        with _translate_errors(mutating=False):
+            media = self.client.http_client.stream(url, headers=headers, auth=self._auth)
+        if media.status >= 400 and media.status != 416:
+            media.close()
+            message = "The recording's media was not found" if media.status == 404 else f"HTTP {media.status}"
+            raise _from_twilio_answer(media.status, 20404 if media.status == 404 else None, message)
+        return media
+
+    def delete_recording(self, sid: str) -> None:
+        """DELETE /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json: the audio and its metadata."""
+        sid = self._recording_sid(sid)
+
+        def delete() -> None:
+            with _translate_errors(mutating=True):
+                self._account.recordings(sid).delete()
+
+        unless_gone(delete)  # 404: already deleted, what the caller wanted
 
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the Django `request` carries Twilio's signature for `url`, made with our auth token.

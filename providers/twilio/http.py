@@ -19,6 +19,11 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
 from core import outbound
+from providers.base import MediaStream
+
+CHUNK_SIZE = 64 * 1024
+# A redirect from the API (to where the provider keeps the file) is followed this many times at most.
+MAX_REDIRECTS = 3
 
 
 def is_twilio_host(host: str | None) -> bool:
@@ -49,6 +54,22 @@ class ProviderHttpClient(TwilioHttpClient):
             return url
         path = self.base.path.rstrip("/") + parts.path
         return urlunsplit((self.base.scheme, self.base.netloc, path, parts.query, parts.fragment))
+
+    def stream(self, url: str, *, headers: dict[str, str], auth: tuple[str, str]) -> MediaStream:
+        """GET `url` (rewritten to the base URL) without reading the body: the answer's chunks are read
+        as they are consumed. Redirects are followed (through the guard; the credentials are only
+        sent to the API's own host, as requests drops them when the host changes)."""
+        self.session.max_redirects = MAX_REDIRECTS  # the SDK's own requests never follow redirects
+        # identity: the bytes as stored, so Content-Length and Content-Range stay true when passed on.
+        response = self.session.get(self.rewrite(url), headers={**headers, "Accept-Encoding": "identity"},
+                                    auth=auth, stream=True, timeout=self.timeout, allow_redirects=True)
+        length = response.headers.get("Content-Length")
+        return MediaStream(status=response.status_code, chunks=response.iter_content(CHUNK_SIZE),
+                           close=response.close,
+                           content_type=response.headers.get("Content-Type", "application/octet-stream"),
+                           content_length=int(length) if length and length.isdigit() else None,
+                           content_range=response.headers.get("Content-Range", ""),
+                           accept_ranges=response.headers.get("Accept-Ranges", ""))
 
     def request(self, method: str, url: str, params=None, data=None, headers=None, auth=None,
                 timeout: float | None = None, allow_redirects: bool = False) -> Response:

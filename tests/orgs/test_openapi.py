@@ -5,6 +5,8 @@ pytestmark = pytest.mark.django_db
 
 # Served to Twilio or staff, not to API clients.
 NOT_IN_SCHEMA = ("admin/", "sandbox/", "healthz", "api/schema", "api/docs", "api/redoc", "connect/webhook/")
+# Authorised by a signed URL instead of a token (phones.recordings: a browser's <audio> sends none).
+TOKENLESS = ("/recordings/{id}/media",)
 
 
 def _api_paths():
@@ -36,6 +38,10 @@ def test_the_schema_covers_every_endpoint_with_its_errors(client):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             if path.startswith("/api/auth/"):
+                continue
+            if path in TOKENLESS:
+                # No token is read, so none can be refused (no 401); a bad signature is the 403.
+                assert "security" not in operation and "403" in operation["responses"], f"{method.upper()} {path}"
                 continue
             assert {"401", "403"} <= set(operation["responses"]), f"{method.upper()} {path}"
 
@@ -123,9 +129,11 @@ def test_security_says_who_may_call_each_operation(client):
     assert not schema.get("security")  # no blanket requirement: each operation has its own
     for path in ("/api/auth/token", "/api/auth/token/refresh"):
         assert not schema["paths"][path]["post"].get("security"), path
+    for path in TOKENLESS:
+        assert not schema["paths"][path]["get"].get("security"), path
     user = {"jwtAuth": [], "orgid": []}
     for path, operations in schema["paths"].items():
-        if path.startswith("/api/auth/"):
+        if path.startswith("/api/auth/") or path in TOKENLESS:
             continue
         for method, operation in operations.items():
             security = operation["security"]

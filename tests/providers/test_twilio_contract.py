@@ -195,6 +195,16 @@ class TestRequestsAreValidTwilioRequests:
         assert call["url"].endswith("/Recordings/Twilio.CURRENT.json") and call["data"] == {"Status": status}
 
 
+    def test_delete_recording(self, against_prism):
+        """DELETE Recordings/{Sid}.json (the media, .mp3/.wav, is not a path of the spec: its fetch is
+        tested against the sandbox over HTTP, tests/sandbox/test_over_http.py)."""
+        provider, http = against_prism
+        provider.delete_recording("RE" + "0123456789abcdef" * 2)
+        [call] = assert_accepted(http)
+        assert call["method"] == "DELETE"
+        assert call["url"].endswith(f"/Accounts/{ACCOUNT_SID}/Recordings/RE{'0123456789abcdef' * 2}.json")
+
+
 @pytest.fixture(scope="session")
 def registry(spec) -> Registry:
     return Registry().with_resource(SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT4))

@@ -94,6 +94,8 @@ class SearchCriteria:
     voice_enabled: bool | None = None
     mms_enabled: bool | None = None
     limit: int = 30
+    # True: leave out every number that needs an address (Twilio's ExcludeAllAddressRequired).
+    exclude_address_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,25 @@ class AvailableNumber:
     region: str = ""
     postal_code: str = ""
     capabilities: Capabilities = field(default_factory=Capabilities)
+    # What address buying it needs: none, any (anywhere), local (in its country), foreign (outside it).
+    address_requirements: str = "none"
+    # New to the provider's platform.
+    beta: bool = False
+
+
+ADDRESS_REQUIREMENTS = ("none", "any", "local", "foreign")
+
+
+@dataclass(frozen=True)
+class Regulatory:
+    """The end user's documents a purchase is made with, as the provider names them (Twilio: an
+    Address `AD…` and a regulatory Bundle `BU…`). Empty: none given."""
+
+    address_sid: str = ""
+    bundle_sid: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.address_sid or self.bundle_sid)
 
 
 @dataclass(frozen=True)
@@ -210,6 +231,9 @@ class PhoneProvider(abc.ABC):
     """What the platform needs from a phone provider."""
 
     name: str = ""
+    # Buys numbers with an address and a regulatory bundle (`purchase(..., regulatory=...)`) and
+    # can look an address up (`address_country`). A provider without it is never given either.
+    regulatory_documents: bool = False
 
     @staticmethod
     def _check_sender(from_: str | None, messaging_service_sid: str | None) -> None:
@@ -227,6 +251,12 @@ class PhoneProvider(abc.ABC):
     @abc.abstractmethod
     def purchase(self, e164: str, webhooks: Webhooks, *, friendly_name: str = "") -> ProvisionedNumber:
         ...
+
+    def address_country(self, address_sid: str) -> str | None:
+        """The ISO country of one of the account's addresses, or None when the account has no such
+        address. Only for providers with `regulatory_documents`."""
+        raise ProviderError(f"{self.name or type(self).__name__} takes no addresses", code="unsupported",
+                            permanent=True, provider=self.name)
 
     @abc.abstractmethod
     def find_owned(self, e164: str) -> ProvisionedNumber | None:

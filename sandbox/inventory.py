@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
 
+from sandbox.requirements import address_requirement
+
 LOCAL, TOLL_FREE, MOBILE = "local", "tollFree", "mobile"
 OFFERS_PER_PREFIX = 40
 
@@ -118,8 +120,8 @@ class Offer:
 
     @property
     def address_requirements(self) -> str:
-        """Twilio's address requirement: none for US and Canadian numbers, an address for the rest."""
-        return "none" if self.iso_country in ("US", "CA") else "any"
+        """Twilio's address requirement for the number (sandbox.requirements)."""
+        return address_requirement(self.iso_country, self.number_type)
 
 
 def sells(country: str) -> bool:

@@ -38,6 +38,7 @@ from providers.base import (
     PlacedCall,
     ProviderError,
     ProvisionedNumber,
+    Regulatory,
     SearchCriteria,
     SentMessage,
     Webhooks,
@@ -168,6 +169,7 @@ class TwilioProvider(PhoneProvider):
     """
 
     name = consts.PROVIDER_NAME
+    regulatory_documents = True
 
     def __init__(self, *, account_sid: str, auth_token: str | None = None, api_key_sid: str | None = None,
                  api_key_secret: str | None = None, base_url: str | None = None,
@@ -201,7 +203,8 @@ class TwilioProvider(PhoneProvider):
             criteria.number_type]
         filters = {"area_code": criteria.area_code, "contains": criteria.contains, "in_region": criteria.region,
                    "sms_enabled": criteria.sms_enabled, "voice_enabled": criteria.voice_enabled,
-                   "mms_enabled": criteria.mms_enabled}
+                   "mms_enabled": criteria.mms_enabled,
+                   "exclude_all_address_required": True if criteria.exclude_address_required else None}
 
         def search() -> Any:
             with _translate_errors(mutating=False):
@@ -218,16 +221,31 @@ class TwilioProvider(PhoneProvider):
                 region=record.region or "",
                 postal_code=record.postal_code or "",
                 capabilities=_capabilities(record.capabilities),
+                address_requirements=record.address_requirements or "none",
+                beta=bool(record.beta),
             )
             for record in page
         ]
 
-    def purchase(self, e164: str, webhooks: Webhooks, *, friendly_name: str = "") -> ProvisionedNumber:
+    def purchase(self, e164: str, webhooks: Webhooks, *, friendly_name: str = "",
+                 regulatory: Regulatory | None = None) -> ProvisionedNumber:
+        """Buy `e164` with our webhooks set, and with the end user's Address and regulatory Bundle
+        when the number needs them (`regulatory`)."""
+        regulatory = regulatory or Regulatory()
         with _translate_errors(mutating=True):
             instance = self._account.incoming_phone_numbers.create(
                 phone_number=e164, friendly_name=friendly_name or None,
+                address_sid=regulatory.address_sid or None, bundle_sid=regulatory.bundle_sid or None,
                 **_webhook_fields(webhooks))
         return _provisioned(instance)
+
+    def address_country(self, address_sid: str) -> str | None:
+        def fetch() -> Any:
+            with _translate_errors(mutating=False):
+                return self._account.addresses(address_sid).fetch()
+
+        address = unless_gone(fetch)
+        return (address.iso_country or "").upper() if address is not None else None
 
     def find_owned(self, e164: str) -> ProvisionedNumber | None:
         with _translate_errors(mutating=False):

@@ -74,12 +74,13 @@ def sandbox_address_create(*, account: SandboxAccount, params: dict[str, str]) -
     """POST Addresses: every required field present; the country a two-letter code."""
     missing = [name for name in ADDRESS_REQUIRED_FIELDS if not params.get(name, "").strip()]
     if missing:
-        raise TwilioApiError(400, 21628 if missing != ["CustomerName"] else INVALID_PARAMETER,
-                             f"Missing required parameter{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    fields = {column: params.get(name, "").strip()[:size] for name, (column, size) in ADDRESS_FIELDS.items()}
-    fields["iso_country"] = fields["iso_country"].upper()
-    if not (len(fields["iso_country"]) == 2 and fields["iso_country"].isalpha()):
+        plural = "s" if len(missing) > 1 else ""
+        raise TwilioApiError(400, INVALID_PARAMETER, f"Missing required parameter{plural} {', '.join(missing)}")
+    country = params["IsoCountry"].strip().upper()
+    if not (len(country) == 2 and country.isascii() and country.isalpha()):
         raise TwilioApiError(400, INVALID_PARAMETER, f"IsoCountry {params['IsoCountry']!r} is not a country code")
+    fields = {column: params.get(name, "").strip()[:size] for name, (column, size) in ADDRESS_FIELDS.items()}
+    fields["iso_country"] = country
     flag(params, "AutoCorrectAddress")  # nothing to correct: the sandbox validates no street
     return SandboxAddress.objects.create(sid=new_sid("AD"), account=account,
                                          emergency_enabled=flag(params, "EmergencyEnabled"), **fields)

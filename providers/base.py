@@ -129,6 +129,27 @@ class Regulatory:
 
 
 @dataclass(frozen=True)
+class NumberPrice:
+    """What the provider charges for a number of one type in a country: `number_type` as ours
+    (local, tollFree, mobile); prices as the provider writes them (decimal strings, major units)."""
+
+    number_type: str
+    base_price: str
+    current_price: str
+
+
+@dataclass(frozen=True)
+class CountryNumberPrices:
+    """The provider's monthly number prices in one country, in `currency`. `unknown_types`: the
+    provider's number types we do not sell (Twilio's national, shared cost …), named as it names them."""
+
+    country: str
+    currency: str
+    prices: tuple[NumberPrice, ...]
+    unknown_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Webhooks:
     """The URLs a number should send its traffic to (absolute, built from PUBLIC_BASE_URL)."""
 
@@ -256,6 +277,16 @@ class PhoneProvider(abc.ABC):
         """The ISO country of one of the account's addresses, or None when the account has no such
         address. Only for providers with `regulatory_documents`."""
         raise ProviderError(f"{self.name or type(self).__name__} takes no addresses", code="unsupported",
+                            permanent=True, provider=self.name)
+
+    def number_price_countries(self) -> list[str]:
+        """The ISO codes of every country the provider prices numbers in."""
+        raise ProviderError(f"{self.name or type(self).__name__} has no price list to import", code="unsupported",
+                            permanent=True, provider=self.name)
+
+    def number_prices(self, country: str) -> CountryNumberPrices | None:
+        """The provider's monthly number prices in `country`, or None when it sells none there."""
+        raise ProviderError(f"{self.name or type(self).__name__} has no price list to import", code="unsupported",
                             permanent=True, provider=self.name)
 
     @abc.abstractmethod

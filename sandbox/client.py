@@ -25,7 +25,7 @@ from sandbox.twilio_json import FAULT_HEADER, not_found
 
 API_HOST = "api.twilio.com"
 # Hosts the emulator answers for; their paths do not overlap (2010-04-01/… and v1/…).
-EMULATED_HOSTS = (API_HOST, "messaging.twilio.com")
+EMULATED_HOSTS = (API_HOST, "messaging.twilio.com", "pricing.twilio.com")
 
 
 class SandboxHttpClient(TwilioHttpClient):

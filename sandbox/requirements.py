@@ -2,7 +2,8 @@
 
 `none`, `any` (an address anywhere), `local` (an address in the number's country) or `foreign`
 (an address outside it). Emulated: GB local numbers need an address anywhere, GB mobiles one in
-the United Kingdom; GB toll-free, US and Canadian numbers need none. A leaf module: the
+the United Kingdom, Australian local numbers one in Australia; GB toll-free, Australian mobile, US
+and Canadian numbers need none. A leaf module: the
 inventory, the wire format and the purchase check (sandbox.regulatory) all read it.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ NONE, ANY, LOCAL, FOREIGN = "none", "any", "local", "foreign"
 ADDRESS_REQUIREMENTS: dict[tuple[str, str], str] = {
     ("GB", "local"): ANY,
     ("GB", "mobile"): LOCAL,
+    ("AU", "local"): LOCAL,
 }
 
 

@@ -2,7 +2,7 @@
 and resolved directly by the in-process client). Anything else under it answers Twilio's 404."""
 from django.urls import path, re_path
 
-from sandbox import address_views, messaging, views
+from sandbox import address_views, messaging, pricing, views
 
 ACCOUNT = "2010-04-01/Accounts/<str:account_sid>"
 KIND = r"(?P<kind>Local|TollFree|Mobile)"
@@ -38,5 +38,8 @@ urlpatterns = [
          name="sandbox-messaging-service-numbers"),
     path("v1/Services/<str:service_sid>/Compliance/Usa2p", messaging.service_campaigns,
          name="sandbox-messaging-service-campaigns"),
+    # pricing.twilio.com (Pricing API v1: number prices by country)
+    path("v1/PhoneNumbers/Countries", pricing.countries, name="sandbox-pricing-countries"),
+    path("v1/PhoneNumbers/Countries/<str:iso_country>", pricing.country, name="sandbox-pricing-country"),
     re_path(r"^(?P<rest>.*)$", views.unknown, name="sandbox-unknown"),
 ]

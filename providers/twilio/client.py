@@ -32,7 +32,9 @@ from providers.base import (
     AccountInfo,
     AvailableNumber,
     Capabilities,
+    CountryNumberPrices,
     MessagingService,
+    NumberPrice,
     OwnedPage,
     PhoneProvider,
     PlacedCall,
@@ -52,6 +54,8 @@ FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/
 
 API_HOST = "https://api.twilio.com"
 MAX_PAGE_SIZE = 1000
+# Pricing v1's number types (PhoneNumbers/Countries/{IsoCountry}) → ours.
+PRICED_NUMBER_TYPES = {"local": "local", "toll free": "tollFree", "mobile": "mobile"}
 
 
 _error = functools.partial(ProviderError, provider=consts.PROVIDER_NAME)
@@ -246,6 +250,35 @@ class TwilioProvider(PhoneProvider):
 
         address = unless_gone(fetch)
         return (address.iso_country or "").upper() if address is not None else None
+
+    def number_price_countries(self) -> list[str]:
+        """Pricing v1 PhoneNumbers/Countries, every page."""
+        with _translate_errors(mutating=False):
+            return [country.iso_country for country in
+                    self.client.pricing.v1.phone_numbers.countries.list(page_size=MAX_PAGE_SIZE)
+                    if country.iso_country]
+
+    def number_prices(self, country: str) -> CountryNumberPrices | None:
+        """Pricing v1 PhoneNumbers/Countries/{IsoCountry}: each number type's base and current
+        monthly price (Twilio writes them as decimal strings, or numbers)."""
+        def fetch() -> Any:
+            with _translate_errors(mutating=False):
+                return self.client.pricing.v1.phone_numbers.countries(country).fetch()
+
+        found = unless_gone(fetch)
+        if found is None:
+            return None
+        prices, unknown = [], []
+        for item in found.phone_number_prices or []:
+            kind = str(item.get("number_type") or "").lower()
+            if kind not in PRICED_NUMBER_TYPES:
+                unknown.append(kind)
+                continue
+            prices.append(NumberPrice(number_type=PRICED_NUMBER_TYPES[kind], base_price=str(item.get("base_price")),
+                                      current_price=str(item.get("current_price"))))
+        return CountryNumberPrices(country=(found.iso_country or country).upper(),
+                                   currency=(found.price_unit or "").upper(), prices=tuple(prices),
+                                   unknown_types=tuple(unknown))
 
     def find_owned(self, e164: str) -> ProvisionedNumber | None:
         with _translate_errors(mutating=False):

@@ -46,7 +46,8 @@ class Command(BaseCommand):
             for price in rows:
                 self.stdout.write(f"{label:8} {price.country} {price.number_type:9} "
                                   f"{money(price.monthly_fee, price.currency)}/month "
-                                  f"(provider {money(price.provider_cost, price.currency)} + {price.markup_percent:.2f}%)")
+                                  f"(provider {money(price.provider_cost, price.currency)} "
+                                  f"+ {price.markup_percent:.2f}%)")
         for reason in result.skipped:
             self.stdout.write(f"skipped  {reason}")
         self.stdout.write(("Dry run, nothing written: " if dry_run else "") + result.summary())

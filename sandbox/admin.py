@@ -2,7 +2,15 @@
 from django.contrib import admin
 
 from orgs.admin import ReadOnlyAdmin
-from sandbox.models import SandboxAccount, SandboxApiKey, SandboxCall, SandboxFault, SandboxMessage, SandboxNumber
+from sandbox.models import (
+    SandboxAccount,
+    SandboxAddress,
+    SandboxApiKey,
+    SandboxCall,
+    SandboxFault,
+    SandboxMessage,
+    SandboxNumber,
+)
 
 
 @admin.register(SandboxAccount)
@@ -44,3 +52,12 @@ class SandboxCallAdmin(ReadOnlyAdmin):
 @admin.register(SandboxFault)
 class SandboxFaultAdmin(ReadOnlyAdmin):
     list_display = ("account", "resource", "method", "kind", "remaining", "date_created")
+
+
+@admin.register(SandboxAddress)
+class SandboxAddressAdmin(ReadOnlyAdmin):
+    """The end users' addresses numbers with an address requirement are bought with (sandbox.regulatory)."""
+
+    list_display = ("sid", "customer_name", "city", "iso_country", "account", "date_created")
+    list_filter = ("iso_country",)
+    search_fields = ("sid", "customer_name", "account__sid")

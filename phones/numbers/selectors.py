@@ -57,6 +57,8 @@ def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
     purchase of one of them: offer_details)."""
     provider = provider_for(connection_default(org=org))
     found: list[AvailableNumber] = provider.search_available(criteria)
+    if criteria.exclude_address_required:  # the provider filtered already (Twilio); a provider that did not, here
+        found = [number for number in found if number.address_requirements == "none"]
     cache.set_many({_offer_key(org, number.e164): _offer(number) for number in found[: criteria.limit]},
                    OFFER_SECONDS)
     price = Price.objects.filter(country=criteria.country, number_type=criteria.number_type).first()

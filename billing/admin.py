@@ -1,11 +1,13 @@
-"""Staff pages for money: prices (editable), balances with the top-up form, and read-only
-ledger (filtered by org, exported as CSV), usage and past-due lists. Money only moves through the
+"""Staff pages for money: prices (editable, and imported from a provider with a markup), balances
+with the top-up form, and read-only ledger (filtered by org, exported as CSV), usage and past-due
+lists. Money only moves through the
 services. Amounts are stored in minor units and always shown, and typed, in major units with
 their currency (core.display.money, orgs.admin.MoneyField)."""
 from __future__ import annotations
 
 import csv
 import uuid
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,13 +19,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from billing.models import LedgerEntry, OrgBalance, PastDueNumber, Price, UsageRecord
+from billing.pricing import prices_import
 from billing.services import MAX_TOPUP, ledger_topup
 from core.display import major_units, money
 from core.errors import DomainError
 from orgs.admin import MoneyField, NumberSearchMixin, ReadOnlyAdmin
 from orgs.audit import audit_list, audit_record
-from orgs.models import Org
+from orgs.models import Org, ProviderConnection
 from phones.models import PhoneNumber
+from providers.base import ProviderError
 
 # A price above this is a typo (the stored fields would take up to 42 million).
 MAX_PRICE = 100_000_00
@@ -38,15 +42,79 @@ class PriceForm(forms.ModelForm):
         fields = ["country", "number_type", "setup_fee", "monthly_fee", "currency"]
 
 
+class PriceImportForm(forms.Form):
+    connection = forms.ModelChoiceField(
+        queryset=ProviderConnection.objects.filter(is_active=True).select_related("org").order_by("org__slug", "name"),
+        help_text="The provider account whose price list is read (Twilio Pricing v1).")
+    countries = forms.CharField(max_length=2000, help_text="ISO codes, comma-separated (GB, DE, FR), or “all” for "
+                                                           "every country the provider prices.")
+    markup = forms.DecimalField(min_value=0, max_value=1000, decimal_places=2, initial=20,
+                                help_text="Percent added to the provider's monthly price, rounded up to the cent.")
+    dry_run = forms.BooleanField(required=False, help_text="Show what would change; write nothing.")
+
+
 @admin.register(Price)
 class PriceAdmin(admin.ModelAdmin):
     form = PriceForm
-    list_display = ["country", "number_type", "setup_fee", "monthly_fee", "currency", "updated_at"]
+    list_display = ["country", "number_type", "setup_fee", "monthly_fee", "currency", "provider_cost",
+                    "markup_percent", "imported_at", "updated_at"]
     list_editable = ["setup_fee", "monthly_fee"]
-    list_filter = ["country", "number_type"]
+    list_filter = ["country", "number_type", ("imported_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["provider_cost", "markup_percent", "imported_at"]
+    change_list_template = "admin/billing/price/change_list.html"
+    actions = ["reimport"]
 
     def get_changelist_form(self, request, **kwargs):
         return super().get_changelist_form(request, form=PriceForm, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change and "monthly_fee" in form.changed_data:
+            obj.markup_percent = None  # set by hand: no longer the import's markup
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        return [path("import/", self.admin_site.admin_view(self.import_view), name="billing_price_import"),
+                *super().get_urls()]
+
+    def can_import(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff and request.user.has_perm("billing.change_price") \
+            and request.user.has_perm("billing.add_price")
+
+    @admin.action(description="Re-import the selected countries from a provider", permissions=["change"])
+    def reimport(self, request: HttpRequest, queryset):
+        countries = ",".join(sorted(set(queryset.values_list("country", flat=True))))
+        return HttpResponseRedirect(f"{reverse('admin:billing_price_import')}?{urlencode({'countries': countries})}")
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Import the provider's number prices (billing.pricing.prices_import) with a markup."""
+        if not self.can_import(request):
+            raise PermissionDenied
+        result = None
+        if request.method == "POST":
+            form = PriceImportForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                wanted = data["countries"].strip()
+                try:
+                    result = prices_import(connection=data["connection"],
+                                           countries=None if wanted.lower() == "all" else wanted,
+                                           markup=data["markup"], actor=request.user, dry_run=data["dry_run"])
+                except DomainError as exc:
+                    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                except ProviderError as exc:
+                    form.add_error("connection", f"The provider failed: {exc.message}")
+                else:
+                    if not data["dry_run"]:
+                        self.message_user(request, f"Prices imported: {result.summary()}.", messages.SUCCESS)
+                        return HttpResponseRedirect(reverse("admin:billing_price_changelist"))
+        else:
+            form = PriceImportForm(initial={"countries": request.GET.get("countries", "")})
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": "Import prices from a provider", "result": result}
+        return TemplateResponse(request, "admin/billing/price/import.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "can_import": self.can_import(request)})
 
 
 class TopUpForm(forms.Form):

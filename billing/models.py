@@ -18,6 +18,13 @@ class Price(models.Model):
     monthly_fee = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="USD")
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by a price import (billing.pricing): what the provider charges a month, the markup the
+    # monthly fee was made with, and when. Empty for a price staff set by hand.
+    provider_cost = models.PositiveIntegerField(null=True, blank=True,
+                                                help_text="The provider's monthly price, minor units (imported).")
+    markup_percent = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
+                                         help_text="The markup on the provider's price (imported).")
+    imported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["country", "number_type"]

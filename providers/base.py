@@ -94,6 +94,8 @@ class SearchCriteria:
     voice_enabled: bool | None = None
     mms_enabled: bool | None = None
     limit: int = 30
+    # True: leave out every number that needs an address (Twilio's ExcludeAllAddressRequired).
+    exclude_address_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,46 @@ class AvailableNumber:
     region: str = ""
     postal_code: str = ""
     capabilities: Capabilities = field(default_factory=Capabilities)
+    # What address buying it needs: none, any (anywhere), local (in its country), foreign (outside it).
+    address_requirements: str = "none"
+    # New to the provider's platform.
+    beta: bool = False
+
+
+ADDRESS_REQUIREMENTS = ("none", "any", "local", "foreign")
+
+
+@dataclass(frozen=True)
+class Regulatory:
+    """The end user's documents a purchase is made with, as the provider names them (Twilio: an
+    Address `AD…` and a regulatory Bundle `BU…`). Empty: none given."""
+
+    address_sid: str = ""
+    bundle_sid: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.address_sid or self.bundle_sid)
+
+
+@dataclass(frozen=True)
+class NumberPrice:
+    """What the provider charges for a number of one type in a country: `number_type` as ours
+    (local, tollFree, mobile); prices as the provider writes them (decimal strings, major units)."""
+
+    number_type: str
+    base_price: str
+    current_price: str
+
+
+@dataclass(frozen=True)
+class CountryNumberPrices:
+    """The provider's monthly number prices in one country, in `currency`. `unknown_types`: the
+    provider's number types we do not sell (Twilio's national, shared cost …), named as it names them."""
+
+    country: str
+    currency: str
+    prices: tuple[NumberPrice, ...]
+    unknown_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,6 +290,9 @@ class PhoneProvider(abc.ABC):
     """What the platform needs from a phone provider."""
 
     name: str = ""
+    # Buys numbers with an address and a regulatory bundle (`purchase(..., regulatory=...)`) and
+    # can look an address up (`address_country`). A provider without it is never given either.
+    regulatory_documents: bool = False
 
     @staticmethod
     def _check_sender(from_: str | None, messaging_service_sid: str | None) -> None:
@@ -265,6 +310,22 @@ class PhoneProvider(abc.ABC):
     @abc.abstractmethod
     def purchase(self, e164: str, webhooks: Webhooks, *, friendly_name: str = "") -> ProvisionedNumber:
         ...
+
+    def address_country(self, address_sid: str) -> str | None:
+        """The ISO country of one of the account's addresses, or None when the account has no such
+        address. Only for providers with `regulatory_documents`."""
+        raise ProviderError(f"{self.name or type(self).__name__} takes no addresses", code="unsupported",
+                            permanent=True, provider=self.name)
+
+    def number_price_countries(self) -> list[str]:
+        """The ISO codes of every country the provider prices numbers in."""
+        raise ProviderError(f"{self.name or type(self).__name__} has no price list to import", code="unsupported",
+                            permanent=True, provider=self.name)
+
+    def number_prices(self, country: str) -> CountryNumberPrices | None:
+        """The provider's monthly number prices in `country`, or None when it sells none there."""
+        raise ProviderError(f"{self.name or type(self).__name__} has no price list to import", code="unsupported",
+                            permanent=True, provider=self.name)
 
     @abc.abstractmethod
     def find_owned(self, e164: str) -> ProvisionedNumber | None:

@@ -4,6 +4,7 @@ from django.contrib import admin
 from orgs.admin import ReadOnlyAdmin
 from sandbox.models import (
     SandboxAccount,
+    SandboxAddress,
     SandboxApiKey,
     SandboxCall,
     SandboxFault,
@@ -58,3 +59,12 @@ class SandboxFaultAdmin(ReadOnlyAdmin):
 class SandboxTrunkAdmin(ReadOnlyAdmin):
     list_display = ("sid", "friendly_name", "domain_name", "account", "date_created")
     search_fields = ("sid", "friendly_name", "account__sid")
+
+
+@admin.register(SandboxAddress)
+class SandboxAddressAdmin(ReadOnlyAdmin):
+    """The end users' addresses numbers with an address requirement are bought with (sandbox.regulatory)."""
+
+    list_display = ("sid", "customer_name", "city", "iso_country", "account", "date_created")
+    list_filter = ("iso_country",)
+    search_fields = ("sid", "customer_name", "account__sid")

@@ -25,8 +25,9 @@ from providers.base import MediaStream
 from sandbox.twilio_json import FAULT_HEADER, not_found
 
 API_HOST = "api.twilio.com"
-# Hosts the emulator answers for; their paths do not overlap (2010-04-01/…, v1/Services…, v1/Trunks…).
-EMULATED_HOSTS = (API_HOST, "messaging.twilio.com", "trunking.twilio.com")
+# Hosts the emulator answers for; their paths do not overlap (2010-04-01/…, v1/Services…, v1/Trunks…,
+# v1/PhoneNumbers…).
+EMULATED_HOSTS = (API_HOST, "messaging.twilio.com", "trunking.twilio.com", "pricing.twilio.com")
 
 
 class SandboxHttpClient(TwilioHttpClient):

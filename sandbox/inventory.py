@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
 
+from sandbox.requirements import address_requirement
+
 LOCAL, TOLL_FREE, MOBILE = "local", "tollFree", "mobile"
 OFFERS_PER_PREFIX = 40
 
@@ -87,6 +89,10 @@ CATALOGUE: dict[tuple[str, str], tuple[str, ...]] = {
     ("GB", LOCAL): tuple(GB_AREAS),
     ("GB", TOLL_FREE): ("800", "808"),
     ("GB", MOBILE): ("74", "75", "77", "78", "79"),
+    # Australia: the four geographic areas (02 NSW/ACT, 03 VIC/TAS, 07 QLD, 08 WA/SA/NT) and 04 mobiles;
+    # its toll-free 1800 numbers (ten digits) are not sold here.
+    ("AU", LOCAL): ("2", "3", "7", "8"),
+    ("AU", MOBILE): ("4",),
 }
 AREAS = {"US": US_AREAS, "CA": CA_AREAS, "GB": GB_AREAS}
 NUMBER_TYPES = {
@@ -94,7 +100,7 @@ NUMBER_TYPES = {
     TOLL_FREE: {PhoneNumberType.TOLL_FREE},
     MOBILE: {PhoneNumberType.MOBILE},
 }
-NATIONAL_LENGTH = {"US": 10, "CA": 10, "GB": 10}
+NATIONAL_LENGTH = {"US": 10, "CA": 10, "GB": 10, "AU": 9}
 # Twilio's `type` value on an IncomingPhoneNumber.
 TWILIO_TYPE = {LOCAL: "local", TOLL_FREE: "toll-free", MOBILE: "mobile"}
 
@@ -118,8 +124,8 @@ class Offer:
 
     @property
     def address_requirements(self) -> str:
-        """Twilio's address requirement: none for US and Canadian numbers, an address for the rest."""
-        return "none" if self.iso_country in ("US", "CA") else "any"
+        """Twilio's address requirement for the number (sandbox.requirements)."""
+        return address_requirement(self.iso_country, self.number_type)
 
 
 def sells(country: str) -> bool:
@@ -162,8 +168,10 @@ def _located(number: phonenumbers.PhoneNumber, country: str, prefix: str, number
         return known
     # Outside our tables: the geocoder says "Boise, ID" (NANP) or "Leeds" (GB).
     description = geocoder.description_for_number(number, "en")
+    if description == geocoder.country_name_for_number(number, "en"):
+        return Area("", "", "")  # placed no closer than the country
     locality, _, region = description.partition(", ")
-    return Area(locality if region or country == "GB" else "", region, "")
+    return Area(locality if region or country not in ("US", "CA") else "", region, "")
 
 
 @functools.lru_cache(maxsize=512)
@@ -235,8 +243,10 @@ def find_offer(e164: str) -> Offer | None:
             candidates = [(phonenumbers.region_code_for_number(number), LOCAL, national[:3])]
     elif number.country_code == 44:
         candidates = [("GB", kind, national[:size]) for kind in (LOCAL, MOBILE, TOLL_FREE) for size in range(2, 5)]
-    else:
-        return None
+    else:  # a country whose prefixes are in the catalogue (Australia)
+        region = phonenumbers.region_code_for_number(number)
+        candidates = [(region, kind, national[:size]) for kind in (LOCAL, MOBILE, TOLL_FREE) for size in range(1, 3)
+                      if national[:size] in default_prefixes(region, kind)]
     for country, number_type, prefix in candidates:
         for offer in offers(country, number_type, prefix):
             if offer.e164 == e164:

@@ -211,3 +211,25 @@ class SandboxTrunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.friendly_name} ({self.sid})"
+
+
+class SandboxAddress(models.Model):
+    """An Address (2010-04-01 Addresses): the end user's place, which a number with an address
+    requirement is bought with (sandbox.regulatory)."""
+
+    sid = models.CharField(max_length=34, unique=True)
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="addresses")
+    customer_name = models.CharField(max_length=64)
+    friendly_name = models.CharField(max_length=64, blank=True)
+    street = models.CharField(max_length=128)
+    street_secondary = models.CharField(max_length=128, blank=True)
+    city = models.CharField(max_length=64)
+    region = models.CharField(max_length=64)
+    postal_code = models.CharField(max_length=16)
+    iso_country = models.CharField(max_length=2)
+    emergency_enabled = models.BooleanField(default=False)
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.customer_name}, {self.city} {self.iso_country} ({self.sid})"

@@ -19,7 +19,7 @@ import phonenumbers
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from sandbox import inventory, magic
+from sandbox import inventory, magic, regulatory
 from sandbox.inventory import Offer
 from sandbox.models import (
     SandboxAccount,
@@ -189,6 +189,8 @@ def sandbox_number_purchase(*, account: SandboxAccount, params: dict[str, str],
     if number_type and offer.number_type != number_type:
         raise _bad_request(21422, f"PhoneNumber {offer.e164} is not a {number_type} number")
     fields = _number_fields(params)
+    regulatory.address_check(account=account, country=offer.iso_country, number_type=offer.number_type,
+                             address_sid=str(fields.get("address_sid", "")))
     fields.setdefault("friendly_name", offer.friendly_name)
     number = SandboxNumber(sid=new_sid("PN"), account=account, phone_number=offer.e164,
                            iso_country=offer.iso_country, number_type=offer.number_type, voice=offer.voice,

@@ -17,6 +17,7 @@ from django.http import HttpResponse, JsonResponse
 
 from sandbox.inventory import TWILIO_TYPE, Offer
 from sandbox.models import SandboxAccount, SandboxCall, SandboxMessage, SandboxNumber
+from sandbox.requirements import address_requirement
 
 API_VERSION = "2010-04-01"
 API_ROOT = f"/{API_VERSION}"
@@ -128,7 +129,7 @@ def number_json(number: SandboxNumber) -> dict[str, Any]:
     return {
         "account_sid": number.account.sid,
         "address_sid": _or_null(number.address_sid),
-        "address_requirements": "none",
+        "address_requirements": address_requirement(number.iso_country, number.number_type),
         "api_version": API_VERSION,
         "beta": False,
         "capabilities": {"voice": number.voice, "sms": number.sms, "mms": number.mms, "fax": False},

@@ -2,7 +2,7 @@
 and resolved directly by the in-process client). Anything else under it answers Twilio's 404."""
 from django.urls import path, re_path
 
-from sandbox import messaging, trunking, views
+from sandbox import address_views, messaging, pricing, trunking, views
 
 ACCOUNT = "2010-04-01/Accounts/<str:account_sid>"
 KIND = r"(?P<kind>Local|TollFree|Mobile)"
@@ -19,6 +19,8 @@ urlpatterns = [
     re_path(rf"^2010-04-01/Accounts/(?P<account_sid>[^/]+)/IncomingPhoneNumbers/{KIND}\.json$",
             views.incoming_numbers_of_kind, name="sandbox-incoming-numbers-of-kind"),
     path(f"{ACCOUNT}/IncomingPhoneNumbers/<str:sid>.json", views.incoming_number, name="sandbox-incoming-number"),
+    path(f"{ACCOUNT}/Addresses.json", address_views.addresses, name="sandbox-addresses"),
+    path(f"{ACCOUNT}/Addresses/<str:sid>.json", address_views.address, name="sandbox-address"),
     path(f"{ACCOUNT}/Messages.json", views.messages, name="sandbox-messages"),
     path(f"{ACCOUNT}/Messages/<str:sid>.json", views.message, name="sandbox-message"),
     path(f"{ACCOUNT}/Calls.json", views.calls, name="sandbox-calls"),
@@ -42,5 +44,8 @@ urlpatterns = [
     path("v1/Trunks/<str:trunk_sid>/OriginationUrls", trunking.origination_urls, name="sandbox-trunk-origination-urls"),
     path("v1/Trunks/<str:trunk_sid>/PhoneNumbers", trunking.trunk_numbers, name="sandbox-trunk-numbers"),
     path("v1/Trunks/<str:trunk_sid>/PhoneNumbers/<str:sid>", trunking.trunk_number, name="sandbox-trunk-number"),
+    # pricing.twilio.com (Pricing API v1: number prices by country)
+    path("v1/PhoneNumbers/Countries", pricing.countries, name="sandbox-pricing-countries"),
+    path("v1/PhoneNumbers/Countries/<str:iso_country>", pricing.country, name="sandbox-pricing-country"),
     re_path(r"^(?P<rest>.*)$", views.unknown, name="sandbox-unknown"),
 ]

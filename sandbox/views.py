@@ -181,7 +181,7 @@ def account_detail(request: HttpRequest, account: SandboxAccount) -> HttpRespons
 
 # ---------------------------------------------------------------- AvailablePhoneNumbers
 
-COUNTRY_NAMES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom"}
+COUNTRY_NAMES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom", "AU": "Australia"}
 AVAILABLE_PARAMS = frozenset({
     "AreaCode", "Contains", "SmsEnabled", "MmsEnabled", "VoiceEnabled", "FaxEnabled", "Beta", "InRegion",
     "InLocality", "InPostalCode", "InRateCenter", "ExcludeAllAddressRequired", "ExcludeLocalAddressRequired",

@@ -33,7 +33,7 @@ from phones.numbers.serializers import (
     UpdateSerializer,
 )
 from phones.selectors import phone_number_get
-from providers.base import SearchCriteria
+from providers.base import Regulatory, SearchCriteria
 
 
 def api_audit(request, number: PhoneNumber, action: str, job: Job | None, before: dict | None = None) -> None:
@@ -48,7 +48,9 @@ class AvailableNumbersView(OrgScopedAPIView):
         operation_id="phone_available", tags=["phone"], parameters=[AvailableQuerySerializer],
         responses={200: AvailableResponseSerializer, **errors(400, 502, 503)},
         description="Search the connected provider's inventory. Each number carries its price here "
-                    "(setup and monthly, minor units). Without a connection: 400 `provider_not_configured`.",
+                    "(setup and monthly, minor units) and the address the provider requires to sell it "
+                    "(`addressRequirements`; `excludeAddressRequired=true` leaves those out). Without a "
+                    "connection: 400 `provider_not_configured`.",
     )
     def get(self, request):
         query = AvailableQuerySerializer(data=request.query_params.dict())
@@ -57,7 +59,7 @@ class AvailableNumbersView(OrgScopedAPIView):
         criteria = SearchCriteria(
             country=q["countryCode"], number_type=q["type"], area_code=q.get("areaCode"), region=q.get("region"),
             contains=q.get("contains"), sms_enabled=q["smsEnabled"], voice_enabled=q["voiceEnabled"],
-            mms_enabled=q["mmsEnabled"], limit=q["limit"],
+            mms_enabled=q["mmsEnabled"], limit=q["limit"], exclude_address_required=q["excludeAddressRequired"],
         )
         numbers = selectors.available_numbers(org=self.org, criteria=criteria)
         return Response({"numbers": numbers, "totalFound": len(numbers)})
@@ -104,13 +106,18 @@ class NumbersView(OrgScopedAPIView):
                                                 description="Same key and body → same response, one purchase.")],
                    responses={202: PolymorphicProxySerializer(
                        component_name="PurchaseAnswer", serializers=[PurchasedSerializer, PurchasedManySerializer],
-                       resource_type_field_name=None), **errors(400, 402, 409)},
+                       resource_type_field_name=None), **errors(400, 402, 409, 422, 502, 503)},
                    description="Holds setup + first month from the balance and records the number as pending "
                                "(with the friendly name, locality and region the search showed); a job buys it "
                                "with its webhooks set (poll GET /jobs/{id}). The answer carries the billing cycle, "
                                "the first renewal and the hold's ledger entry (`transaction`). With `numbers` "
                                "instead of `phoneNumber`: all are held or none, one job each, answered as "
-                               "`{numbers: [...], totalAmount, currency}`.")
+                               "`{numbers: [...], totalAmount, currency}`. A number whose search showed an "
+                               "`addressRequirements` other than none needs `addressSid` (an address at the "
+                               "provider that meets it, in the number's country for `local`): without one, or "
+                               "with one that does not meet it, 400 (`address_required`, `address_not_found`, "
+                               "`address_not_local`, `address_not_foreign`) before anything is charged. "
+                               "`addressSid` and `bundleSid` are passed to the provider with the purchase.")
     def post(self, request):
         body = PurchaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -120,7 +127,8 @@ class NumbersView(OrgScopedAPIView):
             jobs = services.phone_numbers_purchase(
                 org=self.org, user=request.user, e164s=data.get("numbers") or [data["phoneNumber"]],
                 friendly_name=data["friendlyName"], purpose=data["purpose"], configuration=data.get("configuration"),
-                routing_mode=data["routingMode"], trunk_id=data["trunkId"], agent_id=data["agentId"])
+                routing_mode=data["routingMode"], trunk_id=data["trunkId"], agent_id=data["agentId"],
+                regulatory=Regulatory(address_sid=data["addressSid"], bundle_sid=data["bundleSid"]))
             for job in jobs:
                 api_audit(request, job.phone_number, "phone.purchase", job)
             answers = [purchase_answer(job.phone_number, job) for job in jobs]

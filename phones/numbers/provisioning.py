@@ -30,7 +30,7 @@ from phones.models import Job, PhoneNumber
 from phones.numbers.selectors import purchase_jobs_under_way, purchases_unsettled
 from phones.provider_webhooks import webhooks_for
 from phones.trunks.services import trunk_assign_after_purchase
-from providers.base import ProviderError, ProvisionedNumber
+from providers.base import ProviderError, ProvisionedNumber, Regulatory
 from providers.registry import provider_for
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,13 @@ logger = logging.getLogger(__name__)
 
 def _locked(number: PhoneNumber) -> PhoneNumber:
     return PhoneNumber.objects.select_for_update().get(pk=number.pk)
+
+
+def _regulatory_kwargs(job: Job) -> dict:
+    """The end user's address and bundle the purchase was asked with (job params), for the provider;
+    nothing when none were given (a provider without `regulatory_documents` is never given any)."""
+    regulatory = Regulatory(address_sid=job.params.get("addressSid", ""), bundle_sid=job.params.get("bundleSid", ""))
+    return {"regulatory": regulatory} if regulatory else {}
 
 
 def purchase_run(*, job_id: int) -> None:
@@ -55,7 +62,8 @@ def purchase_run(*, job_id: int) -> None:
     try:
         owned = provider.find_owned(number.e164)
         if owned is None:
-            owned = provider.purchase(number.e164, hooks, friendly_name=number.friendly_name)
+            owned = provider.purchase(number.e164, hooks, friendly_name=number.friendly_name,
+                                      **_regulatory_kwargs(job))
         else:
             logger.info("purchase job %s adopts %s, already owned by the account", job.public_id, number.e164)
             owned = provider.configure_webhooks(owned.sid, hooks, friendly_name=number.friendly_name or None)

@@ -29,23 +29,23 @@ def _offer_key(org: Org, e164: str) -> str:
     return f"phones:offer:{org.pk}:{e164}"
 
 
-def _offer(number: AvailableNumber) -> dict[str, str]:
+def _offer(number: AvailableNumber) -> dict[str, str | bool]:
     return {"friendlyName": number.friendly_name or formatted_number(number.e164), "locality": number.locality,
-            "region": number.region}
+            "region": number.region, "addressRequirements": number.address_requirements, "beta": number.beta}
 
 
-def offer_details(*, org: Org, e164: str) -> dict[str, str]:
-    """What a search showed of `e164` ({friendlyName, locality, region}), for a purchase to keep:
-    remembered from the org's searches for a day, else asked of the provider (best effort: {} when
-    it cannot say)."""
+def offer_details(*, org: Org, e164: str, number_type: str = "local") -> dict[str, str | bool]:
+    """What a search showed of `e164` ({friendlyName, locality, region, addressRequirements, beta}),
+    for a purchase to keep and to check: remembered from the org's searches for a day, else asked
+    of the provider (best effort: {} when it cannot say)."""
     remembered = cache.get(_offer_key(org, e164))
-    if remembered is not None:
+    if remembered is not None and "addressRequirements" in remembered:
         return remembered
     try:
         parsed = phonenumbers.parse(e164)
         country = phonenumbers.region_code_for_number(parsed) or "US"
         found = provider_for(connection_default(org=org)).search_available(SearchCriteria(
-            country=country, contains=str(parsed.national_number), limit=5))
+            country=country, number_type=number_type, contains=str(parsed.national_number), limit=5))
     except (DomainError, ProviderError, phonenumbers.NumberParseException) as exc:
         logger.info("no search details for %s: %s", e164, exc)
         return {}
@@ -57,6 +57,8 @@ def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
     purchase of one of them: offer_details)."""
     provider = provider_for(connection_default(org=org))
     found: list[AvailableNumber] = provider.search_available(criteria)
+    if criteria.exclude_address_required:  # the provider filtered already (Twilio); a provider that did not, here
+        found = [number for number in found if number.address_requirements == "none"]
     cache.set_many({_offer_key(org, number.e164): _offer(number) for number in found[: criteria.limit]},
                    OFFER_SECONDS)
     price = Price.objects.filter(country=criteria.country, number_type=criteria.number_type).first()
@@ -72,6 +74,8 @@ def available_numbers(*, org: Org, criteria: SearchCriteria) -> list[dict]:
             "type": criteria.number_type,
             "capabilities": number.capabilities.as_dict(),
             "pricing": pricing,
+            "addressRequirements": number.address_requirements,
+            "beta": number.beta,
         }
         for number in found[: criteria.limit]
     ]

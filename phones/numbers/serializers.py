@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from core.serializers import MAX_OFFSET, E164Field, StrictSerializer
 from phones.models import Job, NumberType, PhoneNumber
+from providers.base import ADDRESS_REQUIREMENTS
 
 
 @extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2}$", "example": "US",
@@ -35,6 +36,9 @@ class AvailableQuerySerializer(StrictSerializer):
     voiceEnabled = serializers.BooleanField(required=False, default=None, allow_null=True)
     mmsEnabled = serializers.BooleanField(required=False, default=None, allow_null=True)
     limit = serializers.IntegerField(required=False, default=30, min_value=1, max_value=100)
+    excludeAddressRequired = serializers.BooleanField(
+        required=False, default=False,
+        help_text="true: only numbers that can be bought without an address (addressRequirements none).")
 
 
 class CapabilitiesSerializer(serializers.Serializer):
@@ -59,6 +63,11 @@ class AvailableNumberSerializer(serializers.Serializer):
     type = serializers.CharField()
     capabilities = CapabilitiesSerializer()
     pricing = PricingSerializer(allow_null=True, help_text="null when no price is set for this country and type.")
+    addressRequirements = serializers.ChoiceField(
+        choices=ADDRESS_REQUIREMENTS,
+        help_text="The address the provider requires to sell it: none; any (an address anywhere); local (in the "
+                  "number's country); foreign (outside it). Buy it with an addressSid that meets it.")
+    beta = serializers.BooleanField(help_text="New to the provider's platform.")
 
 
 class AvailableResponseSerializer(serializers.Serializer):
@@ -95,6 +104,8 @@ class ConfigurationSerializer(StrictSerializer):
 
 
 MAX_NUMBERS_PER_PURCHASE = 20
+ADDRESS_SID = r"^AD[0-9a-fA-F]{32}$"
+BUNDLE_SID = r"^BU[0-9a-fA-F]{32}$"
 
 
 class PurchaseSerializer(StrictSerializer):
@@ -112,6 +123,16 @@ class PurchaseSerializer(StrictSerializer):
                                     help_text="A SIP trunk of the org (GET /trunks: its id or SID): each number is "
                                               "assigned to it at the provider once bought.")
     agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    addressSid = serializers.RegexField(
+        ADDRESS_SID, required=False, default="", allow_blank=True,
+        error_messages={"invalid": "An address SID is AD followed by 32 hex digits."},
+        help_text="The end user's address at the provider (Twilio Address AD…), for a number whose "
+                  "addressRequirements is not none. Checked at the provider before anything is charged.")
+    bundleSid = serializers.RegexField(
+        BUNDLE_SID, required=False, default="", allow_blank=True,
+        error_messages={"invalid": "A bundle SID is BU followed by 32 hex digits."},
+        help_text="The end user's approved regulatory bundle at the provider (Twilio Bundle BU…), passed on "
+                  "with the purchase where the country's regulations ask for one.")
 
     def validate(self, attrs: dict) -> dict:
         if ("phoneNumber" in attrs) == ("numbers" in attrs):

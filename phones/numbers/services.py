@@ -25,7 +25,7 @@ from phones.numbers.selectors import offer_details
 from phones.numbers.tasks import purchase_number, release_number
 from phones.provider_webhooks import webhooks_for, webhooks_push
 from phones.trunks.services import phone_number_trunk_set, trunk_for_number
-from providers.base import ProviderError, SearchCriteria
+from providers.base import PhoneProvider, ProviderError, Regulatory, SearchCriteria
 from providers.registry import provider_for
 
 CONFIG_SECTIONS = ("voiceConfig", "smsConfig", "tracking")
@@ -53,6 +53,56 @@ def _price(country: str, number_type: str, org: Org) -> Price:
         raise InvalidInput(f"{country} {number_type} numbers are priced in {price.currency}, "
                            f"but this org pays in {org.currency}", code="currency_mismatch", field="phoneNumber")
     return price
+
+
+def regulatory_params(regulatory: Regulatory) -> dict[str, str]:
+    """The documents a purchase job hands the provider (phones.numbers.provisioning), as job params."""
+    return {key: value for key, value in (("addressSid", regulatory.address_sid),
+                                          ("bundleSid", regulatory.bundle_sid)) if value}
+
+
+def regulatory_check(*, provider: PhoneProvider, numbers: list[tuple[str, str, dict]],
+                     regulatory: Regulatory) -> None:
+    """Refuse, before any money moves, a purchase the provider would refuse for want of the end
+    user's address. `numbers`: (E.164, country, what the search showed of it).
+
+    - an addressSid or bundleSid for a provider that takes none: 400 `regulatory_unsupported`;
+    - a number whose `addressRequirements` is not none, and no addressSid: 400 `address_required`;
+    - an addressSid the provider account does not have: 400 `address_not_found`;
+    - `local` with an address outside the number's country, `foreign` with one inside it: 400
+      `address_not_local` / `address_not_foreign`.
+
+    A number the search could not describe ({}) is left to the provider: if it refuses, the job
+    fails and the hold is reversed. Bundles are checked by the provider only.
+    """
+    if regulatory and not provider.regulatory_documents:
+        raise InvalidInput(f"{provider.name or 'This provider'} numbers are bought without an address or bundle",
+                           code="regulatory_unsupported", field="addressSid" if regulatory.address_sid else "bundleSid")
+    needs = [(e164, country, offer["addressRequirements"]) for e164, country, offer in numbers
+             if offer.get("addressRequirements") not in (None, "", "none")]
+    if needs and not regulatory.address_sid:
+        e164, country, requirement = needs[0]
+        where = {"any": "an address anywhere", "local": f"an address in {country}",
+                 "foreign": f"an address outside {country}"}.get(requirement, "an address")
+        raise InvalidInput(f"{e164} can only be bought with {where} (addressRequirements: {requirement}): "
+                           "give the addressSid of the end user's address at the provider",
+                           code="address_required", field="addressSid", phoneNumber=e164,
+                           addressRequirements=requirement)
+    if not regulatory.address_sid:
+        return
+    address_country = provider.address_country(regulatory.address_sid)
+    if address_country is None:
+        raise InvalidInput(f"The provider account has no address {regulatory.address_sid}",
+                           code="address_not_found", field="addressSid")
+    for e164, country, requirement in needs:
+        if requirement == "local" and address_country != country:
+            raise InvalidInput(f"{e164} needs an address in {country}; {regulatory.address_sid} is in "
+                               f"{address_country}", code="address_not_local", field="addressSid",
+                               phoneNumber=e164, addressRequirements=requirement)
+        if requirement == "foreign" and address_country == country:
+            raise InvalidInput(f"{e164} needs an address outside {country}; {regulatory.address_sid} is in it",
+                               code="address_not_foreign", field="addressSid", phoneNumber=e164,
+                               addressRequirements=requirement)
 
 
 def number_unavailable(e164: str) -> Conflict:
@@ -95,24 +145,27 @@ def _has_system_phone(org: Org) -> bool:
 
 def phone_number_purchase(*, org: Org, user, e164: str, friendly_name: str = "", purpose: str = "",
                           configuration: dict | None = None, routing_mode: str = PhoneNumber.RoutingMode.VOICE,
-                          trunk_id: str = "", agent_id: str = "", set_as_system: bool = False) -> Job:
+                          trunk_id: str = "", agent_id: str = "", set_as_system: bool = False,
+                          regulatory: Regulatory | None = None) -> Job:
     """Hold setup + first month and record the number as pending, in one transaction; the
     purchase job starts only if that commits. Insufficient balance writes nothing."""
     [job] = phone_numbers_purchase(org=org, user=user, e164s=[e164], friendly_name=friendly_name, purpose=purpose,
                                    configuration=configuration, routing_mode=routing_mode, trunk_id=trunk_id,
-                                   agent_id=agent_id, set_as_system=set_as_system)
+                                   agent_id=agent_id, set_as_system=set_as_system, regulatory=regulatory)
     return job
 
 
 def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: str = "", purpose: str = "",
                            configuration: dict | None = None, routing_mode: str = PhoneNumber.RoutingMode.VOICE,
-                           trunk_id: str = "", agent_id: str = "", set_as_system: bool = False) -> list[Job]:
+                           trunk_id: str = "", agent_id: str = "", set_as_system: bool = False,
+                           regulatory: Regulatory | None = None) -> list[Job]:
     """Buy several numbers at once: the balance must cover all of them (setup + first month each),
     and all or none are recorded and held, in one transaction; then one purchase job per number,
     started only if that commits. Each keeps what the search showed of it (friendly name when none
     is given, locality, region). `set_as_system` applies to the first. `trunk_id` (one of the org's
     trunks on the same provider account, else a 400 before anything is held): each number is assigned
-    to it at the provider once bought."""
+    to it at the provider once bought. The end user's address and bundle (`regulatory`) are checked
+    first (regulatory_check) and go to the provider with each."""
     if len(set(e164s)) != len(e164s):
         raise InvalidInput("A number is named more than once", field="numbers")
     connection = connection_default(org=org)
@@ -122,7 +175,11 @@ def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: s
         country, number_type = classify(e164)
         priced.append((e164, country, number_type, _price(country, number_type, org)))
     total = sum(price.setup_fee + price.monthly_fee for *_, price in priced)
-    offers = {e164: offer_details(org=org, e164=e164) for e164 in e164s}  # provider calls: before the transaction
+    # Provider calls: before the transaction.
+    offers = {e164: offer_details(org=org, e164=e164, number_type=number_type) for e164, _, number_type, _ in priced}
+    regulatory = regulatory or Regulatory()
+    regulatory_check(provider=provider_for(connection), regulatory=regulatory,
+                     numbers=[(e164, country, offers[e164]) for e164, country, *_ in priced])
     jobs: list[Job] = []
     with transaction.atomic():
         available = locked_balance(org=org).balance
@@ -147,7 +204,7 @@ def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: s
             _save_new(number)
             purchase_hold(phone_number=number, created_by=user)
             job = Job.objects.create(org=org, kind=Job.Kind.PURCHASE, phone_number=number, created_by=user,
-                                     params={"phoneNumber": e164})
+                                     params={"phoneNumber": e164, **regulatory_params(regulatory)})
             job_enqueue(job, purchase_number)
             jobs.append(job)
     return jobs

@@ -33,14 +33,17 @@ from providers.base import (
     AccountInfo,
     AvailableNumber,
     Capabilities,
+    CountryNumberPrices,
     MediaStream,
     MessagingService,
+    NumberPrice,
     OriginationUrl,
     OwnedPage,
     PhoneProvider,
     PlacedCall,
     ProviderError,
     ProvisionedNumber,
+    Regulatory,
     SearchCriteria,
     SentMessage,
     SipTrunk,
@@ -58,6 +61,8 @@ MAX_PAGE_SIZE = 1000
 RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
 # What Twilio serves a recording as: `.wav` (its default) or `.mp3`.
 RECORDING_FORMATS = {"wav": "audio/x-wav", "mp3": "audio/mpeg"}
+# Pricing v1's number types (PhoneNumbers/Countries/{IsoCountry}) → ours.
+PRICED_NUMBER_TYPES = {"local": "local", "toll free": "tollFree", "mobile": "mobile"}
 
 
 _error = functools.partial(ProviderError, provider=consts.PROVIDER_NAME)
@@ -175,6 +180,7 @@ class TwilioProvider(PhoneProvider):
     """
 
     name = consts.PROVIDER_NAME
+    regulatory_documents = True
 
     def __init__(self, *, account_sid: str, auth_token: str | None = None, api_key_sid: str | None = None,
                  api_key_secret: str | None = None, base_url: str | None = None,
@@ -209,7 +215,8 @@ class TwilioProvider(PhoneProvider):
             criteria.number_type]
         filters = {"area_code": criteria.area_code, "contains": criteria.contains, "in_region": criteria.region,
                    "sms_enabled": criteria.sms_enabled, "voice_enabled": criteria.voice_enabled,
-                   "mms_enabled": criteria.mms_enabled}
+                   "mms_enabled": criteria.mms_enabled,
+                   "exclude_all_address_required": True if criteria.exclude_address_required else None}
 
         def search() -> Any:
             with _translate_errors(mutating=False):
@@ -226,16 +233,60 @@ class TwilioProvider(PhoneProvider):
                 region=record.region or "",
                 postal_code=record.postal_code or "",
                 capabilities=_capabilities(record.capabilities),
+                address_requirements=record.address_requirements or "none",
+                beta=bool(record.beta),
             )
             for record in page
         ]
 
-    def purchase(self, e164: str, webhooks: Webhooks, *, friendly_name: str = "") -> ProvisionedNumber:
+    def purchase(self, e164: str, webhooks: Webhooks, *, friendly_name: str = "",
+                 regulatory: Regulatory | None = None) -> ProvisionedNumber:
+        """Buy `e164` with our webhooks set, and with the end user's Address and regulatory Bundle
+        when the number needs them (`regulatory`)."""
+        regulatory = regulatory or Regulatory()
         with _translate_errors(mutating=True):
             instance = self._account.incoming_phone_numbers.create(
                 phone_number=e164, friendly_name=friendly_name or None,
+                address_sid=regulatory.address_sid or None, bundle_sid=regulatory.bundle_sid or None,
                 **_webhook_fields(webhooks))
         return _provisioned(instance)
+
+    def address_country(self, address_sid: str) -> str | None:
+        def fetch() -> Any:
+            with _translate_errors(mutating=False):
+                return self._account.addresses(address_sid).fetch()
+
+        address = unless_gone(fetch)
+        return (address.iso_country or "").upper() if address is not None else None
+
+    def number_price_countries(self) -> list[str]:
+        """Pricing v1 PhoneNumbers/Countries, every page."""
+        with _translate_errors(mutating=False):
+            return [country.iso_country for country in
+                    self.client.pricing.v1.phone_numbers.countries.list(page_size=MAX_PAGE_SIZE)
+                    if country.iso_country]
+
+    def number_prices(self, country: str) -> CountryNumberPrices | None:
+        """Pricing v1 PhoneNumbers/Countries/{IsoCountry}: each number type's base and current
+        monthly price (Twilio writes them as decimal strings, or numbers)."""
+        def fetch() -> Any:
+            with _translate_errors(mutating=False):
+                return self.client.pricing.v1.phone_numbers.countries(country).fetch()
+
+        found = unless_gone(fetch)
+        if found is None:
+            return None
+        prices, unknown = [], []
+        for item in found.phone_number_prices or []:
+            kind = str(item.get("number_type") or "").lower()
+            if kind not in PRICED_NUMBER_TYPES:
+                unknown.append(kind)
+                continue
+            prices.append(NumberPrice(number_type=PRICED_NUMBER_TYPES[kind], base_price=str(item.get("base_price")),
+                                      current_price=str(item.get("current_price"))))
+        return CountryNumberPrices(country=(found.iso_country or country).upper(),
+                                   currency=(found.price_unit or "").upper(), prices=tuple(prices),
+                                   unknown_types=tuple(unknown))
 
     def find_owned(self, e164: str) -> ProvisionedNumber | None:
         with _translate_errors(mutating=False):

@@ -30,8 +30,9 @@ def test_it_finds_sms_numbers_in_an_area_code_with_prices(member_api, sandbox):
         assert number["region"] == "CA"
         assert number["locality"]
         assert number["pricing"] == {"setupFee": 0, "monthlyFee": 115, "currency": "USD"}
+        assert number["addressRequirements"] == "none" and number["beta"] is False
         assert set(number) == {"phoneNumber", "friendlyName", "locality", "region", "postalCode", "country",
-                               "type", "capabilities", "pricing"}
+                               "type", "capabilities", "pricing", "addressRequirements", "beta"}
 
 
 def test_the_same_search_gives_the_same_numbers(member_api, sandbox):

@@ -24,7 +24,7 @@ from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from providers.base import SearchCriteria, Webhooks
+from providers.base import Regulatory, SearchCriteria, Webhooks
 from providers.twilio.client import TwilioProvider
 from providers.twilio.http import ProviderHttpClient
 from sandbox.client import SandboxHttpClient
@@ -141,6 +141,24 @@ class TestRequestsAreValidTwilioRequests:
         data = assert_accepted(http)[0]["data"]
         assert {"PhoneNumber", "FriendlyName", "VoiceUrl", "VoiceMethod", "VoiceFallbackUrl", "SmsUrl", "SmsMethod",
                 "StatusCallback", "StatusCallbackMethod"} <= set(data)
+
+    def test_purchase_with_an_address_and_a_bundle(self, against_prism):
+        provider, http = against_prism
+        provider.purchase("+447400123456", WEBHOOKS, regulatory=Regulatory(address_sid="AD" + "1" * 32,
+                                                                            bundle_sid="BU" + "2" * 32))
+        data = assert_accepted(http)[0]["data"]
+        assert (data["AddressSid"], data["BundleSid"]) == ("AD" + "1" * 32, "BU" + "2" * 32)
+
+    def test_search_without_numbers_that_need_an_address(self, against_prism):
+        provider, http = against_prism
+        provider.search_available(SearchCriteria(country="GB", exclude_address_required=True))
+        assert assert_accepted(http)[0]["params"]["ExcludeAllAddressRequired"] == "true"
+
+    def test_address_country(self, against_prism):
+        provider, http = against_prism
+        provider.address_country("AD" + "0123456789abcdef" * 2)
+        [call] = assert_accepted(http)
+        assert call["method"] == "GET" and call["url"].endswith("/Addresses/AD" + "0123456789abcdef" * 2 + ".json")
 
     def test_purchase_with_only_a_voice_url(self, against_prism):
         provider, http = against_prism
@@ -300,6 +318,20 @@ class TestEmulatorAnswersAsTheSpecSays:
         assert_matches_spec(spec, registry, self.last(http), self.NUMBER, "post", 200)
         provider.release(sid)
         assert http.bodies[-1][:2] == ("DELETE", 204)
+
+    def test_addresses_create_list_fetch(self, spec, registry, emulated):
+        provider, http = emulated
+        addresses = provider.client.api.v2010.account.addresses
+        created = addresses.create(customer_name="Acme Ltd", street="1 High St", city="London", region="London",
+                                   postal_code="EC1A 1AA", iso_country="GB", friendly_name="Head office")
+        assert_matches_spec(spec, registry, self.last(http), "/2010-04-01/Accounts/{AccountSid}/Addresses.json",
+                            "post", 201)
+        addresses.page(iso_country="GB")
+        assert_matches_spec(spec, registry, self.last(http), "/2010-04-01/Accounts/{AccountSid}/Addresses.json",
+                            "get", 200, list_key="addresses")
+        assert provider.address_country(created.sid) == "GB"
+        assert_matches_spec(spec, registry, self.last(http),
+                            "/2010-04-01/Accounts/{AccountSid}/Addresses/{Sid}.json", "get", 200)
 
     def test_messages_create_and_list(self, spec, registry, emulated):
         provider, http = emulated

@@ -153,8 +153,13 @@ def python_operations(client: Client, account_sid: str):
     def number():
         return client.incoming_phone_numbers(state["number"])
 
-    def buy(key: str, resource, offers_key: str):
-        state[key] = resource.create(phone_number=state[offers_key].pop(0).phone_number).sid
+    def buy(key: str, resource, offers_key: str, **documents):
+        state[key] = resource.create(phone_number=state[offers_key].pop(0).phone_number, **documents).sid
+
+    def uk_address() -> str:
+        """GB mobiles need an address in the United Kingdom (sandbox/requirements.py)."""
+        return client.addresses.create(customer_name="Conformance Ltd", street="1 High St", city="London",
+                                       region="London", postal_code="EC1A 1AA", iso_country="GB").sid
 
     return [
         ("/2010-04-01/Accounts.json", "get", lambda: api.accounts.list()),
@@ -174,7 +179,7 @@ def python_operations(client: Client, account_sid: str):
         (f"{A}/IncomingPhoneNumbers/TollFree.json", "post",
          lambda: buy("toll_free_number", client.incoming_phone_numbers.toll_free, "toll_free")),
         (f"{A}/IncomingPhoneNumbers/Mobile.json", "post",
-         lambda: buy("mobile_number", client.incoming_phone_numbers.mobile, "mobile")),
+         lambda: buy("mobile_number", client.incoming_phone_numbers.mobile, "mobile", address_sid=uk_address())),
         (f"{A}/IncomingPhoneNumbers.json", "get", lambda: client.incoming_phone_numbers.list(page_size=2)),
         (f"{A}/IncomingPhoneNumbers/Local.json", "get", lambda: client.incoming_phone_numbers.local.list()),
         (f"{A}/IncomingPhoneNumbers/TollFree.json", "get", lambda: client.incoming_phone_numbers.toll_free.list()),

@@ -32,7 +32,11 @@ const steps = [
     s.number = (await client.incomingPhoneNumbers.create({ phoneNumber: s.local.shift().phoneNumber })).sid; }],
   [A + "/IncomingPhoneNumbers/Local.json", "post", () => client.incomingPhoneNumbers.local.create({ phoneNumber: s.local.shift().phoneNumber })],
   [A + "/IncomingPhoneNumbers/TollFree.json", "post", () => client.incomingPhoneNumbers.tollFree.create({ phoneNumber: s.tollFree.shift().phoneNumber })],
-  [A + "/IncomingPhoneNumbers/Mobile.json", "post", () => client.incomingPhoneNumbers.mobile.create({ phoneNumber: s.mobile.shift().phoneNumber })],
+  // GB mobiles need an address in the United Kingdom (sandbox/requirements.py): one is made first.
+  [A + "/IncomingPhoneNumbers/Mobile.json", "post", async () => {
+    const address = await client.addresses.create({ customerName: "Node Ltd", street: "1 High St", city: "London",
+      region: "London", postalCode: "EC1A 1AA", isoCountry: "GB" });
+    return client.incomingPhoneNumbers.mobile.create({ phoneNumber: s.mobile.shift().phoneNumber, addressSid: address.sid }); }],
   [A + "/IncomingPhoneNumbers.json", "get", () => client.incomingPhoneNumbers.list({ pageSize: 2 })],
   [A + "/IncomingPhoneNumbers/Local.json", "get", () => client.incomingPhoneNumbers.local.list()],
   [A + "/IncomingPhoneNumbers/TollFree.json", "get", () => client.incomingPhoneNumbers.tollFree.list()],

@@ -142,13 +142,13 @@ def origination_urls(request: HttpRequest, account: SandboxAccount, trunk_sid: s
     trunk = _trunk(account, trunk_sid)
     if trunk is None:
         return not_found(f"/v1/Trunks/{trunk_sid}/OriginationUrls")
-    page = paginated_list(request, trunk.origination_urls)
+    page = _short_page(request, trunk.origination_urls)
     return JsonResponse({"origination_urls": [origination_url_json(trunk, url) for url in page["items"]],
                          "meta": _list_meta(page, path=f"/Trunks/{trunk_sid}/OriginationUrls",
                                             key="origination_urls")})
 
 
-def paginated_list(request: HttpRequest, items: list) -> dict[str, Any]:
+def _short_page(request: HttpRequest, items: list) -> dict[str, Any]:
     """A page of a short stored list (a trunk's origination URLs): Page and PageSize only."""
     try:
         size = min(max(int(request.GET.get("PageSize") or 50), 1), 1000)

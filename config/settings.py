@@ -324,3 +324,7 @@ SANDBOX_UNDELIVERED_RATE = env.float("SANDBOX_UNDELIVERED_RATE", default=0.0)
 SANDBOX_FAILED_RATE = env.float("SANDBOX_FAILED_RATE", default=0.0)
 # With no broker, broadcasts are sent by a thread of the web process (one per sender) instead of Celery.
 BROADCAST_IN_PROCESS_RUNNER = env_bool("BROADCAST_IN_PROCESS_RUNNER", True)
+# The sandbox's messaging service rate (messages per second; its long codes send 1/s, toll-free 3/s).
+SANDBOX_MESSAGING_SERVICE_RATE = env.float("SANDBOX_MESSAGING_SERVICE_RATE", default=10.0)
+# Texts a sandbox sender may send in one second beyond its rate before it answers 20429.
+SANDBOX_SENDER_BURST = env.int("SANDBOX_SENDER_BURST", default=5)

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from core.segments import segment_count
-from sandbox import inventory, magic
+from sandbox import inventory, magic, receipts
 from sandbox.inventory import Offer
 from sandbox.models import (
     SandboxAccount,
@@ -254,6 +254,7 @@ def sandbox_message_create(*, account: SandboxAccount, params: dict[str, str], m
         raise _bad_request(21602, "Message body is required.")
     if len(body) > MAX_BODY:
         raise _bad_request(21617, "The concatenated message body exceeds the 1600 character limit.")
+    receipts.sender_rate_check(account=account, from_=from_, service_sid=service_sid)
     return SandboxMessage.objects.create(
         sid=new_sid("MM" if media_urls else "SM"), account=account, to=to,
         from_number="" if service_sid else from_, messaging_service_sid=service_sid, body=body,

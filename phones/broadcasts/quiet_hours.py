@@ -27,13 +27,21 @@ def window_check(start: time, end: time) -> None:
                            f"(start before end); got {start:%H:%M}–{end:%H:%M}", field="quietHours")
 
 
+# A number whose area code names no place (e.g. +1 500) maps to every zone of its country, which share
+# no window: it is timed to the continental US, open when both coasts are.
+_NON_GEOGRAPHIC = 4
+_CONTINENTAL = ("America/New_York", "America/Los_Angeles")
+
+
 def time_zones(e164: str) -> tuple[str, ...]:
     """The zones the number may be in (empty when the data does not know: then UTC is used)."""
     try:
-        zones = pn_timezone.time_zones_for_number(phonenumbers.parse(e164))
+        zones = tuple(z for z in pn_timezone.time_zones_for_number(phonenumbers.parse(e164)) if z != _UNKNOWN)
     except phonenumbers.NumberParseException:
         return ()
-    return tuple(z for z in zones if z != _UNKNOWN)
+    if len(zones) > _NON_GEOGRAPHIC:
+        return tuple(z for z in _CONTINENTAL if z in zones) or zones[:1]
+    return zones
 
 
 @lru_cache(maxsize=512)

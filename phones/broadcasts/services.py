@@ -36,7 +36,7 @@ from phones.messaging.services import (
     sms_sent_find_or_keep,
     with_opt_out_language,
 )
-from phones.models import Contact, OptOut, PhoneNumber
+from phones.models import Contact, NumberType, OptOut, PhoneNumber
 from providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Senders:
 
 
 def _number_rate(number: PhoneNumber) -> float:
-    if number.number_type == PhoneNumber.NumberType.TOLL_FREE:
+    if number.number_type == NumberType.TOLL_FREE:
         return settings.BROADCAST_RATE_TOLL_FREE
     return settings.BROADCAST_RATE_LONG_CODE
 

@@ -21,7 +21,8 @@ _running_lock = threading.Lock()
 
 
 def enqueue_batch(broadcast_id: int, sender: str, countdown: float = 0) -> None:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    # Eager Celery would run the chain inside this call, a countdown ignored: a thread runs it instead.
+    if send_batch.app.conf.task_always_eager:
         if settings.BROADCAST_IN_PROCESS_RUNNER:
             _start_thread(broadcast_id, sender)
         return

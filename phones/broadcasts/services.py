@@ -387,6 +387,12 @@ def broadcast_send_batch(*, broadcast_id: int, sender: str, limit: int | None = 
     result.more = due.filter(next_attempt_at__lte=now).exists()
     if not result.more:
         nxt = due.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+        # A claim a dead worker left: due for its lookup once it is stale.
+        claimed = (BroadcastRecipient.objects.filter(broadcast=broadcast, sender=sender, status=RStatus.SENDING)
+                   .order_by("claimed_at").values_list("claimed_at", flat=True).first())
+        if claimed is not None:
+            stale_at = claimed + timedelta(seconds=settings.BROADCAST_CLAIM_SECONDS + 1)
+            nxt = min(nxt, stale_at) if nxt else stale_at
         result.next_due = nxt
         if nxt is None:
             broadcast_settle_if_done(broadcast=broadcast)

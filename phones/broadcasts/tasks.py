@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 import time
 
 from celery import shared_task
@@ -26,7 +27,8 @@ def enqueue_batch(broadcast_id: int, sender: str, countdown: float = 0) -> None:
         if settings.BROADCAST_IN_PROCESS_RUNNER:
             _start_thread(broadcast_id, sender)
         return
-    send_batch.apply_async((broadcast_id, sender), countdown=max(countdown, 0))
+    # The chain's token goes with the message, so a copy redelivered after its worker died goes on.
+    send_batch.apply_async((broadcast_id, sender, uuid.uuid4().hex), countdown=max(countdown, 0))
 
 
 def _start_thread(broadcast_id: int, sender: str) -> None:
@@ -61,10 +63,8 @@ def _run_in_process(broadcast_id: int, sender: str) -> None:
 
 @shared_task(name="phones.broadcasts.tasks.send_batch", acks_late=True)
 def send_batch(broadcast_id: int, sender: str, token: str = "") -> None:
-    """One batch of a sender's chain. `token` names the chain (its lease); none: start one unless a
-    chain is running."""
-    import uuid
-
+    """One batch of a sender's chain. `token` names the chain (its lease): a chain whose lease another
+    holds stops here."""
     from django.utils import timezone
 
     from phones.broadcasts import throttle

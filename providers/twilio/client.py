@@ -308,7 +308,8 @@ class TwilioProvider(PhoneProvider):
     def find_sent_sms(self, *, to: str, body: str, from_: str | None, since: Any) -> SentMessage | None:
         # Newest first. Not filtered by DateSent: a text still queued has no date sent yet.
         with _translate_errors(mutating=False):
-            found = self._account.messages.list(to=to, from_=from_ or None, limit=50)
+            # An unset filter is left out (the SDK would send None as the text "None").
+            found = self._account.messages.list(to=to, limit=50, **({"from_": from_} if from_ else {}))
         for message in found:
             created = message.date_created
             if message.body == body and created is not None and created >= since.replace(microsecond=0):

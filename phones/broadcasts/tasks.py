@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 import time
+import uuid
 
 from celery import shared_task
 from django.conf import settings

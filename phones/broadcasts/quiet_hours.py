@@ -34,7 +34,25 @@ _CONTINENTAL = ("America/New_York", "America/Los_Angeles")
 
 
 def time_zones(e164: str) -> tuple[str, ...]:
-    """The zones the number may be in (empty when the data does not know: then UTC is used)."""
+    """The zones the number may be in (empty when the data does not know: then UTC is used).
+
+    Cached by the number's first nine digits: the time-zone data's longest prefix is nine digits
+    (country code included), and a broadcast's numbers share them by the thousand."""
+    if len(e164) <= 10:
+        return _time_zones_of(e164)
+    prefix = e164[:10]
+    cached = _BY_PREFIX.get(prefix)
+    if cached is None:
+        cached = _BY_PREFIX[prefix] = _time_zones_of(e164)
+        if len(_BY_PREFIX) > 100_000:
+            _BY_PREFIX.clear()
+    return cached
+
+
+_BY_PREFIX: dict[str, tuple[str, ...]] = {}
+
+
+def _time_zones_of(e164: str) -> tuple[str, ...]:
     try:
         zones = tuple(z for z in pn_timezone.time_zones_for_number(phonenumbers.parse(e164)) if z != _UNKNOWN)
     except phonenumbers.NumberParseException:

@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import phonenumbers
 
@@ -27,6 +28,7 @@ class Recipient:
     row: int
     e164: str
     variables: dict[str, str] = field(default_factory=dict)
+    region: str = ""  # ISO country, e.g. US
 
 
 @dataclass
@@ -38,8 +40,19 @@ class Parsed:
     duplicate_count: int
 
 
-def to_e164(value: str, default_region: str | None) -> str:
-    """`value` as E.164; raises ValueError saying what is wrong with it."""
+@lru_cache(maxsize=20_000)
+def _nanp_region(area: str) -> str | None:
+    """The country of a +1 number: its area code decides it (NANP)."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(area + "2000000"))
+
+
+def region_of(parsed: phonenumbers.PhoneNumber, e164: str) -> str | None:
+    # For +1 the library tries each of the 25 NANP countries' patterns; the area code decides it at once.
+    return _nanp_region(e164[:5]) if parsed.country_code == 1 else phonenumbers.region_code_for_number(parsed)
+
+
+def parse_number(value: str, default_region: str | None) -> tuple[str, str]:
+    """`value` as (E.164, its country); raises ValueError saying what is wrong with it."""
     text = (value or "").strip()
     if not text:
         raise ValueError("no phone number")
@@ -47,9 +60,16 @@ def to_e164(value: str, default_region: str | None) -> str:
         parsed = phonenumbers.parse(text, None if text.startswith("+") else default_region)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"not a phone number ({exc._msg})") from None
-    if not phonenumbers.is_valid_number(parsed):
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    region = region_of(parsed, e164)
+    # phonenumbers.is_valid_number is this, after finding the region (the slow part, done above).
+    if region is None or not phonenumbers.is_valid_number_for_region(parsed, region):
         raise ValueError("not a valid number for its country")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164, region
+
+
+def to_e164(value: str, default_region: str | None) -> str:
+    return parse_number(value, default_region)[0]
 
 
 def template_variables(body: str) -> set[str]:
@@ -72,7 +92,7 @@ def parse_rows(rows: Iterable[tuple[int, str, dict[str, str]]], *, default_regio
         if total > MAX_RECIPIENTS:
             raise InvalidInput(f"At most {MAX_RECIPIENTS} recipients per broadcast", field="recipients")
         try:
-            e164 = to_e164(phone, default_region)
+            e164, region = parse_number(phone, default_region)
         except ValueError as exc:
             invalid_count += 1
             if len(invalid) < MAX_INVALID_REPORTED:
@@ -81,7 +101,7 @@ def parse_rows(rows: Iterable[tuple[int, str, dict[str, str]]], *, default_regio
         if e164 in seen:
             duplicates += 1
             continue
-        seen[e164] = Recipient(row, e164, {**variables, "phone": e164})
+        seen[e164] = Recipient(row, e164, {**variables, "phone": e164}, region)
     return Parsed(list(seen.values()), total, invalid, invalid_count, duplicates)
 
 

@@ -15,10 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
@@ -99,13 +98,6 @@ def unit_cost(segments: int, has_media: bool) -> int:
     return settings.MMS_MESSAGE_PRICE if has_media else segments * settings.SMS_SEGMENT_PRICE
 
 
-def _region(e164: str) -> str | None:
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
-    except phonenumbers.NumberParseException:
-        return None
-
-
 def broadcast_create(*, org: Org, name: str, body: str, media_urls: list[str], numbers: list[str],
                      messaging_service: bool, inline: list[dict] | None = None, csv_text: str | None = None,
                      tag: str | None = None, scheduled_at: datetime | None = None,
@@ -151,7 +143,7 @@ def broadcast_create(*, org: Org, name: str, body: str, media_urls: list[str], n
             variables = {**(fields if isinstance(fields, dict) else {}), "firstName": first, "lastName": last,
                          **{k: v for k, v in variables.items() if v}}
         text = recipients.render(body, variables) if uses_variables else body
-        text = with_opt_out_language(text, r.e164, region=_region(r.e164)) if text.strip() else text
+        text = with_opt_out_language(text, r.e164, region=r.region) if text.strip() else text
         if len(text) > 1600:
             raise InvalidInput(f"Row {r.row}: the text is {len(text)} characters, over the 1600 an SMS can carry",
                                field="body")
@@ -186,19 +178,32 @@ def broadcast_create(*, org: Org, name: str, body: str, media_urls: list[str], n
             else settings.SMS_SEGMENT_PRICE, estimated_cost=estimate, created_by=created_by)
         broadcast_hold(org=org, broadcast_id=broadcast.public_id, amount=estimate, created_by=created_by,
                        description=f"Broadcast {name[:80]}: {len(keep)} recipients, {segments_total} segments")
-        for recipient in keep:
-            recipient.broadcast = broadcast
-        BroadcastRecipient.objects.bulk_create(keep, batch_size=_batch_size())
+        _insert_recipients(broadcast, keep)
         if broadcast.status == Status.SENDING:
             transaction.on_commit(lambda: dispatch(broadcast))
     return broadcast
 
 
-def _batch_size() -> int | None:
-    from django.db import connection
+_COPIED = ("broadcast_id", "row", "e164", "body", "segments", "sender", "time_zones", "status", "next_attempt_at",
+           "attempts", "error_code", "error_message")
 
-    # PostgreSQL takes the rows in one statement; SQLite's bound-parameter limit needs batches.
-    return None if connection.vendor == "postgresql" else 500
+
+def _insert_recipients(broadcast: Broadcast, rows: list[BroadcastRecipient]) -> None:
+    """One COPY on PostgreSQL (100,000 rows in about a second, where an INSERT's parameters alone take
+    ten); bulk_create in batches elsewhere (SQLite's bound-parameter limit)."""
+    if connection.vendor != "postgresql":
+        for recipient in rows:
+            recipient.broadcast = broadcast
+        BroadcastRecipient.objects.bulk_create(rows, batch_size=500)
+        return
+    table = connection.ops.quote_name(BroadcastRecipient._meta.db_table)
+    connection.ensure_connection()
+    # The raw psycopg connection, inside the caller's transaction.
+    with connection.connection.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(_COPIED)}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row((broadcast.pk, r.row, r.e164, r.body, r.segments, r.sender, r.time_zones, r.status,
+                            r.next_attempt_at, 0, "", ""))
 
 
 # ---------------------------------------------------------------- pause, resume, cancel

@@ -261,14 +261,42 @@ def _finish(recipient_id: int, **fields) -> None:
     BroadcastRecipient.objects.filter(pk=recipient_id, status=RStatus.SENDING).update(**fields)
 
 
-def recipient_send(*, broadcast: Broadcast, recipient: BroadcastRecipient, now: datetime) -> str:
-    """Claim one due recipient and send it; returns what became of it."""
-    claimed = BroadcastRecipient.objects.filter(
-        pk=recipient.pk, status=RStatus.PENDING, broadcast__status=Status.SENDING).update(
-        status=RStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+DEFERRED, STOPPED = "deferred", "stopped"
+
+
+def recipient_claim(*, broadcast: Broadcast, sender: str, now: datetime) -> BroadcastRecipient | str | None:
+    """Claim the sender's next due recipient: pending → sending in one conditional UPDATE, only while the
+    broadcast is sending. The row is picked with SKIP LOCKED (PostgreSQL), so workers sharing a sender
+    each take a different one. None when nothing is due; DEFERRED when it was outside its window (its
+    next attempt moved to when it opens); STOPPED when the broadcast was paused or canceled."""
+    with transaction.atomic():
+        recipient = (BroadcastRecipient.objects.select_for_update(skip_locked=True)
+                     .filter(broadcast=broadcast, sender=sender, status=RStatus.PENDING, next_attempt_at__lte=now)
+                     .order_by("next_attempt_at", "row").first())
+        if recipient is None:
+            return None
+        zones = tuple(z for z in recipient.time_zones.split(",") if z)
+        if not quiet_hours.is_open(now, zones, broadcast.quiet_start, broadcast.quiet_end):
+            BroadcastRecipient.objects.filter(pk=recipient.pk, status=RStatus.PENDING).update(
+                next_attempt_at=quiet_hours.next_open(now, zones, broadcast.quiet_start, broadcast.quiet_end))
+            return DEFERRED
+        claimed = BroadcastRecipient.objects.filter(
+            pk=recipient.pk, status=RStatus.PENDING, broadcast__status=Status.SENDING).update(
+            status=RStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
-        return "not_claimed"
-    attempts = recipient.attempts + 1
+        return STOPPED
+    recipient.attempts += 1
+    return recipient
+
+
+def recipient_unclaim(recipient: BroadcastRecipient) -> None:
+    """Give back a claim that was never sent (no token came in time)."""
+    _finish(recipient.pk, status=RStatus.PENDING, attempts=F("attempts") - 1)
+
+
+def recipient_send(*, broadcast: Broadcast, recipient: BroadcastRecipient) -> str:
+    """Send a claimed recipient through the messaging send path; returns what became of it."""
+    attempts = recipient.attempts
     from_ = None if broadcast.messaging_service_sid else recipient.sender
     try:
         message = sms_send(org=broadcast.org, to=recipient.e164, body=recipient.body,
@@ -367,23 +395,18 @@ def broadcast_send_batch(*, broadcast_id: int, sender: str, limit: int | None = 
     due = BroadcastRecipient.objects.filter(broadcast=broadcast, sender=sender, status=RStatus.PENDING)
     done = 0
     while done < limit and _time.monotonic() < deadline:
-        now = timezone.now()
-        recipient = due.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "row").first()
-        if recipient is None:
+        claim = recipient_claim(broadcast=broadcast, sender=sender, now=timezone.now())
+        if claim is None or claim == STOPPED:
             break
-        zones = tuple(z for z in recipient.time_zones.split(",") if z)
-        if not quiet_hours.is_open(now, zones, broadcast.quiet_start, broadcast.quiet_end):
-            BroadcastRecipient.objects.filter(pk=recipient.pk, status=RStatus.PENDING).update(
-                next_attempt_at=quiet_hours.next_open(now, zones, broadcast.quiet_start, broadcast.quiet_end))
+        if claim == DEFERRED:
             result.deferred += 1
             continue
+        # Claimed first, then the token: a token is never spent on a recipient another worker took.
         if not throttle.take(sender, rate, deadline=deadline):
+            recipient_unclaim(claim)
             break
-        outcome = recipient_send(broadcast=broadcast, recipient=recipient, now=timezone.now())
+        outcome = recipient_send(broadcast=broadcast, recipient=claim)
         done += 1
-        if outcome == "not_claimed" and not Broadcast.objects.filter(pk=broadcast.pk,
-                                                                     status=Status.SENDING).exists():
-            break  # paused or canceled meanwhile
         result.sent += outcome == RStatus.SENT
         result.failed += outcome == RStatus.FAILED
         result.opted_out += outcome == RStatus.OPTED_OUT

@@ -145,3 +145,32 @@ def test_status_callbacks_update_each_recipient(create, owner_api, settings):
         run_all(again["id"])
     sandbox_receipts_post()
     assert owner_api.get(f"/broadcasts/{again['id']}").json()["counts"]["delivered"] == 1
+
+
+def test_a_dead_workers_claim_through_a_messaging_service_is_found_at_the_provider(org, sandbox, funded, settings):
+    from datetime import time
+
+    from phones.broadcasts.services import broadcast_create
+    from sandbox.messaging import sandbox_messaging_service_create
+    from sandbox.models import SandboxAccount
+
+    service = sandbox_messaging_service_create(account=SandboxAccount.objects.get(sid=sandbox.account_id),
+                                               friendly_name="Bulk")
+    sandbox.public_config = {**sandbox.public_config, "messagingServiceSid": service.sid}
+    sandbox.save(update_fields=["public_config"])
+    broadcast = broadcast_create(org=org, name="mg", body="Sale", media_urls=[], numbers=[], messaging_service=True,
+                                 inline=[{"phone": NY}], quiet_start=time(8), quiet_end=time(21))
+    with mock.patch("phones.broadcasts.quiet_hours.is_open", return_value=True):
+        run_all(broadcast.public_id)
+    sent = SandboxMessage.objects.get()
+    assert (sent.messaging_service_sid, sent.from_number) == (service.sid, "")
+    claimed = timezone.now() - timedelta(seconds=settings.BROADCAST_CLAIM_SECONDS + 5)
+    Message.objects.all().delete()
+    BroadcastRecipient.objects.update(status="sending", message=None, claimed_at=claimed)
+    SandboxMessage.objects.update(date_created=claimed + timedelta(seconds=1))
+    Broadcast.objects.update(status="sending", settled_cost=None)
+    with mock.patch("phones.broadcasts.quiet_hours.is_open", return_value=True):
+        run_all(broadcast.public_id)
+    assert SandboxMessage.objects.count() == 1
+    recipient = BroadcastRecipient.objects.get()
+    assert recipient.status == "sent" and recipient.message.provider_sid == sent.sid

@@ -179,8 +179,8 @@ def broadcast_create(*, org: Org, name: str, body: str, media_urls: list[str], n
         broadcast_hold(org=org, broadcast_id=broadcast.public_id, amount=estimate, created_by=created_by,
                        description=f"Broadcast {name[:80]}: {len(keep)} recipients, {segments_total} segments")
         _insert_recipients(broadcast, keep)
-        if broadcast.status == Status.SENDING:
-            transaction.on_commit(lambda: dispatch(broadcast))
+        # A scheduled one too: its chain waits for scheduledAt (or, hours off, beat's tick starts it).
+        transaction.on_commit(lambda: dispatch(broadcast))
     return broadcast
 
 
@@ -226,7 +226,7 @@ def broadcast_resume(*, broadcast: Broadcast) -> Broadcast:
     broadcast.refresh_from_db()
     if not updated and broadcast.status not in (Status.SENDING, Status.SCHEDULED):
         raise Conflict(f"A {broadcast.status} broadcast cannot be resumed", code="broadcast_not_paused")
-    if updated and status == Status.SENDING:
+    if updated:
         transaction.on_commit(lambda: dispatch(broadcast))
     return broadcast
 
@@ -385,6 +385,9 @@ def broadcast_send_batch(*, broadcast_id: int, sender: str, limit: int | None = 
         Broadcast.objects.filter(pk=broadcast.pk, status=Status.SCHEDULED).update(status=Status.SENDING,
                                                                                   started_at=now)
         broadcast.status = Status.SENDING
+    if broadcast.status == Status.SCHEDULED:
+        result.next_due = broadcast.scheduled_at
+        return result
     if broadcast.status != Status.SENDING:
         broadcast_settle_if_done(broadcast=broadcast)
         return result

@@ -174,3 +174,18 @@ def test_a_dead_workers_claim_through_a_messaging_service_is_found_at_the_provid
     assert SandboxMessage.objects.count() == 1
     recipient = BroadcastRecipient.objects.get()
     assert recipient.status == "sent" and recipient.message.provider_sid == sent.sid
+
+
+def test_a_scheduled_broadcast_waits_for_its_time(create):
+    starts = timezone.now().replace(microsecond=0) + timedelta(hours=2)
+    created = create([NY], scheduledAt=starts.isoformat()).json()
+    assert created["status"] == "scheduled"
+    broadcast = Broadcast.objects.get()
+    result = broadcast_send_batch(broadcast_id=broadcast.pk, sender=created["senders"][0])
+    assert result.next_due == starts and not SandboxMessage.objects.exists()
+    with mock.patch("django.utils.timezone.now", return_value=starts + timedelta(seconds=1)), \
+            mock.patch("phones.broadcasts.quiet_hours.is_open", return_value=True):
+        run_all(created["id"])
+    broadcast.refresh_from_db()
+    assert broadcast.status == "completed"
+    assert SandboxMessage.objects.count() == 1

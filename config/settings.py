@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoutingModeEnum": "phones.models.PhoneNumber.RoutingMode",
         "NumberStatusEnum": "phones.models.PhoneNumber.Status",
+        "BroadcastStatusEnum": "phones.broadcasts.models.Broadcast.Status",
+        "BroadcastRecipientStatusEnum": "phones.broadcasts.models.BroadcastRecipient.Status",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -5,7 +5,8 @@ PORT ?= 8000
 PYTHON ?= python3
 export PORT
 
-.PHONY: help install run test lint migrate demo prod worker beat bench-renewal bench-verify bench-numbers bench-recordings
+.PHONY: help install run test lint migrate demo prod worker beat bench-renewal bench-verify bench-numbers \
+	bench-recordings bench-broadcasts
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -65,3 +66,5 @@ bench-verify: migrate  ## verify benchmark (see README)
 
 bench-recordings: migrate  ## recording streaming benchmark (see README)
 	$(PY) manage.py bench_recording_stream $(ARGS)
+bench-broadcasts: migrate  ## broadcasts benchmark (see README)
+	$(PY) manage.py bench_broadcasts $(ARGS)

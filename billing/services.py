@@ -298,3 +298,32 @@ def usage_record_many(records: list[UsageRecord]) -> None:
         if record.kind not in UsageRecord.Kind.values or not _is_int(record.quantity) or record.quantity <= 0:
             raise InvalidInput(f"Bad usage record {record.key!r}: {record.kind} ×{record.quantity!r}", field="quantity")
     UsageRecord.objects.bulk_create(records, ignore_conflicts=True)
+
+
+# ---------------------------------------------------------------- broadcasts: a hold, settled to what was sent
+
+def broadcast_hold(*, org: Org, broadcast_id: str, amount: int, description: str,
+                   created_by: AbstractBaseUser | None = None) -> LedgerEntry:
+    """Hold a broadcast's estimated cost (minor units) before anything is sent, as a purchase holds
+    its price: InsufficientBalance (402), writing nothing, when the balance is short. Joins the
+    caller's transaction; once per broadcast (key `broadcast-hold:<id>`)."""
+    return _post(org=org, amount=-_require_amount(amount, allow_zero=True), key=f"broadcast-hold:{broadcast_id}",
+                 kind=LedgerEntry.Kind.PURCHASE_HOLD, description=description, created_by=created_by,
+                 metadata={"broadcast": broadcast_id, "estimate": amount})
+
+
+def broadcast_hold_settle(*, org: Org, broadcast_id: str, actual: int) -> LedgerEntry | None:
+    """Settle the hold to the `actual` cost of what was sent: the rest is given back, once (key
+    `broadcast-settle:<id>`). What was sent never costs more than was held (the estimate counts
+    every segment of every recipient); None when nothing is left to give back."""
+    hold = LedgerEntry.objects.filter(key=f"broadcast-hold:{broadcast_id}").first()
+    if hold is None:
+        return None
+    back = max(-hold.amount - _require_amount(actual, allow_zero=True), 0)
+    if back == 0:
+        return None
+    return _post(org=org, amount=back, key=f"broadcast-settle:{broadcast_id}",
+                 kind=LedgerEntry.Kind.PURCHASE_HOLD_REVERSAL,
+                 description=f"Broadcast settled: {actual} of {-hold.amount} held was sent",
+                 metadata={"broadcast": broadcast_id, "held": -hold.amount, "actual": actual,
+                           "reverses": hold.public_id})

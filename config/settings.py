@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "phones",
     "webhooks",
     "sandbox",
+    "phones.broadcasts",  # app label "broadcasts": its own tables and migrations
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoutingModeEnum": "phones.models.PhoneNumber.RoutingMode",
         "NumberStatusEnum": "phones.models.PhoneNumber.Status",
+        "BroadcastStatusEnum": "phones.broadcasts.models.Broadcast.Status",
+        "BroadcastRecipientStatusEnum": "phones.broadcasts.models.BroadcastRecipient.Status",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -263,6 +266,12 @@ CELERY_BEAT_SCHEDULE = {
     # Each org's recording retention: recordings older than it deleted at the provider, then here.
     "recordings-retention": {"task": "phones.recordings.tasks.delete_expired_recordings",
                              "schedule": env.int("RECORDING_RETENTION_INTERVAL_SECONDS", default=3600)},
+    # Broadcasts: starts the scheduled ones that are due and re-sends batches whose task was lost.
+    "broadcasts-tick": {"task": "phones.broadcasts.tasks.broadcasts_tick",
+                        "schedule": env.int("BROADCAST_TICK_SECONDS", default=30)},
+    # The sandbox's delivery receipts for the texts it accepted (sandbox.receipts).
+    "sandbox-delivery-receipts": {"task": "sandbox.tasks.post_delivery_receipts",
+                                  "schedule": env.int("SANDBOX_RECEIPT_INTERVAL_SECONDS", default=5)},
 }
 
 # Seconds a recording's signed media link (GET /recordings/{id} → mediaUrl) plays before it expires.
@@ -297,3 +306,33 @@ OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
 # Loopback (127.0.0.1, ::1, localhost) allowed as well, over http: local development, e.g. the
 # sandbox served over HTTP. Defaults to DEBUG; never turn it on in production.
 OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", DEBUG)
+
+# Broadcasts (phones.broadcasts). Prices in minor units of the org's currency: per SMS segment, and
+# per MMS message (a text with media is billed as one MMS whatever its length).
+SMS_SEGMENT_PRICE = env.int("SMS_SEGMENT_PRICE", default=1)
+MMS_MESSAGE_PRICE = env.int("MMS_MESSAGE_PRICE", default=2)
+# Each sender's rate (messages per second) unless the broadcast names one: long codes 1/s, toll-free 3/s,
+# a messaging service its configured rate (what the account bought from the carrier).
+BROADCAST_RATE_LONG_CODE = env.float("BROADCAST_RATE_LONG_CODE", default=1.0)
+BROADCAST_RATE_TOLL_FREE = env.float("BROADCAST_RATE_TOLL_FREE", default=3.0)
+BROADCAST_RATE_MESSAGING_SERVICE = env.float("BROADCAST_RATE_MESSAGING_SERVICE", default=10.0)
+# The token buckets every worker shares: REDIS_URL, else the broker when it is Redis. With neither (the
+# embedded defaults: eager Celery, one process) the buckets live in the process, which is then exact.
+BROADCAST_REDIS_URL = env.str("REDIS_URL", default="") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+# Recipients a batch task claims before it hands on to the next one.
+BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=200)
+# A recipient claimed this long ago by a worker that never finished is looked up at the provider:
+# sent (kept as sent) or not (sent now). Keep it above PROVIDER_TIMEOUT.
+BROADCAST_CLAIM_SECONDS = env.int("BROADCAST_CLAIM_SECONDS", default=60)
+# Transient provider errors (5xx, timeouts, 20429) are retried this many times, with exponential backoff.
+BROADCAST_MAX_ATTEMPTS = env.int("BROADCAST_MAX_ATTEMPTS", default=5)
+# The sandbox's delivery receipts: the share (0..1) reported undelivered (30003) and failed (30007).
+SANDBOX_UNDELIVERED_RATE = env.float("SANDBOX_UNDELIVERED_RATE", default=0.0)
+SANDBOX_FAILED_RATE = env.float("SANDBOX_FAILED_RATE", default=0.0)
+# With no broker, broadcasts are sent by a thread of the web process (one per sender) instead of Celery.
+BROADCAST_IN_PROCESS_RUNNER = env_bool("BROADCAST_IN_PROCESS_RUNNER", True)
+# The sandbox's messaging service rate (messages per second; its long codes send 1/s, toll-free 3/s).
+SANDBOX_MESSAGING_SERVICE_RATE = env.float("SANDBOX_MESSAGING_SERVICE_RATE", default=10.0)
+# Texts a sandbox sender may send in one second beyond its rate before it answers 20429.
+SANDBOX_SENDER_BURST = env.int("SANDBOX_SENDER_BURST", default=5)

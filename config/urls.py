@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("phones.messaging.urls")),
     path("", include("phones.verify.urls")),
     path("", include("phones.recordings.urls")),
+    path("", include("phones.broadcasts.urls")),
     path("", include("billing.urls")),
     # The staff page that plays a caller against our webhooks (the sandbox's other urls are the Twilio API).
     path("sandbox/simulate", simulate_view, name="sandbox-simulate"),

@@ -355,6 +355,13 @@ class PhoneProvider(abc.ABC):
                  status_callback: str | None = None) -> SentMessage:
         ...
 
+    def find_sent_sms(self, *, to: str, body: str, from_: str | None, since: Any) -> SentMessage | None:
+        """A text this account sent to `to` (from `from_` when given) with `body`, created at or after
+        `since` (an aware datetime): how a send whose answer was lost is resolved without sending
+        again. Providers that cannot look texts up say so with a permanent error."""
+        raise ProviderError(f"{self.name or type(self).__name__} cannot look up the texts it sent",
+                            code="unsupported", permanent=True, provider=self.name)
+
     @abc.abstractmethod
     def make_call(self, *, to: str, from_: str, url: str, status_callback: str | None = None) -> PlacedCall:
         ...

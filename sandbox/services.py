@@ -9,7 +9,6 @@ rollback would also undo the emulated Twilio's side of the exchange.
 """
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import xml.etree.ElementTree as ET
@@ -19,7 +18,8 @@ import phonenumbers
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from sandbox import inventory, magic, regulatory
+from core.segments import segment_count
+from sandbox import inventory, magic, receipts, regulatory
 from sandbox.inventory import Offer
 from sandbox.models import (
     SandboxAccount,
@@ -64,11 +64,6 @@ FIELD_COLUMNS = {
 # and on an update the owner (moving a number to another account is not emulated).
 NUMBER_CREATE_PARAMS = frozenset({*FIELD_COLUMNS, "ApiVersion", "PhoneNumber", "AreaCode"})
 NUMBER_UPDATE_PARAMS = frozenset({*FIELD_COLUMNS, "ApiVersion", "AccountSid"})
-# GSM 03.38: a body of only these characters goes as 7-bit text (160 per SMS); the
-# extension characters take two septets. Anything else makes the whole SMS UCS-2 (70).
-GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-GSM_EXTENDED = set("^{}\\[~]|€\f")
 MAX_BODY = 1600
 
 
@@ -225,14 +220,8 @@ def sandbox_number_release(*, number: SandboxNumber) -> None:
 
 
 def segments(body: str) -> int:
-    """How many SMS a body takes (GSM-7: 160, or 153 when split; UCS-2: 70, or 67)."""
-    if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in body):
-        septets = sum(2 if ch in GSM_EXTENDED else 1 for ch in body)
-        single, split = 160, 153
-    else:
-        septets = len(body.encode("utf-16-le")) // 2
-        single, split = 70, 67
-    return 1 if septets <= single else math.ceil(septets / split)
+    """How many SMS a body takes (GSM-7: 160, or 153 when split; UCS-2: 70, or 67): core.segments."""
+    return segment_count(body).segments
 
 
 def _valid_e164(value: str) -> bool:
@@ -267,6 +256,7 @@ def sandbox_message_create(*, account: SandboxAccount, params: dict[str, str], m
         raise _bad_request(21602, "Message body is required.")
     if len(body) > MAX_BODY:
         raise _bad_request(21617, "The concatenated message body exceeds the 1600 character limit.")
+    receipts.sender_rate_check(account=account, from_=from_, service_sid=service_sid)
     return SandboxMessage.objects.create(
         sid=new_sid("MM" if media_urls else "SM"), account=account, to=to,
         from_number="" if service_sid else from_, messaging_service_sid=service_sid, body=body,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -21,12 +22,14 @@ from phones.messaging.rules import validate_sms_rules
 from phones.models import Contact, Conversation, Message, OptOut, PhoneNumber, PhoneRouting
 from phones.provider_webhooks import webhook_url
 from phones.routing import ensure_writable, locked_routing
+from providers.base import SentMessage
 from providers.registry import provider_for
 
 logger = logging.getLogger(__name__)
 
-# TCPA: marketing texts to US numbers must tell the recipient how to stop them. Transactional texts
-# (one-time codes, receipts, replies in a conversation, forwards, texts during a call) are sent as written.
+# TCPA (and Canada's CASL): marketing texts to US and Canadian numbers must tell the recipient how to
+# stop them. Transactional texts (one-time codes, receipts, replies in a conversation, forwards, texts
+# during a call) are sent as written.
 OPT_OUT_LANGUAGE = "Reply STOP to opt out."
 TRANSACTIONAL, MARKETING = "transactional", "marketing"
 CATEGORIES = (TRANSACTIONAL, MARKETING)
@@ -84,13 +87,19 @@ def opt_out_lift(*, org: Org, e164: str) -> bool:
 
 # ---------------------------------------------------------------- outbound SMS
 
-def with_opt_out_language(body: str, to: str) -> str:
-    """The body, with "Reply STOP to opt out." appended for US recipients when it says nothing of the kind."""
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(to))
-    except phonenumbers.NumberParseException:
-        return body
-    if region != "US" or _HAS_OPT_OUT_LANGUAGE.search(body):
+# Where the opt-out language is appended to marketing texts: the US (TCPA) and Canada (CASL).
+OPT_OUT_REGIONS = frozenset({"US", "CA"})
+
+
+def with_opt_out_language(body: str, to: str, *, region: str | None = None) -> str:
+    """The body, with "Reply STOP to opt out." appended for US and Canadian recipients when it says
+    nothing of the kind. `region` is the recipient's country when the caller knows it already."""
+    if region is None:
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(to))
+        except phonenumbers.NumberParseException:
+            return body
+    if region not in OPT_OUT_REGIONS or _HAS_OPT_OUT_LANGUAGE.search(body):
         return body
     return f"{body.rstrip()}\n{OPT_OUT_LANGUAGE}" if body.strip() else OPT_OUT_LANGUAGE
 
@@ -138,7 +147,7 @@ def sms_send(*, org: Org, to: str, body: str, media_urls: list[str] | None = Non
              category: str = TRANSACTIONAL) -> Message:
     """Send a text now and keep it (threaded in the inbox). Refused, with nothing sent, when the
     recipient has opted out. A `marketing` text to a US number gets the opt-out language
-    (with_opt_out_language); a transactional one is sent as written. The provider is called
+    (with_opt_out_language; Canada too); a transactional one is sent as written. The provider is called
     outside any transaction."""
     if category not in CATEGORIES:
         raise InvalidInput(f"Unknown category {category!r}: {' or '.join(CATEGORIES)}", field="category")
@@ -164,6 +173,12 @@ def _send_and_keep(*, org: Org, sender: Sender, to: str, body: str, media_urls: 
     sent = provider_for(sender.connection).send_sms(
         to=to, body=body, from_=sender.from_, status_callback=webhook_url("status", sender.connection.type),
         **optional)
+    return _keep(org=org, sender=sender, to=to, body=body, media_urls=media_urls, sent=sent,
+                 conversation=conversation)
+
+
+def _keep(*, org: Org, sender: Sender, to: str, body: str, media_urls: list[str] | None, sent: SentMessage,
+          conversation: Conversation | None = None) -> Message:
     number = sender.number
     if number is None and sent.from_:
         number = PhoneNumber.objects.filter(org=org, e164=sent.from_, status__in=PhoneNumber.LIVE_STATUSES).first()
@@ -179,6 +194,21 @@ def _send_and_keep(*, org: Org, sender: Sender, to: str, body: str, media_urls: 
             tracking=number.tracking_stamp() if number is not None else {})
         conversation_touch(conversation=conversation, message=message)
     return message
+
+
+def sms_sent_find_or_keep(*, org: Org, to: str, body: str, media_urls: list[str] | None = None,
+                          from_: str | None = None, since: datetime) -> Message | None:
+    """A text whose send outcome we never learned (the worker died while the provider had it): looked up
+    at the provider (sent to `to` from the same sender since `since`, with this body) and kept as any
+    sent text is; None when the provider has no such text, so it was never sent."""
+    sender = sender_for(org=org, from_=from_)
+    sent = provider_for(sender.connection).find_sent_sms(to=to, body=body, from_=sender.from_, since=since)
+    if sent is None:
+        return None
+    known = Message.objects.filter(org=org, provider_sid=sent.sid).first()
+    if known is not None:
+        return known
+    return _keep(org=org, sender=sender, to=to, body=body, media_urls=media_urls, sent=sent)
 
 
 def sms_reply_send(*, inbound: Message, body: str) -> Message:

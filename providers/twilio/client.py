@@ -391,6 +391,18 @@ class TwilioProvider(PhoneProvider):
         return SentMessage(sid=message.sid, status=message.status or "", to=message.to or to,
                            from_=message.from_ or "", segments=int(message.num_segments or 1))
 
+    def find_sent_sms(self, *, to: str, body: str, from_: str | None, since: Any) -> SentMessage | None:
+        # Newest first. Not filtered by DateSent: a text still queued has no date sent yet.
+        with _translate_errors(mutating=False):
+            # An unset filter is left out (the SDK would send None as the text "None").
+            found = self._account.messages.list(to=to, limit=50, **({"from_": from_} if from_ else {}))
+        for message in found:
+            created = message.date_created
+            if message.body == body and created is not None and created >= since.replace(microsecond=0):
+                return SentMessage(sid=message.sid, status=message.status or "", to=message.to or to,
+                                   from_=message.from_ or "", segments=int(message.num_segments or 1))
+        return None
+
     def make_call(self, *, to: str, from_: str, url: str, status_callback: str | None = None) -> PlacedCall:
         with _translate_errors(mutating=True):
             call = self._account.calls.create(

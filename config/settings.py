@@ -291,3 +291,14 @@ OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
 # Loopback (127.0.0.1, ::1, localhost) allowed as well, over http: local development, e.g. the
 # sandbox served over HTTP. Defaults to DEBUG; never turn it on in production.
 OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", DEBUG)
+
+# AI agents (phones.models.Agent). Calls to an agent's number stream to our gateway (/media/stream);
+# an org with this many AI calls already connecting or active sends the next caller to the number's
+# fallback (voicemail or the system phone) instead.
+AI_MAX_CONCURRENT_CALLS = env.int("AI_MAX_CONCURRENT_CALLS", default=10)
+# Seconds between a call's answer and its stream's `start` for which the stream token is accepted.
+AI_STREAM_TOKEN_TTL = env.int("AI_STREAM_TOKEN_TTL", default=60)
+# The model text agents answer texts with through an openai-realtime connection (chat completions).
+AI_TEXT_MODEL = env.str("AI_TEXT_MODEL", default="gpt-4.1-mini")
+# How many recent messages of the conversation a text agent reads before answering.
+AI_TEXT_HISTORY = env.int("AI_TEXT_HISTORY", default=20)

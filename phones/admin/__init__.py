@@ -85,7 +85,8 @@ class PhoneNumberAdmin(NumberSearchMixin, admin.ModelAdmin):
         ("Webhooks", {"fields": ["voice_url", "voice_fallback_url", "sms_url", "status_callback"],
                       "description": "Where the provider sends this number's calls and texts, as last read "
                                      "from the provider (Verify reads them again)."}),
-        ("Routing", {"fields": ["routing_mode", "voice_assignments", "ivr", "agent_id", "trunk_id"]}),
+        ("Routing", {"fields": ["routing_mode", "voice_assignments", "ivr", "agent", "trunk_id"],
+                     "description": "An agent answers the calls and texts (Reassign… to change it)."}),
         ("SMS rules", {"fields": ["rules"], "description": "Tried in this order on every inbound text, "
                                                            "after the opt-out keywords."}),
         ("Configuration", {"fields": ["settings"]}),
@@ -114,7 +115,7 @@ class PhoneNumberAdmin(NumberSearchMixin, admin.ModelAdmin):
         # The page's documents and links in the one query: routing is a one-to-one row.
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
-            obj = (PhoneNumber.objects.select_related("org", "connection", "created_by", "routing")
+            obj = (PhoneNumber.objects.select_related("org", "connection", "created_by", "routing", "agent")
                    .filter(pk=obj.pk).first())
         return obj
 

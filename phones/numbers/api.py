@@ -32,7 +32,7 @@ from phones.numbers.serializers import (
     SystemPhoneSerializer,
     UpdateSerializer,
 )
-from phones.selectors import phone_number_get
+from phones.selectors import agent_in_org, phone_number_get
 from providers.base import SearchCriteria
 
 
@@ -110,17 +110,22 @@ class NumbersView(OrgScopedAPIView):
                                "with its webhooks set (poll GET /jobs/{id}). The answer carries the billing cycle, "
                                "the first renewal and the hold's ledger entry (`transaction`). With `numbers` "
                                "instead of `phoneNumber`: all are held or none, one job each, answered as "
-                               "`{numbers: [...], totalAmount, currency}`.")
+                               "`{numbers: [...], totalAmount, currency}`. With `country` instead (and usually "
+                               "`agentId`): the first available number of that country taking calls and texts is "
+                               "bought the same way.")
     def post(self, request):
         body = PurchaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
 
         def purchase() -> Response:
+            agent = agent_in_org(org=self.org, public_id=data["agentId"]) if data.get("agentId") else None
+            e164s = data.get("numbers") or [data.get("phoneNumber") or
+                                            services.number_for_country(org=self.org, country=data["country"])]
             jobs = services.phone_numbers_purchase(
-                org=self.org, user=request.user, e164s=data.get("numbers") or [data["phoneNumber"]],
+                org=self.org, user=request.user, e164s=e164s,
                 friendly_name=data["friendlyName"], purpose=data["purpose"], configuration=data.get("configuration"),
-                routing_mode=data["routingMode"], trunk_id=data["trunkId"], agent_id=data["agentId"])
+                routing_mode=data["routingMode"], trunk_id=data["trunkId"], agent=agent)
             for job in jobs:
                 api_audit(request, job.phone_number, "phone.purchase", job)
             answers = [purchase_answer(job.phone_number, job) for job in jobs]

@@ -98,7 +98,10 @@ MAX_NUMBERS_PER_PURCHASE = 20
 
 
 class PurchaseSerializer(StrictSerializer):
-    phoneNumber = E164Field(required=False, help_text="The number to buy (or `numbers`).")
+    phoneNumber = E164Field(required=False, help_text="The number to buy (or `numbers`, or `country`).")
+    country = CountryField(required=False, help_text="Instead of phoneNumber: buy the first available number of "
+                                                     "this country that takes both calls and texts (a number for "
+                                                     "an agent: give agentId too).")
     numbers = serializers.ListField(child=E164Field(), required=False, min_length=1,
                                     max_length=MAX_NUMBERS_PER_PURCHASE,
                                     help_text="Several numbers in one purchase, instead of phoneNumber: all are "
@@ -109,11 +112,13 @@ class PurchaseSerializer(StrictSerializer):
     configuration = ConfigurationSerializer(required=False)
     routingMode = serializers.ChoiceField(choices=PhoneNumber.RoutingMode.choices, required=False, default="voice")
     trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
-    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True, default="",
+                                    help_text="One of the org's agents (/agents): it answers the number's calls "
+                                              "and texts.")
 
     def validate(self, attrs: dict) -> dict:
-        if ("phoneNumber" in attrs) == ("numbers" in attrs):
-            raise serializers.ValidationError({"phoneNumber": ["Give phoneNumber or numbers (not both)."]})
+        if sum(key in attrs for key in ("phoneNumber", "numbers", "country")) != 1:
+            raise serializers.ValidationError({"phoneNumber": ["Give one of phoneNumber, numbers or country."]})
         if len(set(attrs.get("numbers", []))) != len(attrs.get("numbers", [])):
             raise serializers.ValidationError({"numbers": ["A number is named more than once."]})
         return attrs
@@ -131,7 +136,9 @@ class UpdateSerializer(StrictSerializer):
     purpose = serializers.CharField(required=False, max_length=64, allow_blank=True)
     configuration = ConfigurationSerializer(required=False)
     trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
-    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
+    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True,
+                                    help_text="One of the org's agents, to answer its calls and texts; null or \"\" "
+                                              "detaches it.")
     assignments = serializers.ListField(
         child=serializers.DictField(), required=False,
         help_text="Voice assignments, as in PUT /phone/numbers/{id}/routing (validated the same way).")
@@ -227,7 +234,8 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
     routingMode = serializers.CharField(source="routing_mode")
     isSystem = serializers.BooleanField(source="is_system")
     trunkId = serializers.CharField(source="trunk_id")
-    agentId = serializers.CharField(source="agent_id")
+    agentId = serializers.CharField(source="agent.public_id", allow_null=True, default=None,
+                                    help_text="The agent answering its calls and texts (/agents), or null.")
     pricing = serializers.SerializerMethodField()
     monthlyFee = serializers.IntegerField(source="monthly_fee")
     capabilities = json_as(NumberCapabilitiesSerializer)()

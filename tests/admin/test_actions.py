@@ -5,9 +5,9 @@ import pytest
 
 from billing.models import LedgerEntry
 from billing.services import balance_get
-from orgs.models import AuditLog, Membership
+from orgs.models import AuditLog, Membership, ProviderConnection
 from orgs.services import connection_create
-from phones.models import PhoneNumber, PhoneRouting
+from phones.models import Agent, PhoneNumber, PhoneRouting
 from sandbox.models import SandboxNumber
 from tests.admin.conftest import act
 from tests.conftest import make_user
@@ -99,10 +99,12 @@ def test_reassign_within_the_org_to_a_member_an_agent_or_a_trunk(staff_client, a
     act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="user", user="dana")
     routing = PhoneRouting.objects.get(phone_number=active_number)
     assert [a["target"] for a in routing.assignments["assignments"]] == ["dana"]
-    act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="agent", agent_id="agent-7")
+    ai = ProviderConnection.objects.create(org=org, type="sandbox-ai", name="AI")
+    agent = Agent.objects.create(org=org, name="Ada", connection=ai)
+    act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="agent", agent=agent.pk)
     act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="trunk", trunk_id="trunk-2")
     active_number.refresh_from_db()
-    assert (active_number.agent_id, active_number.trunk_id) == ("agent-7", "trunk-2")
+    assert (active_number.agent, active_number.trunk_id) == (agent, "trunk-2")
     # (after the purchase through the API that made the number)
     assert list(AuditLog.objects.order_by("id").values_list("action", flat=True)) == [
         "phone.purchase", "phone.assign_user", "phone.assign_agent", "phone.assign_trunk"]

@@ -268,6 +268,13 @@ class PhoneProvider(abc.ABC):
         raise ProviderError(f"{self.name or type(self).__name__} cannot pause or resume a call's recording",
                             code="unsupported", permanent=True, provider=self.name)
 
+    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+        """A live call runs new markup now (`twiml`: the AI gateway's transfer or fallback; a media
+        stream it was running ends), or ends (`hangup`). Not every provider can: those that cannot
+        say so with a permanent error."""
+        raise ProviderError(f"{self.name or type(self).__name__} cannot redirect or end a live call",
+                            code="unsupported", permanent=True, provider=self.name)
+
     @abc.abstractmethod
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the inbound webhook request is signed by this connection."""

@@ -319,6 +319,13 @@ class TwilioProvider(PhoneProvider):
         with _translate_errors(mutating=True):
             self._account.calls(call_sid).recordings("Twilio.CURRENT").update(status=status)
 
+    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+        with _translate_errors(mutating=True):
+            if hangup:
+                self._account.calls(call_sid).update(status="completed")
+            else:
+                self._account.calls(call_sid).update(twiml=twiml)
+
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the Django `request` carries Twilio's signature for `url`, made with our auth token.
 

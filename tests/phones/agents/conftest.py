@@ -5,6 +5,7 @@ import pytest
 from orgs.services import connection_create
 from phones.models import Agent
 from tests.phones.conftest import active_number, funded, on_commit, sandbox  # noqa: F401
+from tests.webhooks.conftest import number, twilio  # noqa: F401  (a number on the sandbox, signed webhooks)
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ class RealtimeEmulator(AsyncWebsocketConsumer):
         await self.accept()
         self.session: dict = {"type": "realtime", "id": _id("sess"), "tools": [],
                               "audio": {"input": {"turn_detection": {"type": "server_vad"}}}}
-        self.log = {"events": [], "truncated": [], "tool_calls": [], "heard": []}
+        self.log = {"events": [], "truncated": [], "tool_calls": [], "heard": [], "closed": False}
         RECENT.append(self.log)
         self.in_speech = False
         self.quiet_ms = 0
@@ -72,6 +72,7 @@ class RealtimeEmulator(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        self.log["closed"] = True
         if self.responding:
             self.responding.cancel()
 

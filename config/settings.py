@@ -302,3 +302,8 @@ AI_STREAM_TOKEN_TTL = env.int("AI_STREAM_TOKEN_TTL", default=60)
 AI_TEXT_MODEL = env.str("AI_TEXT_MODEL", default="gpt-4.1-mini")
 # How many recent messages of the conversation a text agent reads before answering.
 AI_TEXT_HISTORY = env.int("AI_TEXT_HISTORY", default=20)
+# The media gateway (webhooks.media_stream, phones.agents.gateway): a sandbox-ai agent's realtime
+# session goes to the sandbox's emulator, by default this server's own /sandbox/ai/v1; the emulator
+# speaks in real time × SANDBOX_AI_PACE (tests speed it up).
+SANDBOX_AI_BASE_URL = env.str("SANDBOX_AI_BASE_URL", default="")
+SANDBOX_AI_PACE = env.float("SANDBOX_AI_PACE", default=1.0)

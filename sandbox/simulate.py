@@ -35,6 +35,7 @@ from twilio.request_validator import RequestValidator
 
 from phones.provider_webhooks import webhook_url
 from sandbox.models import SandboxCall, SandboxNumber
+from sandbox.realtime_stream import StreamUnavailable, play_stream, stream_of
 from sandbox.services import (
     sandbox_call_complete,
     sandbox_call_recording_start,
@@ -68,6 +69,11 @@ class Simulation:
     exchanges: list[Exchange] = field(default_factory=list)
     ended: str = ""
     pending_digits: list[str] = field(default_factory=list)  # a call's keys not pressed when it ended
+    # An AI call: the utterances the caller says on a media stream, and what each stream did.
+    say: list[str] = field(default_factory=list)
+    pace: float = 1.0
+    streams: list = field(default_factory=list)  # sandbox.realtime_stream.StreamOutcome
+    call_sid: str = ""
 
 
 def _number(to: str) -> SandboxNumber:
@@ -155,11 +161,13 @@ def simulate_sms(*, to: str, from_: str, body: str) -> Simulation:
     return simulation
 
 
-def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = "") -> Simulation:
-    simulation = Simulation(number=_number(to))
+def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = "", say: list[str] | None = None,
+                  pace: float = 1.0) -> Simulation:
+    simulation = Simulation(number=_number(to), say=list(say or []), pace=pace)
     before = _last_message_pk(simulation.number)
     call = {"CallSid": "CA" + secrets.token_hex(16), "From": from_, "To": to, "Direction": "inbound",
             "ApiVersion": API_VERSION}
+    simulation.call_sid = call["CallSid"]
     url = simulation.number.voice_url or webhook_url("voice")
     # The emulator knows the call, as Twilio does, so the API can act on it (pause a recording…).
     live = SandboxCall.objects.create(sid=call["CallSid"], account=simulation.number.account, to=to,
@@ -186,11 +194,38 @@ def _walk(simulation: Simulation, live: SandboxCall, call: dict[str, str], url: 
         root = ET.fromstring(exchange.body)
         if root.find("Start/Recording") is not None:
             sandbox_call_recording_start(call=live)
+        stream = stream_of(root)
+        if stream is not None:  # <Connect><Stream>: the caller talks to the media stream
+            try:
+                outcome = play_stream(live, *stream, say=simulation.say, digits=pending, pace=simulation.pace)
+            except StreamUnavailable as exc:
+                raise SimulationError(str(exc)) from exc
+            simulation.streams.append(outcome)
+            simulation.say, pending[:] = [], []
+            if outcome.hung_up:
+                return "hung up (by the agent)"
+            if outcome.redirected_twiml:
+                root = ET.fromstring(outcome.redirected_twiml)
+                simulation.exchanges.append(Exchange(url="(the call's new TwiML, set through the REST API)",
+                                                     params={}, status=200, body=outcome.redirected_twiml))
+            else:
+                root = _after_connect(root)
         next_step = _next(root, pending, dial_status)
         if isinstance(next_step, str):
             return next_step
         url, extra = next_step
     return f"stopped after {MAX_STEPS} requests"
+
+
+def _after_connect(root: ET.Element) -> ET.Element:
+    """The TwiML after a <Connect> whose stream ended: Twilio goes on with the next verb."""
+    rest = ET.Element("Response")
+    seen = False
+    for verb in root:
+        if seen:
+            rest.append(verb)
+        seen = seen or verb.tag == "Connect"
+    return rest
 
 
 def call_duration(exchanges: list[Exchange], keys_pressed: int) -> int:
@@ -241,10 +276,10 @@ class SimulateForm(forms.Form):
 
 
 def run(kind: str, *, to: str, from_: str, body: str = "", digits: list[str] | None = None,
-        dial_status: str = "") -> Simulation:
+        dial_status: str = "", say: list[str] | None = None, pace: float = 1.0) -> Simulation:
     if kind == "sms":
         return simulate_sms(to=to, from_=from_, body=body)
-    return simulate_call(to=to, from_=from_, digits=digits or [], dial_status=dial_status)
+    return simulate_call(to=to, from_=from_, digits=digits or [], dial_status=dial_status, say=say, pace=pace)
 
 
 @staff_member_required

@@ -127,6 +127,7 @@ class RealtimeEmulator(AsyncWebsocketConsumer):
         seq = audio.sequence(frame)
         if seq is not None:
             self.log["heard"].append((seq, time.monotonic()))
+            self.log.setdefault("caller_range", seq >> 20)
         turn = self._turn()
         if not turn:
             return
@@ -275,7 +276,9 @@ class RealtimeEmulator(AsyncWebsocketConsumer):
         await self.emit({"type": "response.output_item.added", "response_id": response_id, "output_index": 0,
                          "item": item})
         await self.emit({"type": "conversation.item.added", "item": item})
-        frames = audio.speech_frames(words)
+        self.spoken = getattr(self, "spoken", 0)
+        frames = audio.speech_frames(words, start_seq=self.spoken)
+        self.spoken += len(frames)
         pace = float(getattr(settings, "SANDBOX_AI_PACE", 1.0))
         status = "completed"
         started = time.monotonic()
@@ -287,6 +290,7 @@ class RealtimeEmulator(AsyncWebsocketConsumer):
                 if n == 0:
                     self.log.setdefault("first_audio_at", []).append(time.monotonic())
                 await self.emit({"type": "response.output_audio.delta", **common, "delta": audio.b64(data)})
+                self.log.setdefault("sent", []).append((audio.sequence(data), time.monotonic()))
                 self.sent_ms[item_id] += audio.FRAME_MS
                 if pace > 0:  # real time: the next frame when this one would have finished playing
                     delay = started + (n + 1) * audio.FRAME_MS / 1000 * pace - time.monotonic()

@@ -63,7 +63,7 @@ class SimulatedCaller:
     def __init__(self, transport: Transport, *, call_sid: str, account_sid: str, parameters: dict[str, str],
                  say: list[str], digits: list[str] | None = None, pace: float = 1.0, interrupt_after_ms: int = 0,
                  left_stream: Callable[[], Awaitable[str]] | None = None, max_seconds: float = 60.0,
-                 stamp: bool = False) -> None:
+                 stamp: bool = False, seq_base: int = 0) -> None:
         self.transport = transport
         self.call_sid, self.account_sid, self.parameters = call_sid, account_sid, parameters
         self.say = list(say)
@@ -75,7 +75,8 @@ class SimulatedCaller:
         self.stamp = stamp
         self.report = CallerReport(stream_sid="MZ" + secrets.token_hex(16))
         self.playback: deque[bytes | str] = deque()  # frames, and mark names between them
-        self.seq = 0
+        self.seq = seq_base  # frames carry it (a benchmark gives each call its own range)
+        self.seq_base = seq_base
         self.closed = False
         self.last_heard = 0.0
         self.turn_words = bytearray()
@@ -148,7 +149,7 @@ class SimulatedCaller:
         if self.stamp:
             self.report.sent_at[audio.sequence(data)] = time.monotonic()
         await self._send({"event": "media", "streamSid": self.report.stream_sid, "media": {
-            "track": "inbound", "chunk": str(self.seq), "timestamp": str(self.seq * audio.FRAME_MS),
+            "track": "inbound", "chunk": str(self.seq), "timestamp": str((self.seq - self.seq_base) * audio.FRAME_MS),
             "payload": audio.b64(data)}})
         self.report.frames_sent += 1
         self.seq += 1
@@ -164,7 +165,7 @@ class SimulatedCaller:
             await asyncio.sleep(audio.FRAME_MS / 1000 * self.pace)
         else:
             await asyncio.sleep(0)
-        if self.left_stream is not None and self.seq % 5 == 0:
+        if self.left_stream is not None and (self.seq - self.seq_base) % 5 == 0:
             why = await self.left_stream()
             if why:
                 self.report.ended = why
@@ -224,7 +225,7 @@ class SimulatedCaller:
                 return
             await self._tick(audio.frame(self.seq, audio.words_in(data), loud=True))
             if n == len(frames) - 1 and self.stamp:
-                self.report.speech_ended_at.append(time.monotonic())
+                self.report.speech_ended_at.append((self.seq - 1, time.monotonic()))
         self._end_turn()
 
     async def speak_over(self, words: str) -> None:

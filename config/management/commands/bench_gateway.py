@@ -7,9 +7,10 @@ long; the AI's answers are 20 ms frames paced at real time). Each call: say a se
 answer, again, until the time is up.
 
 Printed, for each N:
-- relay latency (after each call's first second: set-up), caller → AI and AI → caller, p50/p99: from a frame leaving the sender to reaching
-  the receiver, both in this process, so it is the gateway's added latency plus two loopback hops
-  and this process's own scheduling (an upper bound of the gateway's part);
+- relay latency (after each call's first second: set-up), caller → AI and AI → caller, p50/p99:
+  from a frame leaving the sender to reaching the receiver, both in this process, so it is the
+  gateway's added latency plus two loopback hops and this process's own scheduling (an upper
+  bound of the gateway's part);
 - frames lost or reordered, each direction (every frame carries a sequence number);
 - the gateway's share of the time from the caller's end of speech to the first AI audio frame
   (caller's last speech frame → AI heard it, plus AI's first frame → caller got it), p99;
@@ -29,7 +30,6 @@ from collections import deque
 
 import uvicorn
 from channels.routing import URLRouter
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.urls import path
@@ -195,7 +195,7 @@ class Command(BaseCommand):
         lost = {"up": 0, "down": 0}
         reordered = {"up": 0, "down": 0}
         for i, report in enumerate(reports):
-            session = sessions.get((i + 1))
+            session = sessions.get(i + 1)
             if session is None:
                 lost["up"] += len(report.sent_at)
                 continue

@@ -110,6 +110,7 @@ class RealtimeEmulator(AsyncWebsocketConsumer):
             return
         for key, value in session.items():
             self.session[key] = value
+        self.log.setdefault("configured_at", time.monotonic())
         await self.emit({"type": "session.updated", "session": self.session})
 
     def _turn(self) -> dict:

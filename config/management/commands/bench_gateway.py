@@ -7,7 +7,7 @@ long; the AI's answers are 20 ms frames paced at real time). Each call: say a se
 answer, again, until the time is up.
 
 Printed, for each N:
-- relay latency (after each call's first second: set-up), caller → AI and AI → caller, p50/p99:
+- relay latency (after each call's set-up: its AI session configured, and 1 s), caller → AI and AI → caller, p50/p99:
   from a frame leaving the sender to reaching the receiver, both in this process, so it is the
   gateway's added latency plus two loopback hops and this process's own scheduling (an upper
   bound of the gateway's part);
@@ -50,7 +50,7 @@ RELAY_TARGET_MS = 5.0
 SHARE_TARGET_MS = 20.0
 SEQ_SHIFT = 20
 # The caller's frames sent while the gateway opens the AI session (start → session configured) wait
-# for it: a call's first second is set-up, not relay, and is left out of the relay figures.
+# for it: that set-up (at least a call's first second) is not relay, and is left out of the relay figures.
 WARM_UP_S = 1.0
 
 
@@ -205,7 +205,7 @@ class Command(BaseCommand):
             reordered["up"] += sum(1 for a, b in zip(seqs, seqs[1:]) if b < a)
             # Frames sent in the last 100 ms may still be on their way when the caller hangs up.
             cutoff = max(report.sent_at.values(), default=0) - 0.1
-            warm = min(report.sent_at.values(), default=0) + WARM_UP_S
+            warm = max(min(report.sent_at.values(), default=0) + WARM_UP_S, session.get("configured_at", 0))
             for seq, t in report.sent_at.items():
                 if seq in heard_at:
                     if t >= warm:

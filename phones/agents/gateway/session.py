@@ -45,6 +45,8 @@ SILENCE_DURATION_MS = 500
 TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
 # Tools after which the call is no longer ours: the provider ends the stream.
 HANDS_OFF = {"transfer", "hangup"}
+# How much AI audio goes between two marks (the played position is known to this precision).
+MARK_EVERY_MS = 100
 
 
 def _now() -> str:
@@ -106,6 +108,8 @@ class CallSession:
         self.played_ms: dict[str, int] = {}
         self.item_at: dict[str, str] = {}
         self.ai_frames = 0
+        self.unmarked_ms = 0
+        self.provider_gone = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -203,7 +207,9 @@ class CallSession:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the connection dropped or the endpoint failed mid-call
-            if not self.finished and not self.handed_off:
+            if self.provider_gone:
+                await self.finish(Call.AIStatus.ENDED)
+            elif not self.finished and not self.handed_off:
                 logger.warning("AI call %s: the AI session failed mid-call: %r", self.context.call_sid, exc)
                 self.transcript.append({"role": "tool", "text": "the AI session failed", "at": _now()})
                 await self.fail()
@@ -212,6 +218,9 @@ class CallSession:
         kind = event.get("type")
         if kind == "response.output_audio.delta":
             await self._audio(event)
+        elif kind == "response.output_audio.done":
+            if self.unmarked_ms and event.get("item_id", "") in self.sent_ms and not self.handed_off:
+                await self._mark(event.get("item_id", ""))
         elif kind == "input_audio_buffer.speech_started":
             self.speech_at[event.get("item_id", "")] = _now()
             await self._barge_in()
@@ -241,22 +250,39 @@ class CallSession:
         # base64 of μ-law: 4 characters are 3 bytes, 8 bytes a millisecond.
         ms = (len(delta) * 3 // 4 - delta.count("=")) // 8
         self.sent_ms[item] = self.sent_ms.get(item, 0) + ms
+        self.ai_frames += 1
+        await self._to_provider(json.dumps(self.dialect.media(self.stream_id, delta)))
+        # A mark after every MARK_EVERY_MS of audio: the provider echoes it once that audio has played.
+        self.unmarked_ms += ms
+        if self.unmarked_ms >= MARK_EVERY_MS:
+            await self._mark(item)
+
+    async def _mark(self, item: str) -> None:
+        self.unmarked_ms = 0
         self.mark_seq += 1
         name = f"m{self.mark_seq}"
         self.marks.append((name, item, self.sent_ms[item]))
-        self.ai_frames += 1
-        await self._send(json.dumps(self.dialect.media(self.stream_id, delta)))
-        await self._send(json.dumps(self.dialect.mark(self.stream_id, name)))
+        await self._to_provider(json.dumps(self.dialect.mark(self.stream_id, name)))
+
+    async def _to_provider(self, text: str) -> None:
+        """Send to the provider's socket; once it has gone (the caller hung up), nothing more is sent."""
+        if self.provider_gone:
+            return
+        try:
+            await self._send(text)
+        except Exception:  # the socket closed under us: its disconnect finishes the session
+            self.provider_gone = True
 
     async def _barge_in(self) -> None:
         """The caller speaks over the AI: drop the unplayed audio at the provider and tell the AI
         how much of its item was heard."""
-        if not self.marks or not self.current_item:
-            return
+        if not self.current_item or (not self.marks and not self.unmarked_ms):
+            return  # nothing of the AI's is waiting to be played
         item = self.current_item
         played = min(self.played_ms.get(item, 0), self.sent_ms.get(item, 0))
-        await self._send(json.dumps(self.dialect.clear(self.stream_id)))
+        await self._to_provider(json.dumps(self.dialect.clear(self.stream_id)))
         self.marks.clear()
+        self.unmarked_ms = 0
         self.played_ms[item] = played
         self.current_item = ""
         await self.ai.conversation.item.truncate(item_id=item, content_index=0, audio_end_ms=played)

@@ -11,6 +11,8 @@ urlpatterns = [
     path("phone/groups", api.RingGroupListView.as_view(), name="phone-groups"),
     path("phone/groups/<str:public_id>", api.RingGroupDetailView.as_view(), name="phone-group"),
     path("calls/make-call", api.MakeCallView.as_view(), name="calls-make-call"),
+    path("calls/<str:public_id>", api.CallDetailView.as_view(), name="call-detail"),
+    path("phone/numbers/<str:public_id>/calls", api.NumberCallsView.as_view(), name="phone-number-calls"),
     path("phone/softphone/token", api.SoftphoneTokenView.as_view(), name="softphone-token"),
     path("phone/softphone/presence", api.PresenceView.as_view(), name="softphone-presence"),
 ]

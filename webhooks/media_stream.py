@@ -1,5 +1,5 @@
-"""The media gateway's WebSocket entry: `/media/stream` (Twilio; Telnyx and Plivo under
-`/media/stream/<provider>`), served by the ASGI app (config.asgi) beside HTTP.
+"""The media gateway's WebSocket entry: `/media/stream` (Twilio's, and Telnyx's or Plivo's told by
+their `start`; `/media/stream/<provider>` names it), served by the ASGI app (config.asgi) beside HTTP.
 
 Transport only, like the webhook views: the provider's messages are read by its dialect
 (providers/<vendor>/media.py), the upgrade and the stream are verified here, and what the call
@@ -36,12 +36,17 @@ from providers.media import (
     StreamStart,
     StreamStop,
 )
+from providers.plivo.media import DIALECT as PLIVO
+from providers.telnyx.media import DIALECT as TELNYX
 from providers.twilio.media import DIALECT as TWILIO
 
 logger = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
-DIALECTS = {"twilio": TWILIO}
+DIALECTS = {"twilio": TWILIO, "telnyx": TELNYX, "plivo": PLIVO}
+# On /media/stream (the URL every provider's markup names), Telnyx and Plivo are told from Twilio by
+# their `start`; Twilio's is the default.
+DETECTED = (PLIVO, TELNYX)
 # Which header carries each provider's signature on the upgrade, where it sends one.
 SIGNATURE_HEADERS = {"twilio": "x-twilio-signature"}
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -77,12 +82,13 @@ def signature_ok(context: StreamContext, headers: dict[str, str], url: str) -> b
 
 class MediaStreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
-        provider = self.scope["url_route"]["kwargs"].get("provider", "twilio")
-        self.dialect = DIALECTS.get(provider)
+        provider = self.scope["url_route"]["kwargs"].get("provider", "")
+        self.detect = not provider
+        self.dialect = DIALECTS.get(provider or "twilio")
         if self.dialect is None:
             await self.close()
             return
-        self.provider = provider
+        self.provider = provider or "twilio"
         self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope.get("headers", [])}
         self.session: CallSession | None = None
         self.refused = False
@@ -106,6 +112,9 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             message = json.loads(text_data)
             if not isinstance(message, dict):
                 raise StreamProtocolError("not a JSON object")
+            if self.detect and message.get("event") == "start":
+                self.dialect = next((d for d in DETECTED if d.recognises(message)), TWILIO)
+                self.provider, self.detect = self.dialect.name, False
             event = self.dialect.parse(message)
         except (ValueError, StreamProtocolError) as exc:
             if self.session is None:

@@ -12,6 +12,7 @@ from phones.calls.routing import routing_update
 from phones.models import Agent, Call, PhoneNumber
 from phones.stream_tokens import read_stream_token
 from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
+from tests.webhooks.test_plivo import xml
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +208,27 @@ def test_another_orgs_agent_in_a_flow_is_refused(owner_api, number, other_org):
     response = owner_api.put(f"/phone/numbers/{number.public_id}/routing", {"ivrFlow": {"entry": "a", "nodes": {
         "a": {"type": "ai-assistant", "agentId": theirs.public_id}}}}, format="json")
     assert response.status_code == 400
+
+
+def test_a_call_that_ends_before_its_stream_frees_its_slot(twilio, attached, settings):
+    settings.AI_MAX_CONCURRENT_CALLS = 1
+    twilio.call(call_sid=sid(30))
+    assert twilio.post("status", {"CallSid": sid(30), "From": CALLER, "To": NUMBER, "CallStatus": "completed",
+                                  "CallDuration": "3", "Direction": "inbound"}).status_code == 204
+    call = Call.objects.get(provider_sid=sid(30))
+    assert call.ai_status == "ended" and call.ai_ended_at is not None
+    assert twiml(twilio.call(call_sid=sid(31))).find("Connect") is not None
+
+
+def test_plivo_answers_with_a_bidirectional_mulaw_stream(plivo, plivo_number, org, agent, settings):
+    plivo_number.agent = agent
+    plivo_number.save()
+    root = xml(plivo.call())
+    stream = root.find("Stream")
+    assert stream is not None, ET.tostring(root)
+    assert stream.text == "wss://app.example.com/media/stream"
+    assert (stream.get("bidirectional"), stream.get("contentType")) == ("true", "audio/x-mulaw;rate=8000")
+    headers = dict(pair.split("=", 1) for pair in stream.get("extraHeaders").split(","))
+    claims = read_stream_token(headers["token"])
+    assert claims is not None and claims["number"] == plivo_number.pk and claims["agent"] == agent.pk
+    assert root.find("Redirect").text == f"{PUBLIC}/connect/webhook/plivo/voice?after=ai"

@@ -17,7 +17,7 @@ from orgs.audit import audit_list
 from orgs.models import ProviderConnection
 from phones.admin import actions as admin_actions
 from phones.admin import dashboard, detail
-from phones.models import Call, Job, Message, PhoneNumber, Recording, VerifyReport
+from phones.models import Agent, Call, Job, Message, PhoneNumber, Recording, VerifyReport
 from phones.numbers.selectors import purchase_jobs_unsettled
 
 BADGE_COLOURS = {
@@ -362,12 +362,23 @@ class MessageAdmin(NumberSearchMixin, ReadOnlyAdmin):
         return obj.body if len(obj.body) <= 60 else obj.body[:59] + "…"
 
 
+@admin.register(Agent)
+class AgentAdmin(ReadOnlyAdmin):
+    """The orgs' AI agents (their owners manage them through /agents; staff attach numbers with the
+    numbers' Reassign… action)."""
+
+    list_display = ["name", "org", "connection", "voice", "model", "language", "max_call_seconds", "created_at"]
+    list_filter = [("org", admin.RelatedOnlyFieldListFilter), "voice"]
+    list_select_related = ["org", "connection"]
+    search_fields = ["name", "public_id", "org__slug"]
+
+
 @admin.register(Call)
 class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = ["created_at", "org", "phone_number", "direction", "from_number", "to_number", "status_badge",
-                    "duration"]
-    list_filter = ["direction", "status", ("org", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["org", "phone_number"]
+                    "duration", "agent", "ai_status", "ai_seconds"]
+    list_filter = ["direction", "status", "ai_status", ("org", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["org", "phone_number", "agent"]
     search_fields = ["provider_sid", "public_id", "from_number", "to_number", "org__slug"]
     number_search_fields = ("from_number", "to_number", "phone_number__e164")
     date_hierarchy = "created_at"

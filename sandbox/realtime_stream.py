@@ -71,7 +71,8 @@ async def _play(live: SandboxCall, url: str, parameters: dict[str, str], *, say:
     signature = RequestValidator(account.auth_token).compute_signature(url, {})
     before = (live.twiml, live.status)
 
-    @sync_to_async
+    # Not thread-sensitive: the staff page runs this inside its own synchronous view's thread.
+    @sync_to_async(thread_sensitive=False)
     def changed() -> tuple[str, str] | None:
         now = SandboxCall.objects.filter(pk=live.pk).values_list("twiml", "status").first()
         return now if now is not None and now != before else None

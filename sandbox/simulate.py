@@ -266,6 +266,9 @@ class SimulateForm(forms.Form):
     from_ = forms.CharField(label="From", initial="+14155550111")
     body = forms.CharField(required=False, initial="Hello", help_text="SMS only.")
     digits = forms.CharField(required=False, help_text="Call only: keys pressed, comma separated, e.g. 1,2")
+    say = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                          help_text="Call answered by an AI agent: what the caller says, a line a turn "
+                                    "(e.g. \"I want sales\"). The server must serve WebSockets (make run).")
     dial_status = forms.ChoiceField(required=False, choices=[("", "stop at a Dial"), ("no-answer", "no-answer"),
                                                              ("busy", "busy"), ("completed", "answered")])
 
@@ -291,9 +294,21 @@ def simulate_view(request: HttpRequest) -> HttpResponse:
         try:
             simulation = run(d["kind"], to=d["to"], from_=d["from_"], body=d["body"],
                              digits=[x.strip() for x in d["digits"].split(",") if x.strip()],
-                             dial_status=d["dial_status"])
+                             dial_status=d["dial_status"],
+                             say=[line.strip() for line in d["say"].splitlines() if line.strip()])
         except SimulationError as exc:
             error = str(exc)
     return render(request, "sandbox/simulate.html", {
         **admin.site.each_context(request),  # the admin's header, user links and sidebar
-        "form": form, "simulation": simulation, "error": error, "title": "Simulate an inbound SMS or call"})
+        "form": form, "simulation": simulation, "error": error, "title": "Simulate an inbound SMS or call",
+        "transcript": ai_transcript(simulation)})
+
+
+def ai_transcript(simulation: Simulation | None) -> list[dict]:
+    """What the gateway stored of an AI call the simulation made (empty for any other)."""
+    if simulation is None or not simulation.streams:
+        return []
+    from phones.models import Call
+
+    found = Call.objects.filter(provider_sid=simulation.call_sid).values_list("ai_transcript", flat=True).first()
+    return found if isinstance(found, list) else []

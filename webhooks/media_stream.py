@@ -19,11 +19,10 @@ from __future__ import annotations
 import json
 import logging
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from phones.agents.gateway.context import StreamContext, phone_provider, stream_context
+from phones.agents.gateway.context import StreamContext, db, phone_provider, stream_context
 from phones.agents.gateway.session import CallSession
 from phones.stream_tokens import read_stream_token
 from providers.media import (
@@ -145,14 +144,14 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         if claims is None:
             await self.refuse("missing, forged or expired stream token")
             return
-        context = await database_sync_to_async(stream_context)(claims, start.call_id)
+        context = await db(stream_context)(claims, start.call_id)
         if context is None:
             await self.refuse("the token does not bind this call")
             return
         header = SIGNATURE_HEADERS.get(self.provider, "")
         if header and header in self.headers:
             url = public_ws_url(self.scope["path"], self.scope.get("query_string", b"").decode("latin-1"))
-            if not await database_sync_to_async(signature_ok)(context, self.headers, url):
+            if not await db(signature_ok)(context, self.headers, url):
                 await self.refuse("the provider's signature on the upgrade does not match")
                 return
         self.session = CallSession(context, stream_id=start.stream_id, dialect=self.dialect,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +20,13 @@ from providers.base import PhoneProvider
 from providers.registry import provider_for
 
 SANDBOX_AI = "sandbox-ai"
+
+
+def db(func):
+    """`func` run in a worker thread, its database connection handled as Channels does. Not
+    thread-sensitive: one call's database work never waits behind another's, nor behind a
+    synchronous view of the same process (the staff's simulate page streams a call to this gateway)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
 OPENAI_REALTIME = "openai-realtime"
 
 

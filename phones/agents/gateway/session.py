@@ -29,12 +29,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from channels.db import database_sync_to_async
 from openai import AsyncOpenAI
 
 from phones.agents.gateway import context as store
 from phones.agents.gateway import fallback, tools
-from phones.agents.gateway.context import StreamContext
+from phones.agents.gateway.context import StreamContext, db
 from phones.models import Call
 from providers.media import MediaDialect, StreamDtmf, StreamMark, StreamMedia
 
@@ -114,7 +113,7 @@ class CallSession:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        await database_sync_to_async(store.ai_connecting)(self.context)
+        await db(store.ai_connecting)(self.context)
         try:
             self.manager = self._connect(self.context)
             self.ai = await asyncio.wait_for(self.manager.enter(), CONNECT_TIMEOUT)
@@ -127,7 +126,7 @@ class CallSession:
             await self.fail()
             return
         self.started_at = time.monotonic()
-        await database_sync_to_async(store.ai_active)(self.context)
+        await db(store.ai_active)(self.context)
         loop = asyncio.get_running_loop()
         self.reader = loop.create_task(self._read_ai())
         self.timer = loop.create_task(self._limit())
@@ -137,7 +136,7 @@ class CallSession:
         logger.info("AI call %s: the agent's max call length (%ss) reached", self.context.call_sid,
                     self.context.agent.max_call_seconds)
         self.transcript.append({"role": "tool", "text": "the call reached the agent's maximum length", "at": _now()})
-        await database_sync_to_async(tools.hang_up)(self.context)
+        await db(tools.hang_up)(self.context)
         await self.finish(Call.AIStatus.ENDED)
 
     async def fail(self) -> None:
@@ -145,7 +144,7 @@ class CallSession:
         if self.finished:
             return
         self.handed_off = True
-        await database_sync_to_async(fallback.fall_back)(self.context)
+        await db(fallback.fall_back)(self.context)
         await self.finish(Call.AIStatus.FAILED)
 
     async def finish(self, status: str) -> None:
@@ -164,7 +163,7 @@ class CallSession:
                 pass
         seconds = time.monotonic() - self.started_at if self.started_at is not None else 0
         transcript = sorted(self.transcript, key=lambda turn: turn["at"])
-        await database_sync_to_async(store.ai_finish)(self.context, status=status, transcript=transcript,
+        await db(store.ai_finish)(self.context, status=status, transcript=transcript,
                                                       seconds=seconds)
 
     async def close(self) -> None:
@@ -177,7 +176,10 @@ class CallSession:
         if self.ai is None or self.finished or self.handed_off:
             return
         # The payload is base64 already: passed through as it came.
-        await self.ai.send_raw('{"type":"input_audio_buffer.append","audio":"' + event.payload + '"}')
+        try:
+            await self.ai.send_raw('{"type":"input_audio_buffer.append","audio":"' + event.payload + '"}')
+        except Exception:  # the AI's socket closed: its reader sees it and falls back
+            return
 
     async def caller_mark(self, event: StreamMark) -> None:
         while self.marks:
@@ -192,10 +194,13 @@ class CallSession:
         if self.ai is None or self.finished or self.handed_off or not event.digit:
             return
         self.transcript.append({"role": "caller", "text": f"(pressed {event.digit})", "at": _now()})
-        await self.ai.conversation.item.create(item={
-            "type": "message", "role": "user",
-            "content": [{"type": "input_text", "text": f"The caller pressed {event.digit} on the keypad."}]})
-        await self.ai.response.create()
+        try:
+            await self.ai.conversation.item.create(item={
+                "type": "message", "role": "user",
+                "content": [{"type": "input_text", "text": f"The caller pressed {event.digit} on the keypad."}]})
+            await self.ai.response.create()
+        except Exception:  # the AI's socket closed: its reader sees it and falls back
+            return
 
     # ------------------------------------------------------------------ the AI's side
 
@@ -296,7 +301,7 @@ class CallSession:
         if not isinstance(arguments, dict):
             result = {"error": "the arguments are not a JSON object"}
         else:
-            result = await database_sync_to_async(tools.run)(self.context, name, arguments)
+            result = await db(tools.run)(self.context, name, arguments)
         shown = ", ".join(f"{k}={v}" for k, v in (arguments or {}).items()) if isinstance(arguments, dict) else ""
         outcome = f"error: {result['error']}" if "error" in result else "ok"
         self.transcript.append({"role": "tool", "text": f"{name}({shown}) → {outcome}", "at": _now()})
@@ -319,4 +324,4 @@ class CallSession:
     async def _end_now(self) -> None:
         self.ending = False
         self.handed_off = True
-        await database_sync_to_async(tools.hang_up)(self.context)
+        await db(tools.hang_up)(self.context)

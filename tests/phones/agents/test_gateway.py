@@ -204,3 +204,13 @@ def test_caller_hanging_up_mid_answer_closes_the_ai_session_and_records_usage_on
     # The AI side saw its socket closed by the gateway.
     session = realtime.RECENT[-1]
     assert session["closed"] is True
+
+
+def test_a_key_pressed_reaches_the_model(live, agent_number):
+    call, live_call = ai_call(agent_number)
+    async_to_sync(run_caller)(call, digits=["0"])
+    live_call.refresh_from_db()
+    assert "+14155550100" in live_call.twiml  # 0: the emulator's transfer key
+    call.refresh_from_db()
+    assert [(t["role"], t["text"]) for t in call.ai_transcript][1:] == [
+        ("caller", "(pressed 0)"), ("tool", "transfer(target=sales) → ok")]

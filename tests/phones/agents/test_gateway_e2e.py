@@ -47,3 +47,17 @@ def test_buy_for_an_agent_call_transfer_read_the_transcript(live, owner_api, on_
     assert [(t["role"], t["text"]) for t in detail["transcript"]] == [
         ("agent", "Hello!"), ("caller", "I want sales"), ("tool", "transfer(target=sales) → ok")]
     assert all(t["at"].endswith("Z") for t in detail["transcript"])
+
+
+def test_the_staff_page_walks_an_ai_call(live, client, active_number, agent):
+    from tests.conftest import make_user
+
+    active_number.agent = agent
+    active_number.save(update_fields=["agent"])
+    client.force_login(make_user("staffer", is_staff=True))
+    response = client.post("/sandbox/simulate", {"kind": "call", "to": active_number.e164, "from_": "+14155550123",
+                                                 "say": "what are your hours\n"})
+    page = response.content.decode()
+    assert response.status_code == 200, page[-2000:]
+    assert "heard: Hello!" in page
+    assert "<th>caller</th><td>what are your hours</td>" in page

@@ -11,6 +11,7 @@ credentials through `client_settings`. Text replies (text agents) use chat compl
 from __future__ import annotations
 
 import logging
+import socket
 from urllib.parse import urlsplit
 
 import httpx
@@ -62,12 +63,49 @@ def client_settings(credentials: dict, public_config: dict) -> dict:
     return {"api_key": credentials.get("apiKey", ""), "base_url": public_config.get("baseUrl") or DEFAULT_BASE_URL}
 
 
-def http_client() -> httpx.Client | None:
-    """The HTTP client the SDK sends through: the outbound guard's (every connection checked) when
-    the SDK is built on httpx. Tests replace this."""
+def _guarded_httpx2_client() -> object | None:
+    """An httpx2 client (the openai SDK's HTTP library from 3.x) that, like core.outbound's httpx
+    transport, checks each request's URL and connects only to checked addresses of its host."""
+    try:
+        import httpcore2
+        import httpx2
+    except ImportError:
+        return None
+
+    class GuardedBackend(httpcore2.SyncBackend):
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            try:
+                addresses = outbound.checked_addresses(host, port)
+            except socket.gaierror as exc:
+                raise httpcore2.ConnectError(str(exc)) from exc
+            error: Exception = httpcore2.ConnectError(f"no address for {host}")
+            for address in addresses:
+                try:
+                    return super().connect_tcp(address, port, timeout=timeout, local_address=local_address,
+                                               socket_options=socket_options)
+                except httpcore2.ConnectError as exc:
+                    error = exc
+            raise error
+
+    class GuardedTransport(httpx2.HTTPTransport):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self._pool._network_backend = GuardedBackend()
+
+        def handle_request(self, request):
+            outbound.check_url(str(request.url))
+            return super().handle_request(request)
+
+    return httpx2.Client(transport=GuardedTransport(), timeout=REQUEST_TIMEOUT, trust_env=False)
+
+
+def http_client() -> object | None:
+    """The HTTP client the SDK sends through: one whose every connection passes the outbound guard,
+    for the HTTP library the installed SDK is built on (httpx, or httpx2 from openai 3.x); None
+    (the SDK's own, after a check of the host's current addresses) for another."""
     if issubclass(openai.DefaultHttpxClient, httpx.Client):
         return outbound.httpx_client(timeout=REQUEST_TIMEOUT)
-    return None
+    return _guarded_httpx2_client()
 
 
 def _error(message: str, **kw) -> ProviderError:
@@ -84,12 +122,15 @@ def client(credentials: dict, public_config: dict) -> openai.OpenAI:
             parts = urlsplit(base_url)
             outbound.checked_addresses(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
     except outbound.OutboundRefused as exc:
-        raise _error(f"Not a destination we send the key to: {exc.message}", code=DESTINATION_REFUSED,
-                     permanent=True) from exc
+        raise _refused(exc) from exc
     except OSError as exc:
         raise _error(f"{urlsplit(base_url).hostname} cannot be resolved", code=CONNECTION_FAILED) from exc
     return openai.OpenAI(api_key=settings_["api_key"], base_url=base_url, http_client=guarded,
                          timeout=REQUEST_TIMEOUT, max_retries=0)
+
+
+def _refused(exc: outbound.OutboundRefused) -> ProviderError:
+    return _error(f"Not a destination we send the key to: {exc.message}", code=DESTINATION_REFUSED, permanent=True)
 
 
 def _translate(exc: openai.OpenAIError) -> ProviderError:
@@ -98,8 +139,7 @@ def _translate(exc: openai.OpenAIError) -> ProviderError:
         while cause is not None and not isinstance(cause, outbound.OutboundRefused):
             cause = cause.__cause__
         if isinstance(cause, outbound.OutboundRefused):
-            return _error(f"Not a destination we send the key to: {cause.message}", code=DESTINATION_REFUSED,
-                          permanent=True)
+            return _refused(cause)
         if isinstance(exc, openai.APITimeoutError):
             return _error("The AI endpoint did not answer in time", code=TIMEOUT)
         return _error("The AI endpoint cannot be reached", code=CONNECTION_FAILED, unavailable=True)
@@ -122,6 +162,8 @@ def check(credentials: dict, public_config: dict) -> AccountInfo:
             api.models.list()
         except openai.OpenAIError as exc:
             raise _translate(exc) from exc
+        except outbound.OutboundRefused as exc:  # raised by the guarded transport, not wrapped by every SDK
+            raise _refused(exc) from exc
     host = urlsplit(client_settings(credentials, public_config)["base_url"]).hostname or ""
     return AccountInfo(account_id=host[:64], friendly_name=host)
 
@@ -137,6 +179,8 @@ def text_reply(credentials: dict, public_config: dict, *, instructions: str, his
             completion = api.chat.completions.create(model=model, messages=messages, max_tokens=300)
         except openai.OpenAIError as exc:
             raise _translate(exc) from exc
+        except outbound.OutboundRefused as exc:
+            raise _refused(exc) from exc
     try:
         return (completion.choices[0].message.content or "").strip()
     except (AttributeError, IndexError) as exc:

@@ -103,3 +103,24 @@ def test_building_a_phone_provider_from_an_ai_connection_is_a_clear_400(org):
     with pytest.raises(DomainError) as refused:
         build_provider("sandbox-ai", {}, {})
     assert refused.value.status_code == 400 and refused.value.code == "not_a_phone_connection"
+
+
+def test_a_name_that_resolves_inward_is_refused_when_connecting(owner_api, settings):
+    """DNS rebinding: https://ai.example passes the URL check, but resolves to our own machine,
+    where a server listens: nothing reaches it and nothing is saved."""
+    from tests.outbound_helpers import Listener, http_reply, resolving
+
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    settings.OUTBOUND_ALLOWED_HOSTS = []
+    listener = Listener(http_reply(200, {"object": "list", "data": []}))
+    try:
+        with resolving({"ai.example": ["127.0.0.1"]}):
+            response = owner_api.post("/integrations", {
+                "type": "openai-realtime", "name": "x", "credentials": {"apiKey": "sk-secret"},
+                "publicConfig": {"baseUrl": f"https://ai.example:{listener.port}/v1"}}, format="json")
+    finally:
+        listener.close()
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "destination_refused"
+    assert listener.received == []
+    assert not ProviderConnection.objects.exists()

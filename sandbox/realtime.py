@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 import uuid
 from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -35,6 +37,8 @@ SMS_PHRASES = ("text me", "sms", "send me")
 BYE_WORDS = {"goodbye", "bye", "hang up", "hangup"}
 # What the last sessions received and did, newest last (tests and the walk-through read it).
 RECENT: deque[dict] = deque(maxlen=50)
+# Where each session's log is appended when it ends (sandbox.realtime_server, for the benchmark).
+LOG_FILE = os.environ.get("SANDBOX_AI_LOG", "")
 
 
 def _id(prefix: str) -> str:
@@ -47,6 +51,13 @@ def quoted(instructions: str) -> str:
 
 
 class RealtimeEmulator(AsyncWebsocketConsumer):
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch without its per-message close_old_connections: no database here."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         headers = dict(self.scope.get("headers") or [])
         if not headers.get(b"authorization", b"").startswith(b"Bearer "):
@@ -73,6 +84,9 @@ class RealtimeEmulator(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self.closed = True
         self.log["closed"] = True
+        if LOG_FILE:
+            with open(LOG_FILE, "a") as out:
+                out.write(json.dumps(self.log) + "\n")
         if self.responding:
             self.responding.cancel()
 

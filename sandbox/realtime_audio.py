@@ -41,15 +41,18 @@ ABS = [abs(v) for v in LINEAR]
 
 def energy(frame: bytes) -> float:
     """Mean absolute amplitude of a μ-law frame."""
-    return sum(ABS[b] for b in frame) / len(frame) if frame else 0.0
+    return sum(map(ABS.__getitem__, frame)) / len(frame) if frame else 0.0
 
 
 def is_speech(frame: bytes) -> bool:
     return energy(frame) > SPEECH_THRESHOLD
 
 
+_PAIRS = {base: [bytes((base | (b >> 4), base | (b & 0x0F))) for b in range(256)] for base in (LOUD, QUIET)}
+
+
 def _nibbles(data: bytes, base: int) -> bytes:
-    return bytes(base | n for byte in data for n in (byte >> 4, byte & 0x0F))
+    return b"".join(map(_PAIRS[base].__getitem__, data))
 
 
 def frame(seq: int, chunk: bytes = b"", *, loud: bool) -> bytes:

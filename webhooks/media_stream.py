@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -80,6 +81,15 @@ def signature_ok(context: StreamContext, headers: dict[str, str], url: str) -> b
 
 
 class MediaStreamConsumer(AsyncWebsocketConsumer):
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch without its per-message close_old_connections (a thread hop for each of
+        the 50 frames a second each way): this consumer touches the database only through
+        phones.agents.gateway.context.db, which closes old connections in the thread it uses."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         provider = self.scope["url_route"]["kwargs"].get("provider", "")
         self.detect = not provider

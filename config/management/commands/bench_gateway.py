@@ -1,7 +1,8 @@
 """python manage.py bench_gateway [--calls 10,50,100] [--seconds 10]
 
 N simulated calls at once through ONE gateway process (a uvicorn child serving config.asgi, as
-`make run` and the Procfile do) to the sandbox's realtime AI (served by this process, real time),
+`make run` and the Procfile do) to the sandbox's realtime AI (another uvicorn child:
+sandbox.realtime_server, real time), the calls arriving over min(2 s, N × 20 ms),
 audio both ways at 50 frames/s per direction (the caller sends a 20 ms frame every 20 ms all call
 long; the AI's answers are 20 ms frames paced at real time). Each call: say a sentence, hear the
 answer, again, until the time is up.
@@ -17,22 +18,24 @@ Printed, for each N:
 - the gateway process's CPU per call (ms of CPU per second of call, and % of one core);
 - whether it meets the targets (relay p99 < 5 ms each way, 0 lost/reordered, share p99 < 20 ms),
   and the largest N that does.
+
+BENCH_GATEWAY_COMMAND replaces the gateway child's `python` arguments ("{port}" is its port), e.g.
+to run it under a profiler.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
-from collections import deque
+from pathlib import Path
 
-import uvicorn
-from channels.routing import URLRouter
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
-from django.urls import path
 from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import connect
 
@@ -40,8 +43,6 @@ from orgs.models import Org
 from orgs.services import connection_create
 from phones.models import Agent, Call, PhoneNumber
 from phones.stream_tokens import mint_stream_token
-from sandbox import realtime
-from sandbox.realtime import RealtimeEmulator
 from sandbox.realtime_caller import SimulatedCaller
 from sandbox.realtime_stream import SocketTransport
 
@@ -52,6 +53,8 @@ SEQ_SHIFT = 20
 # The caller's frames sent while the gateway opens the AI session (start → session configured) wait
 # for it: that set-up (at least a call's first second) is not relay, and is left out of the relay figures.
 WARM_UP_S = 1.0
+# N calls arrive over min(this, N × 20 ms), as calls do, not all in the same millisecond.
+RAMP_UP_S = 2.0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -117,9 +120,11 @@ class Command(BaseCommand):
         ai_port, gw_port = _free_port(), _free_port()
         env = {**os.environ, "SANDBOX_AI_BASE_URL": f"http://127.0.0.1:{ai_port}/sandbox/ai/v1",
                "PUBLIC_BASE_URL": f"http://127.0.0.1:{gw_port}", "DEBUG": os.environ.get("DEBUG", "true")}
-        gateway = subprocess.Popen([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                                    "--port", str(gw_port), "--no-access-log", "--log-level", "warning",
-                                    "--ws", "websockets-sansio"], env=env)
+        command = ["-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(gw_port),
+                   "--no-access-log", "--log-level", "warning", "--ws", "websockets-sansio"]
+        if os.environ.get("BENCH_GATEWAY_COMMAND"):  # e.g. the gateway under a profiler
+            command = os.environ["BENCH_GATEWAY_COMMAND"].format(port=gw_port).split()
+        gateway = subprocess.Popen([sys.executable, *command], env=env)
         try:
             _wait_for(gw_port)
             best = 0
@@ -147,13 +152,12 @@ class Command(BaseCommand):
     async def _level(self, n: int, seconds: float, org, number, agent, ai_port: int, gw_port: int, pid: int) -> bool:
         from asgiref.sync import sync_to_async
 
-        realtime.RECENT = deque(maxlen=10 * n + 10)
-        server = uvicorn.Server(uvicorn.Config(URLRouter([path("sandbox/ai/v1/realtime", RealtimeEmulator.as_asgi())]),
-                                               host="127.0.0.1", port=ai_port, log_level="warning", lifespan="off",
-                                               ws="websockets-sansio"))
-        serving = asyncio.get_running_loop().create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.02)
+        log = Path(tempfile.mkdtemp()) / "sessions.jsonl"
+        emulator = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "sandbox.realtime_server:application", "--host", "127.0.0.1",
+             "--port", str(ai_port), "--no-access-log", "--log-level", "warning", "--ws", "websockets-sansio"],
+            env={**os.environ, "SANDBOX_AI_LOG": str(log), "DEBUG": os.environ.get("DEBUG", "true")})
+        _wait_for(ai_port)
 
         @sync_to_async
         def calls() -> list[tuple[str, str]]:
@@ -170,8 +174,10 @@ class Command(BaseCommand):
         url = f"ws://127.0.0.1:{gw_port}/media/stream"
         token = RequestValidator(number.connection.credentials["authToken"]).compute_signature(url, {})
         cpu_before, started = _cpu_seconds(pid), time.monotonic()
+        ramp = min(RAMP_UP_S, 0.02 * n)
 
         async def one(i: int, sid: str, stream_token: str):
+            await asyncio.sleep(ramp * i / n)  # calls arrive over the ramp, not in the same millisecond
             async with connect(url, additional_headers={"X-Twilio-Signature": token}, max_size=None) as ws:
                 caller = SimulatedCaller(SocketTransport(ws), call_sid=sid, account_sid="AC" + "0" * 32,
                                          parameters={"token": stream_token}, say=["what are your opening hours"] * 50,
@@ -180,27 +186,29 @@ class Command(BaseCommand):
 
         reports = await asyncio.gather(*(one(i, sid, tok) for i, (sid, tok) in enumerate(made)),
                                        return_exceptions=True)
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started - ramp / 2
         cpu = _cpu_seconds(pid) - cpu_before
-        await asyncio.sleep(0.5)
-        server.should_exit = True
-        await serving
-        return self._print(n, elapsed, cpu, reports)
+        await asyncio.sleep(1.0)  # the emulator writes each session's log as it closes
+        emulator.terminate()
+        emulator.wait(10)
+        sessions = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        return self._print(n, elapsed, cpu, reports, sessions)
 
-    def _print(self, n: int, elapsed: float, cpu: float, reports: list) -> bool:
+    def _print(self, n: int, elapsed: float, cpu: float, reports: list, logs: list[dict]) -> bool:
         failed = [r for r in reports if isinstance(r, BaseException)]
-        reports = [r for r in reports if not isinstance(r, BaseException)]
-        sessions = {s.get("caller_range"): s for s in realtime.RECENT if s.get("caller_range") is not None}
+        indexed = [(i, r) for i, r in enumerate(reports) if not isinstance(r, BaseException)]
+        reports = [r for _, r in indexed]
+        sessions = {s.get("caller_range"): s for s in logs if s.get("caller_range") is not None}
         up, down, share = [], [], []
         lost = {"up": 0, "down": 0}
         reordered = {"up": 0, "down": 0}
-        for i, report in enumerate(reports):
+        for i, report in indexed:
             session = sessions.get(i + 1)
             if session is None:
                 lost["up"] += len(report.sent_at)
                 continue
             heard = session["heard"]
-            heard_at = dict(heard)
+            heard_at = {seq: t for seq, t in heard}
             seqs = [seq for seq, _ in heard]
             reordered["up"] += sum(1 for a, b in zip(seqs, seqs[1:]) if b < a)
             # Frames sent in the last 100 ms may still be on their way when the caller hangs up.
@@ -213,7 +221,7 @@ class Command(BaseCommand):
                 elif t < cutoff:
                     lost["up"] += 1
             sent = session.get("sent", [])
-            sent_at = dict(sent)
+            sent_at = {seq: t for seq, t in sent}
             got = [seq for seq, _ in report.received]
             reordered["down"] += sum(1 for a, b in zip(got, got[1:]) if b < a)
             got_set = set(got)

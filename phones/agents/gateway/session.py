@@ -52,8 +52,20 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_clients: dict[tuple[str, str], AsyncOpenAI] = {}
+
+
 def realtime_client(context: StreamContext) -> AsyncOpenAI:
-    return AsyncOpenAI(api_key=context.ai_api_key, base_url=context.ai_base_url, max_retries=0)
+    """The SDK client for the agent's AI connection, one per key and endpoint in this process (each
+    call's realtime session is its own WebSocket; the client only holds how to open one)."""
+    key = (context.ai_api_key, context.ai_base_url)
+    client = _clients.get(key)
+    if client is None:
+        if len(_clients) > 1000:
+            _clients.clear()
+        client = _clients[key] = AsyncOpenAI(api_key=context.ai_api_key, base_url=context.ai_base_url,
+                                             max_retries=0)
+    return client
 
 
 def session_config(context: StreamContext) -> dict:

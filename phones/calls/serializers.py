@@ -42,7 +42,7 @@ class CallSerializer(serializers.ModelSerializer):
 
 
 class TranscriptLineSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["caller", "agent", "tool"])
+    role = serializers.CharField(help_text="caller | agent | tool")
     text = serializers.CharField()
     at = serializers.CharField(help_text="When it was said (ISO 8601).")
 

@@ -174,6 +174,7 @@ class Command(BaseCommand):
         url = f"ws://127.0.0.1:{gw_port}/media/stream"
         token = RequestValidator(number.connection.credentials["authToken"]).compute_signature(url, {})
         cpu_before, started = _cpu_seconds(pid), time.monotonic()
+        ai_before, own_before = _cpu_seconds(emulator.pid), time.process_time()
         ramp = min(RAMP_UP_S, 0.02 * n)
 
         async def one(i: int, sid: str, stream_token: str):
@@ -188,11 +189,17 @@ class Command(BaseCommand):
                                        return_exceptions=True)
         elapsed = time.monotonic() - started - ramp / 2
         cpu = _cpu_seconds(pid) - cpu_before
+        # The harness's own load, to read the figures by: the AI emulator's CPU and the callers'.
+        harness = (_cpu_seconds(emulator.pid) - ai_before, time.process_time() - own_before)
         await asyncio.sleep(1.0)  # the emulator writes each session's log as it closes
         emulator.terminate()
         emulator.wait(10)
         sessions = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-        return self._print(n, elapsed, cpu, reports, sessions)
+        ok = self._print(n, elapsed, cpu, reports, sessions)
+        self.stdout.write(f"        harness: AI emulator {harness[0] / elapsed:.0%} of a core, callers "
+                          f"{harness[1] / elapsed:.0%}, gateway {cpu / elapsed:.0%}; "
+                          f"machine load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        return ok
 
     def _print(self, n: int, elapsed: float, cpu: float, reports: list, logs: list[dict]) -> bool:
         failed = [r for r in reports if isinstance(r, BaseException)]

@@ -232,3 +232,15 @@ def test_plivo_answers_with_a_bidirectional_mulaw_stream(plivo, plivo_number, or
     claims = read_stream_token(headers["token"])
     assert claims is not None and claims["number"] == plivo_number.pk and claims["agent"] == agent.pk
     assert root.find("Redirect").text == f"{PUBLIC}/connect/webhook/plivo/voice?after=ai"
+
+
+def test_telnyx_answers_with_the_same_texml_stream(telnyx, telnyx_number, agent):
+    telnyx_number.agent = agent
+    telnyx_number.save()
+    response = telnyx.texml("voice", {"CallSid": "v3:ai", "AccountSid": "telnyx-account", "From": CALLER,
+                                      "To": telnyx_number.e164, "CallStatus": "ringing", "Direction": "inbound"})
+    assert response.status_code == 200, response.content
+    url, params = stream_of(ET.fromstring(response.content))
+    assert url == "wss://app.example.com/media/stream"
+    assert read_stream_token(params["token"])["call"] == "v3:ai"
+    assert ET.fromstring(response.content).find("Redirect").text == f"{PUBLIC}/connect/webhook/telnyx/voice?after=ai"

@@ -124,3 +124,15 @@ def test_a_name_that_resolves_inward_is_refused_when_connecting(owner_api, setti
     assert response.json()["error"]["code"] == "destination_refused"
     assert listener.received == []
     assert not ProviderConnection.objects.exists()
+
+
+def test_pointing_it_elsewhere_needs_the_key_again_and_a_new_key_is_checked(owner_api, fake_openai):
+    created = create(owner_api, fake_openai).json()
+    url = f"/integrations/{created['id']}"
+    moved = owner_api.put(url, {"publicConfig": {"baseUrl": "https://other.example/v1"}}, format="json")
+    assert moved.status_code == 400 and moved.json()["error"]["code"] == "credentials_required"
+    wrong = owner_api.put(url, {"credentials": {"apiKey": "sk-wrong"}}, format="json")
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_credentials"
+    connection = ProviderConnection.objects.get(public_id=created["id"])
+    assert connection.credentials == {"apiKey": "sk-test-good"}
+    assert connection.public_config == {"baseUrl": fake_openai.base_url}

@@ -125,6 +125,7 @@ class RealtimeEmulator(AsyncWebsocketConsumer):
         for key, value in session.items():
             self.session[key] = value
         self.log.setdefault("configured_at", time.monotonic())
+        self.log["session"] = self.session
         await self.emit({"type": "session.updated", "session": self.session})
 
     def _turn(self) -> dict:

@@ -11,8 +11,8 @@ from phones.models import Call, Message, PhoneNumber
 from sandbox import realtime
 from tests.phones.agents.gateway_helpers import LiveServer, ai_call, free_port, run_caller, signed_headers, token_for
 
-# Threads (the gateway's database calls) need committed rows; the migrations' seeded prices are restored after.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Threads (the gateway's database calls) need committed rows; the migration's prices are seeded again.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_prices")]
 
 
 @pytest.fixture
@@ -214,3 +214,21 @@ def test_a_key_pressed_reaches_the_model(live, agent_number):
     call.refresh_from_db()
     assert [(t["role"], t["text"]) for t in call.ai_transcript][1:] == [
         ("caller", "(pressed 0)"), ("tool", "transfer(target=sales) → ok")]
+
+
+def test_the_realtime_session_is_configured_from_the_agent(live, agent_number, agent):
+    agent.instructions, agent.voice, agent.language = "You answer for Acme.", "verse", "fr"
+    agent.tools = ["transfer", "send_sms"]
+    agent.save()
+    call, _ = ai_call(agent_number)
+    async_to_sync(run_caller)(call, say=[])
+    session = realtime.RECENT[-1]
+    assert session["events"][:2] == ["session.update", "response.create"]  # configured, then the greeting
+    config = session["session"]
+    assert config["instructions"].startswith("You answer for Acme.") and "fr" in config["instructions"]
+    assert config["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    assert config["audio"]["output"] == {"format": {"type": "audio/pcmu"}, "voice": "verse"}
+    assert config["audio"]["input"]["turn_detection"]["type"] == "server_vad"
+    assert config["audio"]["input"]["transcription"]["language"] == "fr"
+    assert [t["name"] for t in config["tools"]] == ["transfer", "send_sms"]
+    assert config["tools"][0]["parameters"]["properties"]["target"]["enum"] == ["sales"]

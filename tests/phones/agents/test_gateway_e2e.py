@@ -11,7 +11,7 @@ from phones.models import PhoneNumber
 from sandbox.models import SandboxCall
 from tests.phones.agents.gateway_helpers import LiveServer
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_prices")]
 
 
 @pytest.fixture

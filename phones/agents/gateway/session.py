@@ -15,8 +15,9 @@ Audio is G.711 μ-law 8 kHz both ways (`audio/pcmu`), passed through as the base
 - Transcript: the caller's turns (input transcription) and the agent's (audio transcript), with
   the time each began, and the tool calls; stored on the call with the AI seconds when the session
   ends, once (context.ai_finish), whatever ends it: a stop, a hang-up, the socket closing.
-- Failure: the AI cannot be reached, or its connection drops mid-call → the apology and the
-  number's fallback (fallback.fall_back), ai_status "failed".
+- Failure: the AI cannot be reached, or its connection drops mid-call → ai_status "failed" and the
+  stream closed: the provider runs the next verb, whose answer is the apology and the number's
+  fallback (phones.calls.ai / voice): never dead air.
 - The agent's max call length ends the call at the provider.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ from datetime import UTC, datetime
 from openai import AsyncOpenAI
 
 from phones.agents.gateway import context as store
-from phones.agents.gateway import fallback, tools
+from phones.agents.gateway import tools
 from phones.agents.gateway.context import StreamContext, db
 from phones.models import Call
 from providers.media import MediaDialect, StreamDtmf, StreamMark, StreamMedia
@@ -152,12 +153,18 @@ class CallSession:
         await self.finish(Call.AIStatus.ENDED)
 
     async def fail(self) -> None:
-        """The apology and the fallback at the provider, the call's AI status `failed`."""
+        """The call's AI status `failed`, then the stream closed: the provider goes on with the verb
+        after <Connect> (phones.calls.ai: a <Redirect> to our voice webhook), which, seeing the
+        failure, answers with the apology and the number's fallback, as its voice routing falls back
+        (assignments, the system phone, voicemail; in an IVR flow, the node's next)."""
         if self.finished:
             return
         self.handed_off = True
-        await db(fallback.fall_back)(self.context)
         await self.finish(Call.AIStatus.FAILED)
+        try:
+            await self._close_stream()
+        except Exception:  # the provider's socket is already gone
+            pass
 
     async def finish(self, status: str) -> None:
         """Close the AI session and record the call's AI part, once."""

@@ -61,3 +61,24 @@ def test_the_staff_page_walks_an_ai_call(live, client, active_number, agent):
     assert response.status_code == 200, page[-2000:]
     assert "heard: Hello!" in page
     assert "<th>caller</th><td>what are your hours</td>" in page
+
+
+@pytest.mark.parametrize("case", ["unreachable", "mid-call"])
+def test_no_dead_air_the_caller_hears_the_apology_and_the_fallback(live, settings, active_number, agent, org,
+                                                                  sandbox, capsys, case):
+    from tests.phones.agents.gateway_helpers import free_port
+
+    active_number.agent = agent
+    active_number.save(update_fields=["agent"])
+    system = PhoneNumber.objects.create(org=org, connection=sandbox, e164="+14155550177", status="active",
+                                        is_system=True, country="US")
+    if case == "unreachable":
+        settings.SANDBOX_AI_BASE_URL = f"http://127.0.0.1:{free_port()}/sandbox/ai/v1"  # nothing listens
+    call_command("simulate_inbound", "call", "--to", active_number.e164, "--from", "+14155550123",
+                 "--say", "this will fail", "--pace", "0.2")
+    out = capsys.readouterr().out
+    # After the stream, the provider follows the <Redirect>: the apology, then the number's fallback
+    # as voice routing has it (nobody assigned: the system phone).
+    assert "Sorry, our assistant is not available right now." in out
+    assert f"Then: dials Number {system.e164}" in out
+    assert "(AI failed" in out

@@ -132,6 +132,8 @@ class UsageRecord(models.Model):
         NUMBER_MONTH = "number_month"
         SMS_SEGMENT = "sms_segment"
         CALL_MINUTE = "call_minute"
+        # Seconds of an AI agent's realtime session on a call (the media gateway records them).
+        AI_SECOND = "ai_second"
 
     org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="usage_records")
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.PROTECT,

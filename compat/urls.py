@@ -2,7 +2,7 @@
 otherwise match /phone/numbers/<id>)."""
 from django.urls import path
 
-from compat import addphone, appengine, sipnumbers
+from compat import addphone, agentphone, appengine, sipnumbers
 
 urlpatterns = [
     path("api/upstream/save-integration", appengine.SaveIntegrationView.as_view(),
@@ -21,4 +21,8 @@ urlpatterns = [
     path("api/v1/account/<str:accountId>/numbers", sipnumbers.NumbersView.as_view(), name="compat-002-numbers"),
     path("api/v1/account/<str:accountId>/numbers/<str:id>", sipnumbers.NumberView.as_view(),
          name="compat-002-number"),
+    path("v1/numbers", agentphone.NumbersView.as_view(), name="compat-003-numbers"),
+    path("v1/numbers/<str:number_id>", agentphone.NumberView.as_view(), name="compat-003-number"),
+    path("v1/numbers/<str:number_id>/messages", agentphone.NumberMessagesView.as_view(),
+         name="compat-003-number-messages"),
 ]

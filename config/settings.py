@@ -336,3 +336,18 @@ BROADCAST_IN_PROCESS_RUNNER = env_bool("BROADCAST_IN_PROCESS_RUNNER", True)
 SANDBOX_MESSAGING_SERVICE_RATE = env.float("SANDBOX_MESSAGING_SERVICE_RATE", default=10.0)
 # Texts a sandbox sender may send in one second beyond its rate before it answers 20429.
 SANDBOX_SENDER_BURST = env.int("SANDBOX_SENDER_BURST", default=5)
+# AI agents (phones.models.Agent). Calls to an agent's number stream to our gateway (/media/stream);
+# an org with this many AI calls already connecting or active sends the next caller to the number's
+# fallback (voicemail or the system phone) instead.
+AI_MAX_CONCURRENT_CALLS = env.int("AI_MAX_CONCURRENT_CALLS", default=10)
+# Seconds between a call's answer and its stream's `start` for which the stream token is accepted.
+AI_STREAM_TOKEN_TTL = env.int("AI_STREAM_TOKEN_TTL", default=60)
+# The model text agents answer texts with through an openai-realtime connection (chat completions).
+AI_TEXT_MODEL = env.str("AI_TEXT_MODEL", default="gpt-4.1-mini")
+# How many recent messages of the conversation a text agent reads before answering.
+AI_TEXT_HISTORY = env.int("AI_TEXT_HISTORY", default=20)
+# The media gateway (webhooks.media_stream, phones.agents.gateway): a sandbox-ai agent's realtime
+# session goes to the sandbox's emulator, by default this server's own /sandbox/ai/v1; the emulator
+# speaks in real time × SANDBOX_AI_PACE (tests speed it up).
+SANDBOX_AI_BASE_URL = env.str("SANDBOX_AI_BASE_URL", default="")
+SANDBOX_AI_PACE = env.float("SANDBOX_AI_PACE", default=1.0)

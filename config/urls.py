@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("phones.verify.urls")),
     path("", include("phones.recordings.urls")),
     path("", include("phones.broadcasts.urls")),
+    path("", include("phones.agents.urls")),
     path("", include("billing.urls")),
     # The staff page that plays a caller against our webhooks (the sandbox's other urls are the Twilio API).
     path("sandbox/simulate", simulate_view, name="sandbox-simulate"),

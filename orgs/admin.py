@@ -13,7 +13,7 @@ from orgs.audit import audit_record
 from orgs.models import AuditLog, Membership, Org, OrgAPIKey, ProviderConnection
 from phones.models import PhoneNumber
 from providers.base import ProviderError
-from providers.registry import provider_for
+from providers.registry import kind_for, provider_for
 
 
 class MembershipInline(admin.TabularInline):
@@ -144,8 +144,12 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     @admin.action(description="Test credentials with the provider", permissions=["view"])
     def test_credentials(self, request: HttpRequest, queryset) -> None:
         for connection in queryset.select_related("org"):
+            kind = kind_for(connection.type)
             try:
-                account = provider_for(connection).validate_credentials()
+                if kind.ai is not None:  # an AI connection: checked as when it was saved
+                    account = kind.ai.check(connection.credentials, connection.public_config)
+                else:
+                    account = provider_for(connection).validate_credentials()
             except (ProviderError, KeyError) as exc:
                 message = exc.message if isinstance(exc, ProviderError) else f"credentials lack {exc}"
                 result = {"ok": False, "error": message}

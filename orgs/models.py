@@ -69,6 +69,9 @@ class ProviderConnection(PublicIdModel):
         SANDBOX = "sandbox-provider", "Sandbox (Twilio emulator)"
         PLIVO = "plivo-provider", "Plivo"
         TELNYX = "telnyx-provider", "Telnyx"
+        # AI connections: agents use them (phones.models.Agent); no numbers come through them.
+        OPENAI_REALTIME = "openai-realtime", "OpenAI Realtime (or a compatible API)"
+        SANDBOX_AI = "sandbox-ai", "Sandbox AI (realtime emulator)"
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="connections")
     type = models.CharField(max_length=32, choices=Type.choices)

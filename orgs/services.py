@@ -24,8 +24,12 @@ def _destination_field(type_: str) -> str:
 
 def _check_with_provider(type_: str, credentials: dict, public_config: dict) -> str:
     """Ask the provider whether these credentials work; return the account id. Saves nothing."""
+    kind = kind_for(type_)
     try:
-        account = build_provider(type_, credentials, public_config).validate_credentials()
+        if kind.ai is not None:
+            account = kind.ai.check(credentials, public_config)
+        else:
+            account = build_provider(type_, credentials, public_config).validate_credentials()
     except ProviderError as exc:
         if exc.code == DESTINATION_REFUSED:
             raise DomainError(exc.message, code=DESTINATION_REFUSED, field=_destination_field(type_)) from exc
@@ -128,7 +132,11 @@ def connection_update(*, connection: ProviderConnection, name: str | None = None
 
 
 def connection_delete(*, connection: ProviderConnection) -> None:
-    """Connections that numbers came through are kept for history, deactivated and wiped of secrets."""
+    """Connections that numbers came through are kept for history, deactivated and wiped of secrets.
+    An AI connection an agent uses cannot be removed until the agent uses another (or is deleted)."""
+    if connection.agents.exists():
+        raise Conflict("Agents use this AI connection: point them at another one or delete them first",
+                       code="connection_in_use")
     if connection.phone_numbers.filter(status__in=PhoneNumber.LIVE_STATUSES).exists():
         raise Conflict("Release or move this connection's numbers before removing it", code="connection_in_use")
     if connection.phone_numbers.exists():

@@ -40,6 +40,44 @@ class Trunk(PublicIdModel):
         return self.friendly_name or self.provider_sid
 
 
+class Agent(PublicIdModel):
+    """An AI agent: answers the calls (through the media gateway) and texts of the numbers attached to it.
+
+    `tools` is a list of TOOL_NAMES the model may call. `transfer_targets` names where the
+    transfer tool may send a call: {"<name the model uses>": "<target>"}, a target being an E.164
+    number ("+14155550100"), an org member's softphone ("user:<username>") or a call queue
+    ("queue:<name>"). `connection` is one of the org's AI connections (openai-realtime, sandbox-ai).
+    Deleting an agent detaches its numbers (PhoneNumber.agent is SET_NULL): they answer as before.
+    """
+
+    public_id_prefix = "agt"
+
+    TOOL_NAMES = ("transfer", "hangup", "send_sms", "end_call")
+    MAX_CALL_SECONDS = 3600
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="agents")
+    name = models.CharField(max_length=100)
+    instructions = models.TextField(blank=True)
+    greeting = models.TextField(blank=True, help_text="Spoken first when a call is answered.")
+    voice = models.CharField(max_length=32, default="alloy")
+    model = models.CharField(max_length=64, default="gpt-realtime")
+    language = models.CharField(max_length=16, default="en")
+    tools = models.JSONField(default=list, blank=True)
+    transfer_targets = models.JSONField(default=dict, blank=True)
+    max_call_seconds = models.PositiveIntegerField(default=600)
+    connection = models.ForeignKey(ProviderConnection, on_delete=models.PROTECT, related_name="agents",
+                                   help_text="The AI connection (openai-realtime or sandbox-ai).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["org", "-created_at"], name="agent_org_created")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class PhoneNumber(PublicIdModel):
     public_id_prefix = "pn"
 
@@ -92,7 +130,8 @@ class PhoneNumber(PublicIdModel):
     # PUT trunkId again, or verify's repair, retries). Blank with no trunk.
     trunk = models.ForeignKey(Trunk, null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers")
     trunk_status = models.CharField(max_length=8, blank=True, choices=TrunkStatus.choices)
-    agent_id = models.CharField(max_length=64, blank=True)
+    # Calls are answered by the agent's realtime AI (phones.calls.ai) and texts by it too.
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="phone_numbers")
     setup_fee = models.PositiveIntegerField(default=0, help_text="Minor units.")
     monthly_fee = models.PositiveIntegerField(default=0, help_text="Minor units.")
     currency = models.CharField(max_length=3, default="USD")
@@ -340,6 +379,16 @@ class Call(PublicIdModel):
 
     Direction = Direction
 
+    class AIStatus(models.TextChoices):
+        NONE = "", "not an AI call"
+        CONNECTING = "connecting"
+        ACTIVE = "active"
+        ENDED = "ended"
+        FAILED = "failed"
+
+    # The AI sessions that count towards the org's AI_MAX_CONCURRENT_CALLS.
+    AI_LIVE_STATUSES = (AIStatus.CONNECTING, AIStatus.ACTIVE)
+
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="calls")
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="calls")
@@ -354,12 +403,23 @@ class Call(PublicIdModel):
     transcript = models.JSONField(default=dict, blank=True)
     # The number's configuration.tracking when the call was placed or received (PhoneNumber.tracking_stamp).
     tracking = models.JSONField(default=dict, blank=True)
+    # An AI agent's call (the media gateway writes these): the agent that answered, the conversation
+    # as [{"role": "caller" | "agent" | "tool", "text": str, "at": ISO 8601 time}, ...] in order,
+    # where the AI session is (AIStatus), its start and end, and the seconds of AI time used.
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+    ai_transcript = models.JSONField(default=list, blank=True)
+    ai_status = models.CharField(max_length=10, blank=True, default="", choices=AIStatus.choices)
+    ai_started_at = models.DateTimeField(null=True, blank=True)
+    ai_ended_at = models.DateTimeField(null=True, blank=True)
+    ai_seconds = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["org", "-created_at"], name="call_org_created")]
+        indexes = [models.Index(fields=["org", "-created_at"], name="call_org_created"),
+                   models.Index(fields=["org", "created_at"], name="call_ai_live",
+                                condition=Q(ai_status__in=["connecting", "active"]))]
 
     def __str__(self) -> str:
         return f"{self.direction} call {self.from_number} → {self.to_number}"

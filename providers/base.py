@@ -393,6 +393,7 @@ class PhoneProvider(abc.ABC):
         """Take the number off the trunk; a number that is not on it is not an error. Its calls then
         go to its voice URL again (which the caller re-points)."""
         raise self._unsupported("SIP trunks")
+
     def recording_media(self, sid: str, *, byte_range: str | None = None, audio_format: str = "mp3"
                         ) -> MediaStream:
         """A recording's audio from the provider's own API with this connection's credentials,
@@ -406,15 +407,53 @@ class PhoneProvider(abc.ABC):
         raise ProviderError(f"{self.name or type(self).__name__} recordings cannot be deleted through this platform",
                             code="unsupported", permanent=True, provider=self.name)
 
+    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+        """A live call runs new markup now (`twiml`: the AI gateway's transfer or fallback; a media
+        stream it was running ends), or ends (`hangup`). Not every provider can: those that cannot
+        say so with a permanent error."""
+        raise ProviderError(f"{self.name or type(self).__name__} cannot redirect or end a live call",
+                            code="unsupported", permanent=True, provider=self.name)
+
     @abc.abstractmethod
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the inbound webhook request is signed by this connection."""
 
 
+PHONE = "phone"
+AI = "ai"
+
+
+@dataclass(frozen=True)
+class TextTurn:
+    """One message of a conversation an AI answers: `role` is "user" (the person texting) or
+    "assistant" (what was sent to them)."""
+
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AIService:
+    """What an AI connection does besides the realtime voice session (the media gateway's part)."""
+
+    # Prove the credentials work (a permanent ProviderError when they don't); saves nothing.
+    check: Callable[[dict, dict], AccountInfo]
+    # The reply to a text conversation: (credentials, public config, *, instructions, history) → text.
+    text_reply: Callable[..., str]
+
+
+def not_a_phone_provider(credentials: dict, public_config: dict) -> PhoneProvider:
+    raise DomainError("This is an AI connection, not a phone provider: numbers cannot be searched, bought or "
+                      "used through it", code="not_a_phone_connection", status_code=400)
+
+
 @dataclass(frozen=True)
 class ProviderKind:
     """A connection type, as providers.registry knows it: how to build its provider from a
-    connection's credentials and public configuration, and what the API accepts for them."""
+    connection's credentials and public configuration, and what the API accepts for them.
+
+    An AI connection (category AI: openai-realtime, sandbox-ai) has no phone provider (`build`
+    refuses with a 400) and no webhooks; its `ai` says how it is checked and answers texts."""
 
     type: str  # the connection's `type`, e.g. "plivo-provider"
     label: str
@@ -427,6 +466,12 @@ class ProviderKind:
     shared_webhooks: bool = False
     # Credentials to make when a connection of this type is created without any (the sandbox's new account).
     new_credentials: Callable[[str], dict] | None = None
+    category: str = PHONE
+    ai: AIService | None = None
+
+    @property
+    def is_ai(self) -> bool:
+        return self.category == AI
 
     def secret_destinations(self) -> tuple[str, ...]:
         """The public-config fields that decide where the credentials are sent: every URL field

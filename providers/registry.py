@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from providers.base import PhoneProvider, ProviderKind
+from providers.base import AI, PHONE, AIService, PhoneProvider, ProviderKind
+from providers.openai.kind import KIND as OPENAI_REALTIME
 from providers.plivo.kind import KIND as PLIVO
 from providers.telnyx.kind import KIND as TELNYX
 from providers.twilio.kind import KIND as TWILIO
@@ -23,7 +24,7 @@ def register(kind: ProviderKind) -> ProviderKind:
     return kind
 
 
-for _kind in (TWILIO, PLIVO, TELNYX):
+for _kind in (TWILIO, PLIVO, TELNYX, OPENAI_REALTIME):
     register(_kind)
 
 
@@ -32,6 +33,27 @@ def kind_for(type_: str) -> ProviderKind:
         return KINDS[type_]
     except KeyError:
         raise ValueError(f"unknown provider type {type_!r}") from None
+
+
+def types_of(category: str) -> tuple[str, ...]:
+    """The connection types of one category: PHONE (numbers come through them) or AI (agents use them)."""
+    return tuple(kind.type for kind in KINDS.values() if kind.category == category)
+
+
+def phone_types() -> tuple[str, ...]:
+    return types_of(PHONE)
+
+
+def ai_types() -> tuple[str, ...]:
+    return types_of(AI)
+
+
+def ai_service(type_: str) -> AIService:
+    """What an AI connection type does (check, text replies); ValueError for a phone type."""
+    kind = kind_for(type_)
+    if kind.ai is None:
+        raise ValueError(f"{type_!r} is not an AI connection type")
+    return kind.ai
 
 
 def build_provider(type_: str, credentials: dict, public_config: dict | None = None) -> PhoneProvider:
@@ -44,4 +66,4 @@ def provider_for(connection: ProviderConnection) -> PhoneProvider:
 
 def types_with_webhooks(family: str) -> tuple[str, ...]:
     """The connection types whose webhooks come in on /connect/webhook/<family>/."""
-    return tuple(kind.type for kind in KINDS.values() if kind.webhooks == family)
+    return tuple(kind.type for kind in KINDS.values() if family and kind.webhooks == family)

@@ -7,6 +7,8 @@ class SandboxConfig(AppConfig):
 
     def ready(self) -> None:
         from providers.registry import register
+        from sandbox.ai_kind import KIND as AI_KIND
         from sandbox.kind import KIND
 
         register(KIND)
+        register(AI_KIND)

@@ -36,6 +36,7 @@ from twilio.request_validator import RequestValidator
 from phones.provider_webhooks import webhook_url
 from sandbox import recordings as sandbox_recordings
 from sandbox.models import SandboxCall, SandboxNumber
+from sandbox.realtime_stream import StreamUnavailable, play_stream, stream_of
 from sandbox.services import (
     sandbox_call_complete,
     sandbox_call_recording_start,
@@ -72,6 +73,11 @@ class Simulation:
     pending_digits: list[str] = field(default_factory=list)  # a call's keys not pressed when it ended
     # What the call's TwiML recorded: callbacks posted when it ends (sandbox.recordings).
     recordings: list[sandbox_recordings.PendingRecording] = field(default_factory=list)
+    # An AI call: the utterances the caller says on a media stream, and what each stream did.
+    say: list[str] = field(default_factory=list)
+    pace: float = 1.0
+    streams: list = field(default_factory=list)  # sandbox.realtime_stream.StreamOutcome
+    call_sid: str = ""
 
 
 def _number(to: str) -> SandboxNumber:
@@ -159,8 +165,9 @@ def simulate_sms(*, to: str, from_: str, body: str) -> Simulation:
     return simulation
 
 
-def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = "") -> Simulation:
-    simulation = Simulation(number=_number(to))
+def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = "", say: list[str] | None = None,
+                  pace: float = 1.0) -> Simulation:
+    simulation = Simulation(number=_number(to), say=list(say or []), pace=pace)
     trunk = trunk_taking_calls(simulation.number)
     if trunk:  # Twilio sends the call to the trunk, never to the number's voice URL
         simulation.ended = trunk
@@ -168,6 +175,7 @@ def simulate_call(*, to: str, from_: str, digits: list[str], dial_status: str = 
     before = _last_message_pk(simulation.number)
     call = {"CallSid": "CA" + secrets.token_hex(16), "From": from_, "To": to, "Direction": "inbound",
             "ApiVersion": API_VERSION}
+    simulation.call_sid = call["CallSid"]
     url = simulation.number.voice_url or webhook_url("voice")
     # The emulator knows the call, as Twilio does, so the API can act on it (pause a recording…).
     live = SandboxCall.objects.create(sid=call["CallSid"], account=simulation.number.account, to=to,
@@ -195,11 +203,38 @@ def _walk(simulation: Simulation, live: SandboxCall, call: dict[str, str], url: 
         root = ET.fromstring(exchange.body)
         sandbox_recordings.note_twiml(simulation.recordings, live, root,
                                       lambda call: sandbox_call_recording_start(call=call))
+        stream = stream_of(root)
+        if stream is not None:  # <Connect><Stream>: the caller talks to the media stream
+            try:
+                outcome = play_stream(live, *stream, say=simulation.say, digits=pending, pace=simulation.pace)
+            except StreamUnavailable as exc:
+                raise SimulationError(str(exc)) from exc
+            simulation.streams.append(outcome)
+            simulation.say, pending[:] = [], []
+            if outcome.hung_up:
+                return "hung up (by the agent)"
+            if outcome.redirected_twiml:
+                root = ET.fromstring(outcome.redirected_twiml)
+                simulation.exchanges.append(Exchange(url="(the call's new TwiML, set through the REST API)",
+                                                     params={}, status=200, body=outcome.redirected_twiml))
+            else:
+                root = _after_connect(root)
         next_step = _next(root, pending, dial_status)
         if isinstance(next_step, str):
             return next_step
         url, extra = next_step
     return f"stopped after {MAX_STEPS} requests"
+
+
+def _after_connect(root: ET.Element) -> ET.Element:
+    """The TwiML after a <Connect> whose stream ended: Twilio goes on with the next verb."""
+    rest = ET.Element("Response")
+    seen = False
+    for verb in root:
+        if seen:
+            rest.append(verb)
+        seen = seen or verb.tag == "Connect"
+    return rest
 
 
 def call_duration(exchanges: list[Exchange], keys_pressed: int) -> int:
@@ -240,6 +275,9 @@ class SimulateForm(forms.Form):
     from_ = forms.CharField(label="From", initial="+14155550111")
     body = forms.CharField(required=False, initial="Hello", help_text="SMS only.")
     digits = forms.CharField(required=False, help_text="Call only: keys pressed, comma separated, e.g. 1,2")
+    say = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                          help_text="Call answered by an AI agent: what the caller says, a line a turn "
+                                    "(e.g. \"I want sales\"). The server must serve WebSockets (make run).")
     dial_status = forms.ChoiceField(required=False, choices=[("", "stop at a Dial"), ("no-answer", "no-answer"),
                                                              ("busy", "busy"), ("completed", "answered")])
 
@@ -250,10 +288,10 @@ class SimulateForm(forms.Form):
 
 
 def run(kind: str, *, to: str, from_: str, body: str = "", digits: list[str] | None = None,
-        dial_status: str = "") -> Simulation:
+        dial_status: str = "", say: list[str] | None = None, pace: float = 1.0) -> Simulation:
     if kind == "sms":
         return simulate_sms(to=to, from_=from_, body=body)
-    return simulate_call(to=to, from_=from_, digits=digits or [], dial_status=dial_status)
+    return simulate_call(to=to, from_=from_, digits=digits or [], dial_status=dial_status, say=say, pace=pace)
 
 
 @staff_member_required
@@ -265,9 +303,21 @@ def simulate_view(request: HttpRequest) -> HttpResponse:
         try:
             simulation = run(d["kind"], to=d["to"], from_=d["from_"], body=d["body"],
                              digits=[x.strip() for x in d["digits"].split(",") if x.strip()],
-                             dial_status=d["dial_status"])
+                             dial_status=d["dial_status"],
+                             say=[line.strip() for line in d["say"].splitlines() if line.strip()])
         except SimulationError as exc:
             error = str(exc)
     return render(request, "sandbox/simulate.html", {
         **admin.site.each_context(request),  # the admin's header, user links and sidebar
-        "form": form, "simulation": simulation, "error": error, "title": "Simulate an inbound SMS or call"})
+        "form": form, "simulation": simulation, "error": error, "title": "Simulate an inbound SMS or call",
+        "transcript": ai_transcript(simulation)})
+
+
+def ai_transcript(simulation: Simulation | None) -> list[dict]:
+    """What the gateway stored of an AI call the simulation made (empty for any other)."""
+    if simulation is None or not simulation.streams:
+        return []
+    from phones.models import Call
+
+    found = Call.objects.filter(provider_sid=simulation.call_sid).values_list("ai_transcript", flat=True).first()
+    return found if isinstance(found, list) else []

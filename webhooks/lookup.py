@@ -16,7 +16,7 @@ from phones.models import PhoneNumber, PhoneRouting
 # The fields (attnames) the webhook handlers read, per model, primary key included.
 LOOKUP_COLUMNS: dict[type[Model], tuple[str, ...]] = {
     PhoneNumber: ("id", "public_id", "org_id", "connection_id", "e164", "status", "routing_mode", "configuration",
-                  "is_system"),
+                  "is_system", "agent_id"),
     Org: ("id", "name", "slug"),
     ProviderConnection: ("id", "org_id", "type", "account_id", "secret_blob", "public_config", "is_active",
                          "updated_at", "public_id"),

@@ -17,7 +17,7 @@ from orgs.audit import audit_list
 from orgs.models import ProviderConnection
 from phones.admin import actions as admin_actions
 from phones.admin import dashboard, detail
-from phones.models import Call, Job, Message, PhoneNumber, Recording, VerifyReport
+from phones.models import Agent, Call, Job, Message, PhoneNumber, Recording, VerifyReport
 from phones.numbers.selectors import purchase_jobs_unsettled
 from phones.recordings import signing
 
@@ -86,7 +86,8 @@ class PhoneNumberAdmin(NumberSearchMixin, admin.ModelAdmin):
         ("Webhooks", {"fields": ["voice_url", "voice_fallback_url", "sms_url", "status_callback"],
                       "description": "Where the provider sends this number's calls and texts, as last read "
                                      "from the provider (Verify reads them again)."}),
-        ("Routing", {"fields": ["routing_mode", "voice_assignments", "ivr", "agent_id", "trunk", "trunk_status"]}),
+        ("Routing", {"fields": ["routing_mode", "voice_assignments", "ivr", "agent", "trunk", "trunk_status"],
+                     "description": "An agent answers the calls and texts (Reassign… to change it)."}),
         ("SMS rules", {"fields": ["rules"], "description": "Tried in this order on every inbound text, "
                                                            "after the opt-out keywords."}),
         ("Configuration", {"fields": ["settings"]}),
@@ -115,7 +116,7 @@ class PhoneNumberAdmin(NumberSearchMixin, admin.ModelAdmin):
         # The page's documents and links in the one query: routing is a one-to-one row.
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
-            obj = (PhoneNumber.objects.select_related("org", "connection", "created_by", "routing")
+            obj = (PhoneNumber.objects.select_related("org", "connection", "created_by", "routing", "agent")
                    .filter(pk=obj.pk).first())
         return obj
 
@@ -362,12 +363,23 @@ class MessageAdmin(NumberSearchMixin, ReadOnlyAdmin):
         return obj.body if len(obj.body) <= 60 else obj.body[:59] + "…"
 
 
+@admin.register(Agent)
+class AgentAdmin(ReadOnlyAdmin):
+    """The orgs' AI agents (their owners manage them through /agents; staff attach numbers with the
+    numbers' Reassign… action)."""
+
+    list_display = ["name", "org", "connection", "voice", "model", "language", "max_call_seconds", "created_at"]
+    list_filter = [("org", admin.RelatedOnlyFieldListFilter), "voice"]
+    list_select_related = ["org", "connection"]
+    search_fields = ["name", "public_id", "org__slug"]
+
+
 @admin.register(Call)
 class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = ["created_at", "org", "phone_number", "direction", "from_number", "to_number", "status_badge",
-                    "duration"]
-    list_filter = ["direction", "status", ("org", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["org", "phone_number"]
+                    "duration", "agent", "ai_status", "ai_seconds"]
+    list_filter = ["direction", "status", "ai_status", ("org", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["org", "phone_number", "agent"]
     search_fields = ["provider_sid", "public_id", "from_number", "to_number", "org__slug"]
     number_search_fields = ("from_number", "to_number", "phone_number__e164")
     date_hierarchy = "created_at"

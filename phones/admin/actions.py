@@ -19,7 +19,7 @@ from core.display import money
 from core.errors import DomainError
 from orgs.audit import audit_record
 from orgs.models import Membership, Org
-from phones.models import Job, PhoneNumber, Trunk
+from phones.models import Agent, Job, PhoneNumber, Trunk
 from phones.numbers.provisioning import ADOPTED, FAILED, UNKNOWN, purchase_settle
 from phones.numbers.reassign import orgs_for_move, phone_number_move_to_org, phone_number_reassign
 from phones.numbers.services import phone_number_release, release_refusal, system_phone_set
@@ -79,7 +79,8 @@ class ReassignForm(forms.Form):
     org = forms.ModelChoiceField(queryset=Org.objects.none(), required=False,
                                  help_text="Only orgs connected to the number's provider account are listed.")
     user = forms.ChoiceField(required=False, help_text="Members of the number's org.")
-    agent_id = forms.CharField(required=False, max_length=64, label="Agent id")
+    agent = forms.ModelChoiceField(queryset=Agent.objects.none(), required=False, label="Agent",
+                                   help_text="The org's AI agents: it answers the numbers' calls and texts.")
     trunk = forms.ModelChoiceField(queryset=Trunk.objects.none(), required=False, label="SIP trunk",
                                    help_text="The org's trunks, as last read from the provider.")
 
@@ -93,13 +94,14 @@ class ReassignForm(forms.Form):
             allowed = ids if allowed is None else allowed & ids
         self.fields["org"].queryset = Org.objects.filter(pk__in=allowed or []).order_by("slug")
         self.fields["trunk"].queryset = Trunk.objects.filter(org=org).order_by("friendly_name", "id")
+        self.fields["agent"].queryset = Agent.objects.filter(org=org).order_by("name")
         members = Membership.objects.filter(org=org).select_related("user").order_by("user__username")
         self.fields["user"].choices = [("", "—")] + [(m.user.username, f"{m.user.username} ({m.role})")
                                                      for m in members]
 
     def clean(self):
         data = super().clean()
-        needed = {"org": "org", "user": "user", "agent": "agent_id", "trunk": "trunk"}.get(data.get("target"))
+        needed = {"org": "org", "user": "user", "agent": "agent", "trunk": "trunk"}.get(data.get("target"))
         if needed and not data.get(needed):
             self.add_error(needed, "Say where the number goes.")
         return data
@@ -112,7 +114,7 @@ def _reassign_one(request: HttpRequest, number: PhoneNumber, data: dict) -> Phon
     if target == "user":
         return phone_number_reassign(number=number, actor=request.user, username=data["user"])
     if target == "agent":
-        return phone_number_reassign(number=number, actor=request.user, agent_id=data["agent_id"])
+        return phone_number_reassign(number=number, actor=request.user, agent_id=data["agent"].public_id)
     if target == "no_trunk":
         return phone_number_reassign(number=number, actor=request.user, trunk_id="")
     return phone_number_reassign(number=number, actor=request.user, trunk_id=data["trunk"].public_id)

@@ -18,6 +18,9 @@ from orgs.models import Membership, Org
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from phones.calls import routing, services, softphone
 from phones.calls.serializers import (
+    CallDetailSerializer,
+    CallListQuerySerializer,
+    CallPageSerializer,
     CallSerializer,
     MakeCallSerializer,
     PresenceSerializer,
@@ -29,7 +32,7 @@ from phones.calls.serializers import (
     SoftphoneSettingsSerializer,
     SoftphoneTokenSerializer,
 )
-from phones.models import RingGroup
+from phones.models import Call, RingGroup
 from phones.selectors import phone_number_get
 
 MEMBER = Membership.Role.MEMBER
@@ -168,6 +171,32 @@ class MakeCallView(OrgScopedAPIView):
         call = services.call_make(org=self.org, from_=d["from"], to=d["to"], twiml_url=d.get("twimlUrl"),
                                    flow_id=d.get("flowId"))
         return Response(CallSerializer(call).data, status=201)
+
+
+def _calls(org: Org) -> QuerySet[Call]:
+    return for_org(Call.objects.select_related("agent"), org)
+
+
+class CallDetailView(OrgScopedAPIView):
+    @extend_schema(operation_id="calls_get", tags=["calls"], responses={200: CallDetailSerializer, **errors(404)},
+                   description="One of the org's calls; an AI agent's call with its transcript, status and AI "
+                               "seconds.")
+    def get(self, request, public_id: str):
+        return Response(CallDetailSerializer(get_for_org(_calls(self.org), self.org, public_id=public_id)).data)
+
+
+class NumberCallsView(OrgScopedAPIView):
+    @extend_schema(operation_id="phone_number_calls", tags=["calls"], parameters=[CallListQuerySerializer],
+                   responses={200: CallPageSerializer, **errors(400, 404)},
+                   description="The calls of one of the org's numbers, newest first, AI transcripts included.")
+    def get(self, request, public_id: str):
+        number = phone_number_get(org=self.org, public_id=public_id)
+        query = CallListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
+        calls = _calls(self.org).filter(phone_number=number)
+        return Response({"data": CallDetailSerializer(calls[offset:offset + limit], many=True).data,
+                         "total": calls.count(), "limit": limit, "offset": offset})
 
 
 class SoftphoneTokenView(OrgScopedAPIView):

@@ -14,6 +14,7 @@ import logging
 import math
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from billing.services import usage_record
 from core import bounds
@@ -57,7 +58,13 @@ def call_status(hook: Webhook, event: StatusEvent) -> None:
         call.status = status
         if event.duration is not None:
             call.duration = bounds.column(Call, "duration", event.duration)  # -5 → 0, 10^20 → the column's max
-        call.save(update_fields=["status", "duration", "updated_at"])
+        fields = ["status", "duration", "updated_at"]
+        if CALL_RANK[status] == 3 and call.ai_status == Call.AIStatus.CONNECTING:
+            # The call ended before its stream reached the gateway: it no longer holds an AI slot.
+            # (An active session is the gateway's to end: it records the usage.)
+            call.ai_status, call.ai_ended_at = Call.AIStatus.ENDED, timezone.now()
+            fields += ["ai_status", "ai_ended_at"]
+        call.save(update_fields=fields)
         if status == "completed" and call.duration:
             usage_record(org=call.org, phone_number=call.phone_number, kind="call_minute",
                          quantity=math.ceil(call.duration / 60), period=month_start(), key=f"call:{sid}")

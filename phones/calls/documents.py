@@ -42,6 +42,9 @@ class Directory(Protocol):
     def groups(self, public_ids: set[str]) -> set[str]:
         """The given ring group ids that are the org's."""
 
+    def agents(self, public_ids: set[str]) -> set[str]:
+        """The given agent ids that are the org's."""
+
 
 # ---------------------------------------------------------------- prompts (Say / Play)
 
@@ -156,7 +159,7 @@ def validate_assignments(value: Any, *, directory: Directory) -> list[dict]:
 
 
 def _check_directory(errors: Errors, directory: Directory, *, users: dict[str, str],
-                     groups: dict[str, str]) -> None:
+                     groups: dict[str, str], agents: dict[str, str] | None = None) -> None:
     """`users`/`groups` map the path of each reference to the username / group id it names."""
     if users:
         known = directory.users(set(users.values()))
@@ -168,6 +171,11 @@ def _check_directory(errors: Errors, directory: Directory, *, users: dict[str, s
         for path, group_id in groups.items():
             if group_id not in known:
                 errors.add(path, f"No ring group {group_id!r} in this org.")
+    if agents:
+        known = directory.agents(set(agents.values()))
+        for path, agent_id in agents.items():
+            if agent_id not in known:
+                errors.add(path, f"No agent {agent_id!r} in this org.")
 
 
 # ---------------------------------------------------------------- IVR flow
@@ -219,9 +227,22 @@ class _SendSmsNode(StrictSerializer):
 
 
 class _AiAssistantNode(StrictSerializer):
-    url = Text(max_length=1000)
+    """The call is handed to an AI: one of the org's agents (`agentId`: our own media gateway, set up
+    automatically) or a media stream the customer hosts (`url`, wss://, with `parameters`)."""
+
+    agentId = Text(max_length=32, required=False)
+    url = Text(max_length=1000, required=False)
     parameters = serializers.DictField(child=Text(max_length=500, allow_blank=True), required=False)
     next = node_id_field(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("agentId")) == bool(attrs.get("url")):
+            raise serializers.ValidationError({"agentId": ["Give agentId (one of the org's agents) or url "
+                                                           "(a wss:// media stream), not both."]})
+        if attrs.get("agentId") and attrs.get("parameters"):
+            raise serializers.ValidationError({"parameters": ["Parameters go with url; an agent's stream sets "
+                                                              "its own."]})
+        return attrs
 
     def validate_url(self, value: str) -> str:
         if not value.startswith("wss://"):
@@ -290,6 +311,7 @@ def validate_ivr_flow(value: Any, *, directory: Directory) -> dict | None:
     nodes: dict[str, dict] = {}
     users: dict[str, str] = {}
     groups: dict[str, str] = {}
+    agents: dict[str, str] = {}
     for node_id, raw in flow["nodes"].items():
         path = f"ivrFlow.nodes.{node_id}"
         if not re.match(SLUG, node_id):
@@ -310,7 +332,9 @@ def validate_ivr_flow(value: Any, *, directory: Directory) -> dict | None:
             users[f"{path}.user"] = params["user"]
         elif node_type == "transfer-group":
             groups[f"{path}.group"] = params["group"]
-    _check_directory(errors, directory, users=users, groups=groups)
+        elif node_type == "ai-assistant" and params.get("agentId"):
+            agents[f"{path}.agentId"] = params["agentId"]
+    _check_directory(errors, directory, users=users, groups=groups, agents=agents)
     errors.raise_if_any()
 
     for key in ("entry", "fallback"):

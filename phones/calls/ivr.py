@@ -16,12 +16,12 @@ import logging
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.calls import twiml
+from phones.calls import ai, twiml
 from phones.calls.tasks import set_recording_status
-from phones.calls.voice import dial_system_phone, voice_response
+from phones.calls.voice import agent_of, dial_system_phone, voice_response
 from phones.inbound import Webhook
 from phones.messaging.tasks import send_flow_sms
-from phones.models import PhoneNumber
+from phones.models import Agent, PhoneNumber
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,9 @@ class FlowRenderer:
             send_flow_sms.delay_on_commit(number_id=self.hook.number.pk, to=to, body=node["body"])
         return node["next"]
 
-    def _ai_assistant(self, node_id: str, node: dict, attempt: int) -> None:
+    def _ai_assistant(self, node_id: str, node: dict, attempt: int) -> str | None:
+        if node.get("agentId"):
+            return self._agent(node)
         stream = self.response.connect().stream(url=node["url"])
         context = {"callSid": self.hook.call.sid, "from": self.hook.call.from_, "to": self.hook.call.to,
                    "org": self.hook.org.slug,
@@ -175,6 +177,22 @@ class FlowRenderer:
             self.response.redirect(self.link(node=node["next"]), method="POST")
         else:
             self.response.hangup()
+
+    def _agent(self, node: dict) -> str | None:
+        """One of the org's agents answers through our gateway (phones.calls.ai); then the node's
+        `next`, else the voice webhook's end of an AI call. An agent that is gone, or an org at its
+        AI call limit: straight on to `next`, else the flow's fallback."""
+        agent = Agent.objects.select_related("connection").filter(org=self.hook.org, public_id=node["agentId"]).first()
+        then = self.link(node=node["next"], after="ai") if node.get("next") else ai.after_link(self.hook)
+        if agent is not None and ai.connect_agent(self.response, self.hook, agent, then=then):
+            return None
+        if agent is None:
+            logger.warning("IVR ai-assistant node of %s names agent %r, which is gone", self.hook.number,
+                           node["agentId"])
+        if node.get("next"):
+            return node["next"]
+        self.fallback()
+        return None
 
     def _start_recording(self, node_id: str, node: dict, attempt: int) -> str:
         self.response.start().recording(recording_status_callback=twiml.link("recording",
@@ -202,9 +220,41 @@ class FlowRenderer:
         self.response.hangup()
 
 
+def _after_ai(hook: Webhook, flow: dict | None) -> VoiceResponse | None:
+    """The stream of an AI call ended and the call came back (`after=ai`). With a node to go on to:
+    that node (after an apology when the AI failed). Else: the end of the call, or after a failure
+    the flow's fallback node, else voice mode's fallback (voice_response apologises)."""
+    failed = ai.failed(hook)
+    if hook.query.get("node"):
+        if not failed:
+            return None
+        response = ivr_response_core(hook, flow)
+        response.verbs.insert(0, VoiceResponse().say(ai.APOLOGY))
+        return response
+    if failed and flow and flow.get("fallback") in (flow.get("nodes") or {}):
+        renderer = FlowRenderer(hook, flow)
+        ai.apologise(renderer.response)
+        return renderer.render(flow["fallback"])
+    return voice_response(hook)
+
+
 def ivr_response(hook: Webhook) -> VoiceResponse:
     routing = hook.routing
     flow = routing.ivr_flow if routing else None
+    if hook.query.get("after") == "ai":
+        answer = _after_ai(hook, flow)
+        if answer is not None:
+            return answer
+    elif (not hook.query.get("node") and not hook.query.get("done") and not hook.call.dial_status
+          and (agent := agent_of(hook)) is not None):
+        # A number attached to an agent: the agent answers, before any flow.
+        response = VoiceResponse()
+        if ai.connect_agent(response, hook, agent, then=ai.after_link(hook)):
+            return response
+    return ivr_response_core(hook, flow)
+
+
+def ivr_response_core(hook: Webhook, flow: dict | None) -> VoiceResponse:
     if not flow or not flow.get("nodes"):
         # An IVR number without a flow: the org's system phone answers for it (not when it is the
         # system phone itself); else voice mode's answer (its assignments, voicemail, goodbye).

@@ -19,7 +19,7 @@ from rest_framework import serializers
 from core.errors import Conflict
 from orgs.models import Membership, Org
 from phones.calls import documents as routing
-from phones.models import PhoneNumber, PhoneRouting, RingGroup
+from phones.models import Agent, PhoneNumber, PhoneRouting, RingGroup
 from phones.routing import ensure_writable, locked_routing, routing_get_or_create  # noqa: F401 (re-exported)
 
 VOICE_KEYS = ("strategy", "assignments", "voicemail")
@@ -39,6 +39,9 @@ class OrgDirectory:
     def groups(self, public_ids: set[str]) -> set[str]:
         return set(RingGroup.objects.filter(org=self.org, public_id__in=public_ids)
                    .values_list("public_id", flat=True))
+
+    def agents(self, public_ids: set[str]) -> set[str]:
+        return set(Agent.objects.filter(org=self.org, public_id__in=public_ids).values_list("public_id", flat=True))
 
 
 def voice_document(stored: Any) -> dict:

@@ -42,6 +42,45 @@ class CallSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TranscriptLineSerializer(serializers.Serializer):
+    role = serializers.CharField(help_text="caller | agent | tool")
+    text = serializers.CharField()
+    at = serializers.CharField(help_text="When it was said (ISO 8601).")
+
+
+class CallDetailSerializer(CallSerializer):
+    """A call with what an AI agent made of it."""
+
+    agentId = serializers.CharField(source="agent.public_id", allow_null=True, default=None,
+                                    help_text="The agent that answered, or null.")
+    aiStatus = serializers.CharField(source="ai_status", help_text='"" (no AI), connecting, active, ended, failed.')
+    aiSeconds = serializers.IntegerField(source="ai_seconds", help_text="Seconds of AI conversation (usage).")
+    transcript = serializers.SerializerMethodField(help_text="The AI conversation, in order: the caller, the "
+                                                             "agent and the tools it ran, each timestamped.")
+
+    class Meta(CallSerializer.Meta):
+        fields = [*CallSerializer.Meta.fields, "agentId", "aiStatus", "aiSeconds", "transcript"]
+        read_only_fields = fields
+
+    @extend_schema_field(TranscriptLineSerializer(many=True))
+    def get_transcript(self, obj: Call) -> list[dict]:
+        lines = obj.ai_transcript if isinstance(obj.ai_transcript, list) else []
+        return [{"role": str(line.get("role", "")), "text": str(line.get("text", "")), "at": str(line.get("at", ""))}
+                for line in lines if isinstance(line, dict)]
+
+
+class CallListQuerySerializer(StrictSerializer):
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=1_000_000)
+
+
+class CallPageSerializer(serializers.Serializer):
+    data = CallDetailSerializer(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
 class SoftphoneTokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Voice SDK access token (JWT), signed with the API key secret.")
     identity = serializers.CharField(help_text="The client identity calls to this user ring.")

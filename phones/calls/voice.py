@@ -6,6 +6,9 @@ ringOrder, each step's action (`/voice?step=N`, with Twilio's DialCallStatus) mo
 next when nobody answered. A queue is always the last step (<Enqueue>). When every step is
 exhausted: the routing's voicemail, else voiceConfig's (voicemailEnabled + voicemailGreeting),
 else a polite goodbye. A number with nothing assigned forwards to the org's system phone.
+
+A number attached to an AI agent is answered by the agent first (phones.calls.ai); the routing
+above is its fallback: when the org is at its AI call limit, or after the AI failed (with an apology).
 """
 from __future__ import annotations
 
@@ -13,10 +16,10 @@ from itertools import groupby
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.calls import twiml
+from phones.calls import ai, twiml
 from phones.calls.routing import voice_document
 from phones.inbound import Webhook
-from phones.models import PhoneNumber
+from phones.models import Agent, PhoneNumber
 
 DEFAULT_VOICEMAIL_GREETING = "Sorry we missed your call. Please leave a message after the tone."
 DEFAULT_RING_TIMEOUT = 20
@@ -88,6 +91,13 @@ def dial_system_phone(response: VoiceResponse, hook: Webhook) -> bool:
     return True
 
 
+def agent_of(hook: Webhook) -> Agent | None:
+    """The agent the called number is attached to, if any."""
+    if hook.number is None or not hook.number.agent_id:
+        return None
+    return Agent.objects.select_related("connection").filter(pk=hook.number.agent_id, org_id=hook.org.pk).first()
+
+
 def voice_response(hook: Webhook) -> VoiceResponse:
     if hook.query.get("done"):
         return twiml.goodbye()
@@ -95,6 +105,15 @@ def voice_response(hook: Webhook) -> VoiceResponse:
         response = VoiceResponse()
         response.hangup()
         return response
+    after_ai = hook.query.get("after") == "ai"
+    if after_ai and not ai.failed(hook):  # the agent's conversation ended: so does the call
+        response = VoiceResponse()
+        response.hangup()
+        return response
+    if not after_ai and not hook.query.get("step") and (agent := agent_of(hook)) is not None:
+        response = VoiceResponse()
+        if ai.connect_agent(response, hook, agent, then=ai.after_link(hook)):
+            return response
     routing = hook.routing
     document = voice_document(routing.assignments if routing else [])
     steps = ring_steps(document)
@@ -106,6 +125,8 @@ def voice_response(hook: Webhook) -> VoiceResponse:
     if first:
         twiml.call_remember(hook)
     response = VoiceResponse()
+    if after_ai:
+        ai.apologise(response)
     # The softphones of every step still to try, in one go: a step nobody can answer moves on.
     remaining = [a for current in steps[step:] for a in current]
     users, groups = twiml.identities(hook.org, usernames=[a["target"] for a in remaining if a["type"] == "user"],

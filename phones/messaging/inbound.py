@@ -18,7 +18,10 @@ other rule, and none of the number's smsConfig.
 
 The order for any other text:
 1. the number's SMS rules, in order (phones.messaging.engine): the first replying rule answers;
-2. smsConfig.autoReplyEnabled + autoReplyMessage: the answer when no rule replied (a template, like
+2. the number's AI agent (PhoneNumber.agent), when no rule replied: its reply, from the conversation's
+   recent history, is texted by a task after the text is threaded (phones.messaging.agent_reply),
+   never to a sender who has opted out;
+3. else smsConfig.autoReplyEnabled + autoReplyMessage: the answer when no rule replied (a template, like
    an auto-reply rule's), never to a sender who has opted out;
 after the text is threaded:
 3. the rules' other effects (tags, leads, forwards, automations);
@@ -70,6 +73,8 @@ class Answer:
     run_rules: bool = True
     # The provider cannot take replies in its answer (Telnyx): they are texted by a task instead.
     send_replies: bool = False
+    # The number's AI agent answers (phones.messaging.agent_reply): its reply is texted by a task.
+    agent_id: int | None = None
 
 
 def sms_rules(routing: PhoneRouting | None) -> list[dict]:
@@ -98,15 +103,22 @@ def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:
     if keyword in STANDARD_HELP:
         return Answer([HELP.format(**names)], keyword, "help", run_rules=False)
     auto_reply = auto_reply_message(number)
-    if not auto_reply and not any(rule["type"] in REPLYING_RULES for rule in rules):
+    agent_id = number.agent_id
+    if not auto_reply and not agent_id and not any(rule["type"] in REPLYING_RULES for rule in rules):
         return Answer([])
     contact, suppressed = _sender(number.org, message.from_number)
     inbound = Inbound(number=number, contact=contact, message=message, suppressed=suppressed)
     replies = RuleEngine(inbound).replies(rules)
-    if auto_reply and not inbound.replied:
+    answering_agent = None
+    if agent_id and not inbound.replied and not inbound.suppressed:
+        # The number's agent answers what no rule answered (never a sender who opted out), by a task.
+        inbound.replied = True
+        answering_agent = agent_id
+    elif auto_reply and not inbound.replied:
         # smsConfig's auto-reply answers what no rule answered (Inbound.reply: not to a suppressed sender).
         inbound.reply(render(auto_reply, inbound.variables))
-    return Answer(replies, ai_instructions=inbound.ai_instructions, run_rules=not inbound.answered_form)
+    return Answer(replies, ai_instructions=inbound.ai_instructions, run_rules=not inbound.answered_form,
+                  agent_id=answering_agent)
 
 
 def auto_reply_message(number: PhoneNumber) -> str:
@@ -235,3 +247,5 @@ def _after_answer(message: Message, answer: Answer, replies: list[Message], now:
             for text in answer.replies)
     if answer.ai_instructions is not None:
         tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=answer.ai_instructions)
+    if answer.agent_id is not None:
+        tasks.agent_text_reply.delay_on_commit(message_id=message.pk, agent_id=answer.agent_id)

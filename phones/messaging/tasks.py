@@ -185,3 +185,12 @@ def ai_assistant_reply(self, *, message_id: int, instructions: str = "") -> None
             logger.error("AI assistant of org %s failed (%s); sent the fallback reply", message.org.slug, exc)
     if isinstance(reply, str) and reply.strip():
         _send(self, number_id=message.phone_number_id, to=message.from_number, body=reply[:1600])
+
+
+@shared_task(acks_late=True, name="phones.tasks.agent_text_reply")
+def agent_text_reply(*, message_id: int, agent_id: int) -> None:
+    """The number's AI agent answers an inbound text (phones.messaging.agent_reply). A failure is
+    logged and sends nothing: never retried, so a sender never gets two answers."""
+    from phones.messaging.agent_reply import agent_text_reply_run
+
+    agent_text_reply_run(message_id=message_id, agent_id=agent_id)

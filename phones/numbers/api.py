@@ -32,7 +32,7 @@ from phones.numbers.serializers import (
     SystemPhoneSerializer,
     UpdateSerializer,
 )
-from phones.selectors import phone_number_get
+from phones.selectors import agent_in_org, phone_number_get
 from providers.base import Regulatory, SearchCriteria
 
 
@@ -117,17 +117,23 @@ class NumbersView(OrgScopedAPIView):
                                "provider that meets it, in the number's country for `local`): without one, or "
                                "with one that does not meet it, 400 (`address_required`, `address_not_found`, "
                                "`address_not_local`, `address_not_foreign`) before anything is charged. "
-                               "`addressSid` and `bundleSid` are passed to the provider with the purchase.")
+                               "`addressSid` and `bundleSid` are passed to the provider with the purchase. "
+                               "With `country` instead (and usually "
+                               "`agentId`): the first available number of that country taking calls and texts is "
+                               "bought the same way.")
     def post(self, request):
         body = PurchaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
 
         def purchase() -> Response:
+            agent = agent_in_org(org=self.org, public_id=data["agentId"]) if data.get("agentId") else None
+            e164s = data.get("numbers") or [data.get("phoneNumber") or
+                                            services.number_for_country(org=self.org, country=data["country"])]
             jobs = services.phone_numbers_purchase(
-                org=self.org, user=request.user, e164s=data.get("numbers") or [data["phoneNumber"]],
+                org=self.org, user=request.user, e164s=e164s,
                 friendly_name=data["friendlyName"], purpose=data["purpose"], configuration=data.get("configuration"),
-                routing_mode=data["routingMode"], trunk_id=data["trunkId"], agent_id=data["agentId"],
+                routing_mode=data["routingMode"], trunk_id=data["trunkId"], agent=agent,
                 regulatory=Regulatory(address_sid=data["addressSid"], bundle_sid=data["bundleSid"]))
             for job in jobs:
                 api_audit(request, job.phone_number, "phone.purchase", job)

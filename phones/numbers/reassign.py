@@ -76,7 +76,7 @@ def phone_number_move_to_org(*, number: PhoneNumber, org: Org, actor) -> PhoneNu
         before = _snapshot(number)
         number.org, number.connection = org, connection
         number.routing_mode = PhoneNumber.RoutingMode.VOICE
-        number.agent_id = ""
+        number.agent = None  # agents belong to the org the number leaves
         number.webhooks = webhooks_for(number).as_dict()
         number.save()
         PhoneRouting.objects.filter(phone_number=number).update(assignments=[], ivr_flow={}, sms_rules=[],
@@ -89,7 +89,8 @@ def phone_number_move_to_org(*, number: PhoneNumber, org: Org, actor) -> PhoneNu
 
 def phone_number_reassign(*, number: PhoneNumber, actor, username: str | None = None, agent_id: str | None = None,
                           trunk_id: str | None = None) -> PhoneNumber:
-    """Within the org: calls ring `username` (a member), or the number is given to an agent or a trunk."""
+    """Within the org: calls ring `username` (a member), or the number is given to an agent (its
+    public id, one of the org's) or a trunk."""
     before = _snapshot(number)
     if username is not None:
         stored = PhoneRouting.objects.filter(phone_number=number).values_list("assignments", flat=True).first()

@@ -119,7 +119,7 @@ def phone_number_list(*, org: Org, filters: dict, limit: int, offset: int) -> di
         )
     ids = list(scoped.filter(matching).order_by("-created_at", "-id").values_list("id", flat=True)
                [offset:offset + limit])
-    rows = PhoneNumber.objects.select_related("trunk").in_bulk(ids)
+    rows = PhoneNumber.objects.select_related("trunk", "agent").in_bulk(ids)
     return {"numbers": [rows[pk] for pk in ids], "total": figures["total"], "monthly_cost": figures["monthly_cost"]}
 
 

@@ -109,7 +109,10 @@ BUNDLE_SID = r"^BU[0-9a-fA-F]{32}$"
 
 
 class PurchaseSerializer(StrictSerializer):
-    phoneNumber = E164Field(required=False, help_text="The number to buy (or `numbers`).")
+    phoneNumber = E164Field(required=False, help_text="The number to buy (or `numbers`, or `country`).")
+    country = CountryField(required=False, help_text="Instead of phoneNumber: buy the first available number of "
+                                                     "this country that takes both calls and texts (a number for "
+                                                     "an agent: give agentId too).")
     numbers = serializers.ListField(child=E164Field(), required=False, min_length=1,
                                     max_length=MAX_NUMBERS_PER_PURCHASE,
                                     help_text="Several numbers in one purchase, instead of phoneNumber: all are "
@@ -122,7 +125,9 @@ class PurchaseSerializer(StrictSerializer):
     trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="",
                                     help_text="A SIP trunk of the org (GET /trunks: its id or SID): each number is "
                                               "assigned to it at the provider once bought.")
-    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True, default="",
+                                    help_text="One of the org's agents (/agents): it answers the number's calls "
+                                              "and texts.")
     addressSid = serializers.RegexField(
         ADDRESS_SID, required=False, default="", allow_blank=True,
         error_messages={"invalid": "An address SID is AD followed by 32 hex digits."},
@@ -135,8 +140,8 @@ class PurchaseSerializer(StrictSerializer):
                   "with the purchase where the country's regulations ask for one.")
 
     def validate(self, attrs: dict) -> dict:
-        if ("phoneNumber" in attrs) == ("numbers" in attrs):
-            raise serializers.ValidationError({"phoneNumber": ["Give phoneNumber or numbers (not both)."]})
+        if sum(key in attrs for key in ("phoneNumber", "numbers", "country")) != 1:
+            raise serializers.ValidationError({"phoneNumber": ["Give one of phoneNumber, numbers or country."]})
         if len(set(attrs.get("numbers", []))) != len(attrs.get("numbers", [])):
             raise serializers.ValidationError({"numbers": ["A number is named more than once."]})
         return attrs
@@ -156,7 +161,9 @@ class UpdateSerializer(StrictSerializer):
     trunkId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True,
                                     help_text="Give the number to this SIP trunk at the provider (null or \"\": take "
                                               "it off its trunk, and its voice webhook points here again).")
-    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True)
+    agentId = serializers.CharField(required=False, max_length=64, allow_blank=True, allow_null=True,
+                                    help_text="One of the org's agents, to answer its calls and texts; null or \"\" "
+                                              "detaches it.")
     assignments = serializers.ListField(
         child=serializers.DictField(), required=False,
         help_text="Voice assignments, as in PUT /phone/numbers/{id}/routing (validated the same way).")
@@ -261,7 +268,8 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
     trunkStatus = serializers.SerializerMethodField(
         help_text="assigned (at the provider), pending (assigned once bought), failed (the provider refused "
                   "after the purchase: PUT trunkId again); null with no trunk.")
-    agentId = serializers.CharField(source="agent_id")
+    agentId = serializers.CharField(source="agent.public_id", allow_null=True, default=None,
+                                    help_text="The agent answering its calls and texts (/agents), or null.")
     pricing = serializers.SerializerMethodField()
     monthlyFee = serializers.IntegerField(source="monthly_fee")
     capabilities = json_as(NumberCapabilitiesSerializer)()

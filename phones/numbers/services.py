@@ -20,10 +20,11 @@ from core.errors import Conflict, DomainError, InsufficientBalance, InvalidInput
 from orgs.models import Org, ProviderConnection
 from orgs.selectors import connection_default
 from phones.jobs import job_enqueue
-from phones.models import Job, PhoneNumber, PhoneRouting
+from phones.models import Agent, Job, PhoneNumber, PhoneRouting
 from phones.numbers.selectors import offer_details
 from phones.numbers.tasks import purchase_number, release_number
 from phones.provider_webhooks import webhooks_for, webhooks_push
+from phones.selectors import agent_in_org
 from phones.trunks.services import phone_number_trunk_set, trunk_for_number
 from providers.base import PhoneProvider, ProviderError, Regulatory, SearchCriteria
 from providers.registry import provider_for
@@ -145,27 +146,30 @@ def _has_system_phone(org: Org) -> bool:
 
 def phone_number_purchase(*, org: Org, user, e164: str, friendly_name: str = "", purpose: str = "",
                           configuration: dict | None = None, routing_mode: str = PhoneNumber.RoutingMode.VOICE,
-                          trunk_id: str = "", agent_id: str = "", set_as_system: bool = False,
+                          trunk_id: str = "", agent: Agent | None = None, set_as_system: bool = False,
                           regulatory: Regulatory | None = None) -> Job:
     """Hold setup + first month and record the number as pending, in one transaction; the
     purchase job starts only if that commits. Insufficient balance writes nothing."""
     [job] = phone_numbers_purchase(org=org, user=user, e164s=[e164], friendly_name=friendly_name, purpose=purpose,
                                    configuration=configuration, routing_mode=routing_mode, trunk_id=trunk_id,
-                                   agent_id=agent_id, set_as_system=set_as_system, regulatory=regulatory)
+                                   agent=agent, set_as_system=set_as_system, regulatory=regulatory)
     return job
 
 
 def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: str = "", purpose: str = "",
                            configuration: dict | None = None, routing_mode: str = PhoneNumber.RoutingMode.VOICE,
-                           trunk_id: str = "", agent_id: str = "", set_as_system: bool = False,
+                           trunk_id: str = "", agent: Agent | None = None, set_as_system: bool = False,
                            regulatory: Regulatory | None = None) -> list[Job]:
     """Buy several numbers at once: the balance must cover all of them (setup + first month each),
     and all or none are recorded and held, in one transaction; then one purchase job per number,
     started only if that commits. Each keeps what the search showed of it (friendly name when none
     is given, locality, region). `set_as_system` applies to the first. `trunk_id` (one of the org's
     trunks on the same provider account, else a 400 before anything is held): each number is assigned
-    to it at the provider once bought. The end user's address and bundle (`regulatory`) are checked
-    first (regulatory_check) and go to the provider with each."""
+    to it at the provider once bought. `agent` (one of the org's) answers their calls and texts. The
+    end user's address and bundle (`regulatory`) are checked first (regulatory_check) and go to the
+    provider with each."""
+    if agent is not None and agent.org_id != org.pk:
+        raise InvalidInput("No such agent in this org", code="unknown_agent", field="agentId")
     if len(set(e164s)) != len(e164s):
         raise InvalidInput("A number is named more than once", field="numbers")
     connection = connection_default(org=org)
@@ -197,7 +201,7 @@ def phone_numbers_purchase(*, org: Org, user, e164s: list[str], friendly_name: s
                 country=country, number_type=number_type, status=PhoneNumber.Status.PENDING,
                 routing_mode=routing_mode, configuration=merge_configuration({}, configuration or {}),
                 trunk=trunk, trunk_status=PhoneNumber.TrunkStatus.PENDING if trunk else "",
-                agent_id=agent_id, setup_fee=price.setup_fee, monthly_fee=price.monthly_fee,
+                agent=agent, setup_fee=price.setup_fee, monthly_fee=price.monthly_fee,
                 currency=price.currency, created_by=user,
                 is_system=set_as_system and index == 0 and not _has_system_phone(org),
             )
@@ -281,6 +285,8 @@ def phone_number_update(*, number: PhoneNumber, changes: dict) -> PhoneNumber:
             routing.validate_assignments(changes["assignments"], directory=OrgDirectory(number.org))
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"assignments": exc.detail}) from exc
+    # null or "" detaches the number from its agent; another org's is a 400 before anything changes.
+    agent = agent_in_org(org=number.org, public_id=changes["agentId"]) if changes.get("agentId") else None
     trunk_changed = "trunkId" in changes
     trunk = (trunk_for_number(org=number.org, trunk_id=changes["trunkId"], connection=number.connection)
              if changes.get("trunkId") else None)
@@ -291,9 +297,10 @@ def phone_number_update(*, number: PhoneNumber, changes: dict) -> PhoneNumber:
         webhooks_push(number, friendly_name=name)
     if name is not None:
         number.friendly_name = name
-    for key, attr in (("purpose", "purpose"), ("agentId", "agent_id")):
-        if key in changes:
-            setattr(number, attr, changes[key] or "")
+    if "purpose" in changes:
+        number.purpose = changes["purpose"] or ""
+    if "agentId" in changes:  # null or "" detaches the number from its agent
+        number.agent = agent
     if "configuration" in changes:
         number.configuration = merge_configuration(number.configuration, changes["configuration"])
     with transaction.atomic():
@@ -358,6 +365,21 @@ def system_phone_set(*, org: Org, number: PhoneNumber) -> PhoneNumber:
         number.is_system = True
         number.save(update_fields=["is_system", "updated_at"])
     return number
+
+
+def number_for_country(*, org: Org, country: str) -> str:
+    """An available number in `country` that takes both calls and texts (what an agent answers),
+    and that no org here holds; InvalidInput on `country` when the provider offers none."""
+    provider = provider_for(connection_default(org=org))
+    found = provider.search_available(SearchCriteria(country=country, voice_enabled=True, sms_enabled=True, limit=20))
+    candidates = [n.e164 for n in found if n.capabilities.voice and n.capabilities.sms]
+    held = set(PhoneNumber.objects.filter(e164__in=candidates, status__in=PhoneNumber.LIVE_STATUSES)
+               .values_list("e164", flat=True))
+    for e164 in candidates:
+        if e164 not in held:
+            return e164
+    raise InvalidInput(f"No number that takes calls and texts is available in {country}", code="no_numbers_available",
+                       field="country")
 
 
 def phone_setup(*, org: Org, user, purchase_new: bool, country: str = "US", area_code: str | None = None,

@@ -39,7 +39,7 @@ from phones.provider_webhooks import webhooks_for
 from phones.verify import checks
 from phones.verify.tasks import verify_numbers
 from providers.base import MessagingService, PhoneProvider, ProviderError, ProvisionedNumber, Webhooks
-from providers.registry import provider_for
+from providers.registry import phone_types, provider_for
 
 # Numbers that should exist at the provider: checked, and flagged when gone.
 CHECKED = (*PhoneNumber.BILLED_STATUSES, PhoneNumber.Status.MISSING)
@@ -109,7 +109,8 @@ class AccountRun:
 def _accounts(org: Org, numbers: list[PhoneNumber] | None) -> list[AccountRun]:
     """The org's active connections, one per provider account (two connections to one account
     share an inventory), each with the numbers to check on it."""
-    connections = list(ProviderConnection.objects.filter(org=org, is_active=True).order_by("created_at", "id"))
+    connections = list(ProviderConnection.objects.filter(org=org, is_active=True, type__in=phone_types())
+                       .order_by("created_at", "id"))
     if not connections:
         raise ProviderNotConfigured()
     if numbers is None:

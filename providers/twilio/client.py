@@ -452,6 +452,13 @@ class TwilioProvider(PhoneProvider):
 
         unless_gone(delete)  # 404: already deleted, what the caller wanted
 
+    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+        with _translate_errors(mutating=True):
+            if hangup:
+                self._account.calls(call_sid).update(status="completed")
+            else:
+                self._account.calls(call_sid).update(twiml=twiml)
+
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the Django `request` carries Twilio's signature for `url`, made with our auth token.
 

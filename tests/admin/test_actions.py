@@ -5,9 +5,9 @@ import pytest
 
 from billing.models import LedgerEntry
 from billing.services import balance_get
-from orgs.models import AuditLog, Membership
+from orgs.models import AuditLog, Membership, ProviderConnection
 from orgs.services import connection_create
-from phones.models import PhoneNumber, PhoneRouting, Trunk
+from phones.models import Agent, PhoneNumber, PhoneRouting, Trunk
 from phones.trunks.services import trunks_sync
 from sandbox.models import SandboxAccount, SandboxNumber
 from sandbox.trunking import sandbox_trunk_create
@@ -101,14 +101,16 @@ def test_reassign_within_the_org_to_a_member_an_agent_or_a_trunk(staff_client, a
     act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="user", user="dana")
     routing = PhoneRouting.objects.get(phone_number=active_number)
     assert [a["target"] for a in routing.assignments["assignments"]] == ["dana"]
-    act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="agent", agent_id="agent-7")
+    ai = ProviderConnection.objects.create(org=org, type="sandbox-ai", name="AI")
+    agent = Agent.objects.create(org=org, name="Ada", connection=ai)
+    act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="agent", agent=agent.pk)
     trunk = sandbox_trunk_create(account=SandboxAccount.objects.get(sid=active_number.connection.account_id),
                                  friendly_name="Trunk 2")
     trunks_sync(org=org)
     act(staff_client, "reassign_numbers", [active_number], confirm="yes", target="trunk",
         trunk=Trunk.objects.get(provider_sid=trunk.sid).pk)
     active_number.refresh_from_db()
-    assert (active_number.agent_id, active_number.trunk.provider_sid) == ("agent-7", trunk.sid)
+    assert (active_number.agent, active_number.trunk.provider_sid) == (agent, trunk.sid)
     assert SandboxNumber.objects.get(sid=active_number.provider_sid).trunk_sid == trunk.sid
     # (after the purchase through the API that made the number)
     assert list(AuditLog.objects.order_by("id").values_list("action", flat=True)) == [

@@ -60,9 +60,20 @@ def live_org(alice, org, seeded_prices):
 
     sandbox_trunk_create(account=SandboxAccount.objects.get(sid=connection.account_id), friendly_name="Fuzzed")
     [trunk] = owner.post("/trunks/sync").json()["data"]
+    ai = owner.post("/integrations", {"type": "sandbox-ai", "name": "Fuzzed AI"}, format="json").json()
+    agent = owner.post("/agents", {"name": "Fuzzed", "connectionId": ai["id"]}, format="json")
+    assert agent.status_code == 201, agent.json()
+    from phones.models import Call, PhoneNumber
+
+    number = PhoneNumber.objects.get(public_id=bought[0].json()["number"]["id"])
+    call = Call.objects.create(org=org, phone_number=number,
+                               direction="inbound", from_number="+14155550111", to_number="+14155550100",
+                               provider_sid="CA" + "f" * 32, status="completed", ai_status="ended",
+                               ai_transcript=[{"role": "agent", "text": "Hello", "at": "2026-01-01T00:00:00Z"}])
     return {"connection": connection.public_id, "number": bought[0].json()["number"]["id"],
             "released": bought[1].json()["number"]["id"], "job": bought[0].json()["job"]["id"],
-            "group": group.json()["id"], "trunk": trunk["id"]}
+            "group": group.json()["id"], "agent": agent.json()["id"], "call": call.public_id,
+            "trunk": trunk["id"]}
 
 
 def _path(prefix: str) -> str:
@@ -78,7 +89,8 @@ def api_schema(alice, org, live_org, request):
     token = RefreshToken.for_user(alice).access_token
     ids = [("/phone/numbers/{id}", live_org["number"]), ("/integrations/{id}", live_org["connection"]),
            ("/phone/groups/{id}", live_org["group"]), ("/jobs/{id}", live_org["job"]),
-           ("/trunks/{id}", live_org["trunk"])]
+           ("/trunks/{id}", live_org["trunk"]), ("/agents/{id}", live_org["agent"]),
+           ("/calls/{id}", live_org["call"])]
     config = SchemathesisConfig.from_dict({
         "seed": SEED,
         "headers": {"Authorization": f"Bearer {token}", "orgid": org.slug},

@@ -28,6 +28,7 @@ from orgs.audit import audit_list, audit_record
 from orgs.models import Org, ProviderConnection
 from phones.models import PhoneNumber
 from providers.base import ProviderError
+from providers.registry import phone_types
 
 # A price above this is a typo (the stored fields would take up to 42 million).
 MAX_PRICE = 100_000_00
@@ -44,13 +45,19 @@ class PriceForm(forms.ModelForm):
 
 class PriceImportForm(forms.Form):
     connection = forms.ModelChoiceField(
-        queryset=ProviderConnection.objects.filter(is_active=True).select_related("org").order_by("org__slug", "name"),
+        queryset=ProviderConnection.objects.none(),
         help_text="The provider account whose price list is read (Twilio Pricing v1).")
     countries = forms.CharField(max_length=2000, help_text="ISO codes, comma-separated (GB, DE, FR), or “all” for "
                                                            "every country the provider prices.")
     markup = forms.DecimalField(min_value=0, max_value=1000, decimal_places=2, initial=20,
                                 help_text="Percent added to the provider's monthly price, rounded up to the cent.")
     dry_run = forms.BooleanField(required=False, help_text="Show what would change; write nothing.")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Phone connections only (an AI connection has no number prices).
+        self.fields["connection"].queryset = (ProviderConnection.objects.filter(is_active=True, type__in=phone_types())
+                                              .select_related("org").order_by("org__slug", "name"))
 
 
 @admin.register(Price)

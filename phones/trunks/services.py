@@ -20,7 +20,7 @@ from orgs.models import Org, ProviderConnection
 from phones.models import PhoneNumber, Trunk
 from phones.provider_webhooks import webhooks_push
 from providers.base import ProviderError, SipTrunk
-from providers.registry import provider_for
+from providers.registry import phone_types, provider_for
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +66,10 @@ def _connection_sync(connection: ProviderConnection) -> bool:
 
 
 def trunks_sync(*, org: Org) -> None:
-    """Read the trunks of each of the org's active connections from its provider, store them (name,
-    domain, origination URLs), and forget those the provider no longer has."""
-    for connection in ProviderConnection.objects.filter(org=org, is_active=True).order_by("created_at", "id"):
+    """Read the trunks of each of the org's active phone connections from its provider, store them
+    (name, domain, origination URLs), and forget those the provider no longer has."""
+    connections = ProviderConnection.objects.filter(org=org, is_active=True, type__in=phone_types())
+    for connection in connections.order_by("created_at", "id"):
         _connection_sync(connection)
     cache.set(_sync_key(org), timezone.now().isoformat(), SYNC_SECONDS)
 

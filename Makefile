@@ -5,7 +5,7 @@ PORT ?= 8000
 PYTHON ?= python3
 export PORT
 
-.PHONY: help install run test lint migrate demo prod worker beat bench-renewal bench-verify bench-numbers
+.PHONY: help install run test lint migrate demo prod worker beat bench-renewal bench-verify bench-numbers bench-gateway
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -62,3 +62,6 @@ bench-numbers: migrate  ## number listing benchmark (see README)
 
 bench-verify: migrate  ## verify benchmark (see README)
 	$(PY) manage.py bench_verify $(ARGS)
+
+bench-gateway: migrate  ## media gateway benchmark: concurrent simulated AI calls (see README)
+	$(PY) manage.py bench_gateway $(ARGS)

@@ -6,7 +6,7 @@ PYTHON ?= python3
 export PORT
 
 .PHONY: help install run test lint migrate demo prod worker beat bench-renewal bench-verify bench-numbers \
-	bench-recordings bench-broadcasts
+	bench-recordings bench-broadcasts bench-gateway
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -68,3 +68,5 @@ bench-recordings: migrate  ## recording streaming benchmark (see README)
 	$(PY) manage.py bench_recording_stream $(ARGS)
 bench-broadcasts: migrate  ## broadcasts benchmark (see README)
 	$(PY) manage.py bench_broadcasts $(ARGS)
+bench-gateway: migrate  ## media gateway benchmark: concurrent simulated AI calls (see README)
+	$(PY) manage.py bench_gateway $(ARGS)

@@ -6,11 +6,10 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.openapi import errors, patch_like_put
+from core.pagination import PageQuerySerializer, page_query, page_response, page_schema
 from orgs.scoping import OrgScopedAPIView, for_org, get_for_org
 from phones.agents import services
 from phones.agents.serializers import (
-    AgentListQuerySerializer,
-    AgentPageSerializer,
     AgentSerializer,
     AgentWriteSerializer,
 )
@@ -30,16 +29,11 @@ def _agents(org):
 
 
 class AgentListView(OrgScopedAPIView):
-    @extend_schema(operation_id="agents_list", tags=["agents"], parameters=[AgentListQuerySerializer],
-                   responses={200: AgentPageSerializer, **errors(400)},
+    @extend_schema(operation_id="agents_list", tags=["agents"], parameters=[PageQuerySerializer],
+                   responses={200: page_schema(AgentSerializer, "AgentPage"), **errors(400)},
                    description="The org's AI agents, newest first.")
     def get(self, request):
-        query = AgentListQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
-        agents = _agents(self.org)
-        return Response({"data": AgentSerializer(agents[offset:offset + limit], many=True).data,
-                         "total": agents.count(), "limit": limit, "offset": offset})
+        return page_response(_agents(self.org), AgentSerializer, page_query(request))
 
     @extend_schema(operation_id="agents_create", tags=["agents"], request=AgentWriteSerializer,
                    responses={201: AgentSerializer, **errors(400)},

@@ -111,13 +111,3 @@ class AgentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AgentListQuerySerializer(StrictSerializer):
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=1_000_000)
-
-
-class AgentPageSerializer(serializers.Serializer):
-    data = AgentSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()

@@ -6,15 +6,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
 from core.openapi import errors
+from core.pagination import PageQuerySerializer, page_body, page_query, page_schema
 from orgs.scoping import OrgScopedAPIView, get_for_org
 from phones.broadcasts import selectors, services
 from phones.broadcasts.models import Broadcast
 from phones.broadcasts.serializers import (
     BroadcastCreateSerializer,
-    BroadcastPageSerializer,
+    BroadcastListItemSerializer,
     BroadcastSerializer,
-    PageQuerySerializer,
-    RecipientPageSerializer,
     RecipientSerializer,
     RecipientsQuerySerializer,
 )
@@ -31,14 +30,12 @@ def _detail(broadcast: Broadcast) -> dict:
 
 class BroadcastsView(OrgScopedAPIView):
     @extend_schema(operation_id="broadcasts_list", tags=["broadcasts"], parameters=[PageQuerySerializer],
-                   responses={200: BroadcastPageSerializer, **errors(400)}, description="Newest first.")
+                   responses={200: page_schema(BroadcastListItemSerializer, "BroadcastPage"), **errors(400)},
+                   description="Newest first.")
     def get(self, request):
-        query = PageQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
+        q = page_query(request)
         page, total = selectors.broadcast_list(org=self.org, limit=q["limit"], offset=q["offset"])
-        return Response({"data": BroadcastPageSerializer().fields["data"].to_representation(page), "total": total,
-                         "limit": q["limit"], "offset": q["offset"]})
+        return Response(page_body(BroadcastListItemSerializer(page, many=True).data, total=total, query=q))
 
     @extend_schema(
         operation_id="broadcasts_create", tags=["broadcasts"], request=BroadcastCreateSerializer,
@@ -100,14 +97,11 @@ BroadcastCancelView = _action_view("cancel", services.broadcast_cancel,
 
 class BroadcastRecipientsView(OrgScopedAPIView):
     @extend_schema(operation_id="broadcasts_recipients", tags=["broadcasts"], parameters=[RecipientsQuerySerializer],
-                   responses={200: RecipientPageSerializer, **errors(400, 404)},
+                   responses={200: page_schema(RecipientSerializer, "RecipientPage"), **errors(400, 404)},
                    description="By row; `status` filters. errorCode is the provider's (e.g. 21610 unsubscribed).")
     def get(self, request, public_id: str):
         broadcast = get_for_org(Broadcast.objects.all(), self.org, public_id=public_id)
-        query = RecipientsQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
+        q = page_query(request, RecipientsQuerySerializer)
         page, total = selectors.recipient_list(broadcast=broadcast, status=q.get("status"), limit=q["limit"],
                                                offset=q["offset"])
-        return Response({"data": RecipientSerializer(page, many=True).data, "total": total, "limit": q["limit"],
-                         "offset": q["offset"]})
+        return Response(page_body(RecipientSerializer(page, many=True).data, total=total, query=q))

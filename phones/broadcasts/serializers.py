@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.serializers import MAX_OFFSET, E164Field, StrictSerializer
+from core.pagination import PageQuerySerializer
+from core.serializers import E164Field, StrictSerializer
 from phones.broadcasts.models import Broadcast, BroadcastRecipient
 from phones.broadcasts.quiet_hours import DEFAULT_END, DEFAULT_START
 
@@ -125,18 +126,6 @@ class BroadcastListItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BroadcastPageSerializer(serializers.Serializer):
-    data = BroadcastListItemSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
-
-
-class PageQuerySerializer(StrictSerializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
-
-
 class RecipientsQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(choices=BroadcastRecipient.Status.choices, required=False)
 
@@ -160,10 +149,3 @@ class RecipientSerializer(serializers.ModelSerializer):
     def get_errorCode(self, r: BroadcastRecipient) -> str | None:  # noqa: N802
         code = (r.message.error_code if r.message_id and r.message and r.message.error_code else r.error_code)
         return code or None
-
-
-class RecipientPageSerializer(serializers.Serializer):
-    data = RecipientSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()

@@ -18,13 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.openapi import errors
+from core.pagination import page_body, page_query, page_schema
 from core.serializers import ErrorSerializer
 from orgs.models import Membership
 from orgs.scoping import OrgScopedAPIView
 from phones.recordings import media, selectors, services, signing
 from phones.recordings.serializers import (
     RecordingDetailSerializer,
-    RecordingPageSerializer,
     RecordingQuerySerializer,
     RecordingSerializer,
     RecordingSettingsSerializer,
@@ -35,21 +35,18 @@ ADMIN = Membership.Role.ADMIN
 
 class RecordingListView(OrgScopedAPIView):
     @extend_schema(operation_id="recordings_list", tags=["recordings"], parameters=[RecordingQuerySerializer],
-                   responses={200: RecordingPageSerializer, **errors(400)},
+                   responses={200: page_schema(RecordingSerializer, "RecordingPage"), **errors(400)},
                    description="The org's call recordings, newest first, with their transcriptions: filtered by "
                                "number (`phoneNumberId`), call (`callId`) and creation time "
                                "(`createdAfter` ≤ t < `createdBefore`). The audio stays at the provider: "
                                "`GET /recordings/{id}` gives a signed link to play it.")
     def get(self, request):
-        query = RecordingQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
+        q = page_query(request, RecordingQuerySerializer)
         found, total = selectors.recording_list(
             org=self.org, phone_number_id=q.get("phoneNumberId"), call_id=q.get("callId"),
             created_after=q.get("createdAfter"), created_before=q.get("createdBefore"),
             limit=q["limit"], offset=q["offset"])
-        return Response({"data": RecordingSerializer(found, many=True).data, "total": total,
-                         "limit": q["limit"], "offset": q["offset"]})
+        return Response(page_body(RecordingSerializer(found, many=True).data, total=total, query=q))
 
 
 class RecordingSettingsView(OrgScopedAPIView):

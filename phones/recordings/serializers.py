@@ -5,19 +5,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import MAX_OFFSET, StrictSerializer
+from core.pagination import PageQuerySerializer
+from core.serializers import StrictSerializer
 from phones.models import Recording
 
 MAX_RETENTION_DAYS = 3650
 
 
-class RecordingQuerySerializer(StrictSerializer):
+class RecordingQuerySerializer(PageQuerySerializer):
     phoneNumberId = serializers.CharField(required=False, max_length=32, help_text="Only this number's recordings.")
     callId = serializers.CharField(required=False, max_length=32, help_text="Only this call's recordings.")
     createdAfter = serializers.DateTimeField(required=False, help_text="Made at or after this time (ISO-8601).")
     createdBefore = serializers.DateTimeField(required=False, help_text="Made before this time (ISO-8601).")
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
 
     def validate(self, attrs: dict) -> dict:
         after, before = attrs.get("createdAfter"), attrs.get("createdBefore")
@@ -74,13 +73,6 @@ class RecordingDetailSerializer(RecordingSerializer):
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_mediaUrlExpiresAt(self, recording: Recording) -> str:
         return serializers.DateTimeField().to_representation(self.context["media"][1])
-
-
-class RecordingPageSerializer(serializers.Serializer):
-    data = RecordingSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
 
 
 class RecordingSettingsSerializer(StrictSerializer):

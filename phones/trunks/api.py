@@ -5,43 +5,42 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from core.openapi import errors
+from core.pagination import PageQuerySerializer, page_query, page_response, page_schema
 from orgs.scoping import OrgScopedAPIView, get_for_org
 from phones.trunks import selectors, services
-from phones.trunks.serializers import TrunkListQuerySerializer, TrunkPageSerializer, TrunkSerializer
+from phones.trunks.serializers import TrunkSerializer
+
+TRUNK_PAGE = page_schema(TrunkSerializer, "TrunkPage")
 
 
-def _page(org, limit: int, offset: int) -> dict:
-    trunks = selectors.trunk_list(org=org).select_related("connection")
-    return {"data": TrunkSerializer(trunks[offset:offset + limit], many=True).data, "total": trunks.count(),
-            "limit": limit, "offset": offset}
+def _page(org, query: dict) -> Response:
+    return page_response(selectors.trunk_list(org=org).select_related("connection"), TrunkSerializer, query)
 
 
 class TrunksView(OrgScopedAPIView):
-    @extend_schema(operation_id="trunks_list", tags=["trunks"], parameters=[TrunkListQuerySerializer],
-                   responses={200: TrunkPageSerializer, **errors(400)},
+    @extend_schema(operation_id="trunks_list", tags=["trunks"], parameters=[PageQuerySerializer],
+                   responses={200: TRUNK_PAGE, **errors(400)},
                    description="The SIP trunks of the org's provider accounts (name, termination domain, "
                                "origination URLs) with how many of its numbers are on each. Read again from "
                                f"the provider when the last read is older than {services.SYNC_SECONDS} s; if the "
                                "provider does not answer then, the stored trunks are listed (see `syncedAt`). "
                                "Providers without SIP trunks here (Plivo, Telnyx) list none.")
     def get(self, request):
-        query = TrunkListQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
+        query = page_query(request)
         services.trunks_sync_if_stale(org=self.org)
-        return Response(_page(self.org, query.validated_data["limit"], query.validated_data["offset"]))
+        return _page(self.org, query)
 
 
 class TrunksSyncView(OrgScopedAPIView):
-    @extend_schema(operation_id="trunks_sync", tags=["trunks"], request=None, parameters=[TrunkListQuerySerializer],
-                   responses={200: TrunkPageSerializer, **errors(400, 502, 503)},
+    @extend_schema(operation_id="trunks_sync", tags=["trunks"], request=None, parameters=[PageQuerySerializer],
+                   responses={200: TRUNK_PAGE, **errors(400, 502, 503)},
                    description="Read the trunks from the provider now and answer the list. Trunks deleted at "
                                "the provider are forgotten and their numbers, which the provider let go, get our "
                                "voice webhook back. A provider that fails: 502/503 and nothing changes.")
     def post(self, request):
-        query = TrunkListQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
+        query = page_query(request)
         services.trunks_sync(org=self.org)
-        return Response(_page(self.org, query.validated_data["limit"], query.validated_data["offset"]))
+        return _page(self.org, query)
 
 
 class TrunkDetailView(OrgScopedAPIView):

@@ -2,13 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.serializers import MAX_OFFSET, StrictSerializer
 from phones.models import Trunk
-
-
-class TrunkListQuerySerializer(StrictSerializer):
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=100)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
 
 
 class OriginationUrlSerializer(serializers.Serializer):
@@ -38,10 +32,3 @@ class TrunkSerializer(serializers.ModelSerializer):
 
     def get_numberCount(self, obj: Trunk) -> int:
         return getattr(obj, "live_numbers", 0)
-
-
-class TrunkPageSerializer(serializers.Serializer):
-    data = TrunkSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()

@@ -8,7 +8,7 @@ from orgs.models import Membership
 from tests.conftest import make_user
 
 LISTS = ("/integrations", "/api-keys", "/phone/groups", "/billing/prices", "/phone/softphone/presence",
-         "/billing/ledger", "/inbox/conversations")
+         "/billing/ledger", "/inbox/conversations", "/agents", "/broadcasts", "/trunks", "/recordings")
 
 
 @pytest.fixture

@@ -80,7 +80,8 @@ def _response_schema(schema: dict, path: str, method: str = "get", status: str =
 def test_list_endpoints_are_documented_as_the_data_object_they_return(client):
     schema = _schema(client)
     for path in ("/integrations", "/api-keys", "/phone/groups", "/billing/prices", "/phone/softphone/presence",
-                 "/billing/ledger", "/inbox/conversations", "/phone/numbers/{id}/messages"):
+                 "/billing/ledger", "/inbox/conversations", "/phone/numbers/{id}/messages", "/agents", "/broadcasts",
+                 "/broadcasts/{id}/recipients", "/trunks", "/recordings"):
         documented = _response_schema(schema, path)
         assert documented["type"] == "object" and documented["properties"]["data"]["type"] == "array", path
         assert "data" in documented["required"], path

@@ -10,110 +10,48 @@ they fail instead.
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from urllib.parse import quote
+from functools import partial
 
 import pytest
-from django.conf import settings
-from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
 from providers.base import Regulatory, SearchCriteria, Webhooks
 from providers.twilio.client import TwilioProvider
-from providers.twilio.http import ProviderHttpClient
-from sandbox.client import SandboxHttpClient
+from tests.providers.prism import (
+    ACCOUNT_SID,
+    KIT,
+    NUMBER_SID,
+    CapturingSandboxClient,
+    assert_accepted,
+    load_spec,
+    prism_serving,
+    provider_against,
+    spec_registry,
+)
+from tests.providers.prism import assert_matches_spec as _assert_matches_spec
 from tests.sandbox.helpers import WEBHOOKS
 
 pytestmark = pytest.mark.contract
 
-KIT = settings.BASE_DIR.parent / "shared" / "twilio"
 SPEC_FILE = KIT / "twilio_api_v2010.json"
 SPEC_URI = "urn:twilio:api:v2010"
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-NUMBER_SID = "PN" + "0123456789abcdef" * 2
-
-
-def _kit_missing(reason: str) -> None:
-    if os.environ.get("REQUIRE_CONTRACT") == "1":
-        pytest.fail(f"REQUIRE_CONTRACT=1 but {reason}")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+assert_matches_spec = partial(_assert_matches_spec, uri=SPEC_URI)
 
 
 @pytest.fixture(scope="session")
 def spec() -> dict:
-    if not SPEC_FILE.exists():
-        _kit_missing(f"Twilio contract kit not found at {KIT} (clone the repo with shared/ beside it)")
-    return json.loads(SPEC_FILE.read_text())
+    return load_spec(SPEC_FILE)
 
 
 @pytest.fixture(scope="session")
 def prism(spec) -> str:
-    """Prism serving the spec on a free port, with a state directory of our own; stopped at the end.
-
-    A second try on another port covers the port being taken between choosing and binding it.
-    """
-    state = tempfile.mkdtemp(prefix="telephony-prism-")
-    failures = []
-    for _ in range(2):
-        env = {**os.environ, "PORT": str(_free_port()), "STATE_DIR": state}
-        started = subprocess.run(["bash", str(KIT / "start_prism.sh")], env=env, capture_output=True, text=True,
-                                 timeout=900)
-        if started.returncode == 0:
-            break
-        failures.append(f"{started.stdout[-1500:]} {started.stderr[-1500:]}")
-    else:
-        shutil.rmtree(state, ignore_errors=True)
-        _kit_missing(f"Prism did not start: {' / '.join(failures)}")
-    yield f"http://127.0.0.1:{env['PORT']}"
-    subprocess.run(["bash", str(KIT / "stop_prism.sh")], env=env, capture_output=True, timeout=60)
-    shutil.rmtree(state, ignore_errors=True)
-
-
-class RecordingHttpClient(ProviderHttpClient):
-    """Records every exchange, with the request violations Prism reports (like twilio_mock_client.py)."""
-
-    def __init__(self, base_url: str) -> None:
-        super().__init__(base_url, timeout=30)
-        self.calls: list[dict] = []
-
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
-                allow_redirects=False):
-        response = super().request(method, url, params=params, data=data, headers=headers, auth=auth,
-                                   timeout=timeout, allow_redirects=allow_redirects)
-        raw = (response.headers or {}).get("sl-violations")
-        # Prism also flags its own static examples against the spec; only the request half is ours.
-        violations = [v for v in json.loads(raw) if v["location"][0] == "request"] if raw else []
-        self.calls.append({"method": method, "url": url, "params": params, "data": data,
-                           "status": response.status_code, "violations": violations})
-        return response
+    with prism_serving(SPEC_FILE) as url:
+        yield url
 
 
 @pytest.fixture
 def against_prism(prism, settings):
-    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # the operator allows the mock; the guard stays on
-    http = RecordingHttpClient(prism)
-    yield TwilioProvider(account_sid=ACCOUNT_SID, auth_token="f" * 32, http_client=http), http
-    http.session.close()
-
-
-def assert_accepted(http: RecordingHttpClient, count: int = 1) -> list[dict]:
-    assert len(http.calls) == count, http.calls
-    for call in http.calls:
-        assert call["status"] != 422 and not call["violations"], call
-        assert 200 <= call["status"] < 300, call
-    return http.calls
+    with provider_against(prism, settings) as provider_and_http:
+        yield provider_and_http
 
 
 class TestRequestsAreValidTwilioRequests:
@@ -224,46 +162,8 @@ class TestRequestsAreValidTwilioRequests:
 
 
 @pytest.fixture(scope="session")
-def registry(spec) -> Registry:
-    return Registry().with_resource(SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT4))
-
-
-def response_schema(spec: dict, path: str, method: str, status: int) -> dict:
-    return spec["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
-
-
-def declared_properties(spec: dict, schema: dict) -> set[str]:
-    if "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-    return set(schema.get("properties", {}))
-
-
-def assert_matches_spec(spec, registry, body, path: str, method: str, status: int, list_key: str | None = None):
-    pointer = "/".join(["", "paths", path.replace("~", "~0").replace("/", "~1"), method, "responses", str(status),
-                        "content", "application~1json", "schema"])
-    validator = OAS30ReadValidator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registry=registry,
-                                   format_checker=oas30_format_checker)
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
-    assert not errors, errors
-    schema = response_schema(spec, path, method, status)
-    assert declared_properties(spec, schema) <= set(body), declared_properties(spec, schema) - set(body)
-    if list_key:
-        item_schema = schema["properties"][list_key]["items"]
-        assert body[list_key], f"no {list_key} to check"
-        for item in body[list_key]:
-            missing = declared_properties(spec, item_schema) - set(item)
-            assert not missing, missing
-
-
-class CapturingSandboxClient(SandboxHttpClient):
-    def __init__(self) -> None:
-        super().__init__()
-        self.bodies: list[tuple[str, int, dict | None]] = []
-
-    def request(self, method, url, *args, **kwargs):
-        response = super().request(method, url, *args, **kwargs)
-        self.bodies.append((method, response.status_code, json.loads(response.text) if response.text else None))
-        return response
+def registry(spec):
+    return spec_registry(SPEC_URI, spec)
 
 
 class TestEmulatorAnswersAsTheSpecSays:

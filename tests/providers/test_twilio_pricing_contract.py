@@ -8,29 +8,22 @@ Without the shared kit these tests skip, saying so; with REQUIRE_CONTRACT=1 (CI)
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import tempfile
-from urllib.parse import quote
+from functools import partial
 
 import pytest
-from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
 from providers.base import NumberPrice
 from providers.twilio.client import TwilioProvider
-from tests.providers.test_twilio_contract import (
-    ACCOUNT_SID,
+from tests.providers.prism import (
     KIT,
     CapturingSandboxClient,
-    RecordingHttpClient,
-    _free_port,
-    _kit_missing,
     assert_accepted,
+    load_spec,
+    prism_serving,
+    provider_against,
+    spec_registry,
 )
+from tests.providers.prism import assert_matches_spec as _assert_matches_spec
 
 pytestmark = pytest.mark.contract
 
@@ -38,41 +31,25 @@ SPEC_FILE = KIT / "twilio_pricing_v1.json"
 SPEC_URI = "urn:twilio:pricing:v1"
 COUNTRIES = "/v1/PhoneNumbers/Countries"
 COUNTRY = "/v1/PhoneNumbers/Countries/{IsoCountry}"
+# The sandbox's answers validate; the fields the spec declares are checked one by one below.
+assert_matches_pricing_spec = partial(_assert_matches_spec, uri=SPEC_URI, declared=False)
 
 
 @pytest.fixture(scope="session")
 def pricing_spec() -> dict:
-    if not SPEC_FILE.exists():
-        _kit_missing(f"Twilio Pricing spec not found at {SPEC_FILE} (clone the repo with shared/ beside it)")
-    return json.loads(SPEC_FILE.read_text())
+    return load_spec(SPEC_FILE)
 
 
 @pytest.fixture(scope="session")
 def pricing_prism(pricing_spec) -> str:
-    """A Prism of its own serving the Pricing spec on a free port; stopped at the end."""
-    state = tempfile.mkdtemp(prefix="telephony-prism-pricing-")
-    failures = []
-    for _ in range(2):
-        env = {**os.environ, "PORT": str(_free_port()), "STATE_DIR": state, "SPEC": str(SPEC_FILE)}
-        started = subprocess.run(["bash", str(KIT / "start_prism.sh")], env=env, capture_output=True, text=True,
-                                 timeout=900)
-        if started.returncode == 0:
-            break
-        failures.append(f"{started.stdout[-1500:]} {started.stderr[-1500:]}")
-    else:
-        shutil.rmtree(state, ignore_errors=True)
-        _kit_missing(f"Prism (Pricing spec) did not start: {' / '.join(failures)}")
-    yield f"http://127.0.0.1:{env['PORT']}"
-    subprocess.run(["bash", str(KIT / "stop_prism.sh")], env=env, capture_output=True, timeout=60)
-    shutil.rmtree(state, ignore_errors=True)
+    with prism_serving(SPEC_FILE) as url:
+        yield url
 
 
 @pytest.fixture
 def against_pricing_prism(pricing_prism, settings):
-    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
-    http = RecordingHttpClient(pricing_prism)
-    yield TwilioProvider(account_sid=ACCOUNT_SID, auth_token="f" * 32, http_client=http), http
-    http.session.close()
+    with provider_against(pricing_prism, settings) as provider_and_http:
+        yield provider_and_http
 
 
 class TestPricingRequestsAreValid:
@@ -95,17 +72,8 @@ class TestPricingRequestsAreValid:
 
 
 @pytest.fixture(scope="session")
-def pricing_registry(pricing_spec) -> Registry:
-    return Registry().with_resource(SPEC_URI, Resource.from_contents(pricing_spec, default_specification=DRAFT4))
-
-
-def assert_matches_pricing_spec(spec, registry, body, path: str) -> None:
-    pointer = "/".join(["", "paths", path.replace("~", "~0").replace("/", "~1"), "get", "responses", "200",
-                        "content", "application~1json", "schema"])
-    validator = OAS30ReadValidator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registry=registry,
-                                   format_checker=oas30_format_checker)
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
-    assert not errors, errors
+def pricing_registry(pricing_spec):
+    return spec_registry(SPEC_URI, pricing_spec)
 
 
 class TestEmulatorAnswersAsThePricingSpecSays:

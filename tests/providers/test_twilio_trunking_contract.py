@@ -11,89 +11,61 @@ kit these tests skip, saying so; with REQUIRE_CONTRACT=1 (CI) they fail instead.
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import tempfile
-from urllib.parse import quote
+from functools import partial
 
 import pytest
-from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
 from providers.twilio.client import TwilioProvider
 from sandbox.models import SandboxNumber
 from sandbox.trunking import sandbox_trunk_create
-from tests.providers.test_twilio_contract import (
-    ACCOUNT_SID,
+from tests.providers.prism import (
     KIT,
     NUMBER_SID,
     CapturingSandboxClient,
-    RecordingHttpClient,
-    _free_port,
-    _kit_missing,
-    declared_properties,
-    response_schema,
+    assert_accepted,
+    load_spec,
+    prism_serving,
+    provider_against,
+    spec_registry,
 )
+from tests.providers.prism import assert_matches_spec as _assert_matches_spec
 
 pytestmark = pytest.mark.contract
 
 SPEC_FILE = KIT / "twilio_trunking_v1.json"
 SPEC_URI = "urn:twilio:trunking:v1"
 TRUNK_SID = "TK" + "0123456789abcdef" * 2
+assert_matches_spec = partial(_assert_matches_spec, uri=SPEC_URI)
 
 
 @pytest.fixture(scope="session")
 def trunking_spec() -> dict:
-    if not SPEC_FILE.exists():
-        _kit_missing(f"Twilio Trunking spec not found at {SPEC_FILE} (clone the repo with shared/ beside it)")
-    return json.loads(SPEC_FILE.read_text())
+    return load_spec(SPEC_FILE)
 
 
 @pytest.fixture(scope="session")
 def trunking_prism(trunking_spec) -> str:
-    """Prism serving the Trunking spec on a free port, with a state directory of our own."""
-    state = tempfile.mkdtemp(prefix="telephony-prism-trunking-")
-    failures = []
-    for _ in range(2):
-        env = {**os.environ, "PORT": str(_free_port()), "STATE_DIR": state, "SPEC": str(SPEC_FILE)}
-        started = subprocess.run(["bash", str(KIT / "start_prism.sh")], env=env, capture_output=True, text=True,
-                                 timeout=900)
-        if started.returncode == 0:
-            break
-        failures.append(f"{started.stdout[-1500:]} {started.stderr[-1500:]}")
-    else:
-        shutil.rmtree(state, ignore_errors=True)
-        _kit_missing(f"Prism did not start: {' / '.join(failures)}")
-    yield f"http://127.0.0.1:{env['PORT']}"
-    subprocess.run(["bash", str(KIT / "stop_prism.sh")], env=env, capture_output=True, timeout=60)
-    shutil.rmtree(state, ignore_errors=True)
+    with prism_serving(SPEC_FILE) as url:
+        yield url
 
 
 @pytest.fixture
 def against_prism(trunking_prism, settings):
-    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # the operator allows the mock; the guard stays on
-    http = RecordingHttpClient(trunking_prism)
-    yield TwilioProvider(account_sid=ACCOUNT_SID, auth_token="f" * 32, http_client=http), http
-    http.session.close()
+    with provider_against(trunking_prism, settings) as provider_and_http:
+        yield provider_and_http
 
 
-def assert_accepted(http: RecordingHttpClient) -> list[dict]:
-    assert http.calls
-    for call in http.calls:
-        assert call["status"] != 422 and not call["violations"], call
-        assert 200 <= call["status"] < 300, call
-        assert "/v1/Trunks" in call["url"], call
-    return http.calls
+def assert_trunking_accepted(http) -> list[dict]:
+    calls = assert_accepted(http, None)
+    assert all("/v1/Trunks" in call["url"] for call in calls), calls
+    return calls
 
 
 class TestTrunkRequestsAreValidTwilioRequests:
     def test_list_trunks_with_their_origination_urls(self, against_prism):
         provider, http = against_prism
         trunks = provider.list_trunks()
-        calls = assert_accepted(http)
+        calls = assert_trunking_accepted(http)
         assert [call["method"] for call in calls] == ["GET"] * (1 + len(trunks))
         assert calls[0]["url"].endswith("/v1/Trunks")
         assert all(call["url"].endswith("/OriginationUrls") for call in calls[1:])
@@ -102,38 +74,21 @@ class TestTrunkRequestsAreValidTwilioRequests:
     def test_assign(self, against_prism):
         provider, http = against_prism
         provider.trunk_assign(TRUNK_SID, NUMBER_SID)
-        [call] = assert_accepted(http)
+        [call] = assert_trunking_accepted(http)
         assert (call["method"], call["url"].rsplit("/v1", 1)[1]) == ("POST", f"/Trunks/{TRUNK_SID}/PhoneNumbers")
         assert call["data"] == {"PhoneNumberSid": NUMBER_SID}
 
     def test_unassign(self, against_prism):
         provider, http = against_prism
         provider.trunk_unassign(TRUNK_SID, NUMBER_SID)
-        [call] = assert_accepted(http)
+        [call] = assert_trunking_accepted(http)
         assert (call["method"], call["url"].rsplit("/v1", 1)[1]) == (
             "DELETE", f"/Trunks/{TRUNK_SID}/PhoneNumbers/{NUMBER_SID}")
 
 
 @pytest.fixture(scope="session")
-def trunking_registry(trunking_spec) -> Registry:
-    return Registry().with_resource(SPEC_URI, Resource.from_contents(trunking_spec, default_specification=DRAFT4))
-
-
-def assert_matches_spec(spec, registry, body, path: str, method: str, status: int, list_key: str | None = None):
-    pointer = "/".join(["", "paths", path.replace("~", "~0").replace("/", "~1"), method, "responses", str(status),
-                        "content", "application~1json", "schema"])
-    validator = OAS30ReadValidator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registry=registry,
-                                   format_checker=oas30_format_checker)
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
-    assert not errors, errors
-    schema = response_schema(spec, path, method, status)
-    assert declared_properties(spec, schema) <= set(body), declared_properties(spec, schema) - set(body)
-    if list_key:
-        item_schema = schema["properties"][list_key]["items"]
-        assert body[list_key], f"no {list_key} to check"
-        for item in body[list_key]:
-            missing = declared_properties(spec, item_schema) - set(item)
-            assert not missing, missing
+def trunking_registry(trunking_spec):
+    return spec_registry(SPEC_URI, trunking_spec)
 
 
 class TestTheEmulatorAnswersAsTheTrunkingSpecSays:

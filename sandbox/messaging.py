@@ -6,15 +6,12 @@ v1 lists use the `meta` envelope with absolute URLs, unlike 2010-04-01's relativ
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from twilio.base.serialize import iso8601_datetime as _iso
 
-from sandbox.auth import account_for_credentials
 from sandbox.models import (
     SandboxA2PCampaign,
     SandboxAccount,
@@ -23,9 +20,8 @@ from sandbox.models import (
     SandboxServiceNumber,
     new_sid,
 )
-from sandbox.selectors import paginated
-from sandbox.twilio_json import not_found, page_query
-from sandbox.views import twilio_endpoint
+from sandbox.twilio_json import not_found
+from sandbox.views import twilio_endpoint, v1_account, v1_listing
 
 MESSAGING_ROOT = "https://messaging.twilio.com/v1"
 FAULT_RESOURCE = "MessagingServices"
@@ -113,28 +109,7 @@ def campaign_json(campaign: SandboxA2PCampaign) -> dict[str, Any]:
     }
 
 
-def _listing(request: HttpRequest, queryset, *, key: str, path: str, render: Callable[[Any], dict]) -> JsonResponse:
-    params = dict(request.GET.items())
-    page = paginated(queryset, params)
-
-    def url(number: int, token: str | None = None) -> str:
-        return f"{MESSAGING_ROOT}{path}?{urlencode(page_query(page.page_size, number, token))}"
-
-    return JsonResponse({key: [render(item) for item in page.items], "meta": {
-        "page": page.page, "page_size": page.page_size, "first_page_url": url(0),
-        "previous_page_url": url(page.page - 1) if page.page > 0 else None, "url": url(page.page),
-        "next_page_url": url(page.page + 1, page.next_token) if page.next_token else None, "key": key}})
-
-
-# ---------------------------------------------------------------- views
-
-def _account(request: HttpRequest, kwargs: dict[str, str]) -> SandboxAccount | None:
-    """v1 URLs carry no account: the credentials name it (an account SID, or an API key of one)."""
-    return account_for_credentials(request)
-
-
-# Basic auth, GET only, and the emulator's fault injection (resource "MessagingServices").
-messaging_endpoint = twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=_account)
+messaging_endpoint = twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=v1_account)
 
 
 def _service(account: SandboxAccount, sid: str) -> SandboxMessagingService | None:
@@ -145,7 +120,7 @@ def _service(account: SandboxAccount, sid: str) -> SandboxMessagingService | Non
 def services_list(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
     found = account.messaging_services.annotate(us_app_to_person_registered=Exists(
         SandboxA2PCampaign.objects.filter(service=OuterRef("pk"), campaign_status=SandboxA2PCampaign.Status.VERIFIED)))
-    return _listing(request, found, key="services", path="/Services", render=service_json)
+    return v1_listing(request, found, root=MESSAGING_ROOT, key="services", path="/Services", render=service_json)
 
 
 @messaging_endpoint
@@ -154,8 +129,8 @@ def service_numbers(request: HttpRequest, account: SandboxAccount, service_sid: 
     if service is None:
         return not_found(f"/v1/Services/{service_sid}/PhoneNumbers")
     found = service.numbers.select_related("number")
-    return _listing(request, found, key="phone_numbers", path=f"/Services/{service_sid}/PhoneNumbers",
-                    render=service_number_json)
+    return v1_listing(request, found, root=MESSAGING_ROOT, key="phone_numbers",
+                      path=f"/Services/{service_sid}/PhoneNumbers", render=service_number_json)
 
 
 @messaging_endpoint
@@ -164,5 +139,5 @@ def service_campaigns(request: HttpRequest, account: SandboxAccount, service_sid
     if service is None:
         return not_found(f"/v1/Services/{service_sid}/Compliance/Usa2p")
     found = service.campaigns.all()
-    return _listing(request, found, key="compliance", path=f"/Services/{service_sid}/Compliance/Usa2p",
-                    render=campaign_json)
+    return v1_listing(request, found, root=MESSAGING_ROOT, key="compliance",
+                      path=f"/Services/{service_sid}/Compliance/Usa2p", render=campaign_json)

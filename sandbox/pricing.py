@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from sandbox.auth import account_for_credentials
 from sandbox.models import SandboxAccount
 from sandbox.selectors import page_size_param
 from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError, not_found
-from sandbox.views import twilio_endpoint
+from sandbox.views import twilio_endpoint, v1_account, v1_meta
 
 PRICING_ROOT = "https://pricing.twilio.com/v1"
 FAULT_RESOURCE = "Pricing"
@@ -61,12 +59,7 @@ def country_prices_json(iso: str) -> dict[str, Any]:
         for kind, (base, current) in prices.items()]}
 
 
-def _account(request: HttpRequest, kwargs: dict[str, str]) -> SandboxAccount | None:
-    """v1 URLs carry no account: the credentials name it."""
-    return account_for_credentials(request)
-
-
-pricing_endpoint = twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=_account)
+pricing_endpoint = twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=v1_account)
 
 
 @pricing_endpoint
@@ -83,15 +76,9 @@ def countries(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
     page = int(raw_page)
     isos = sorted(COUNTRY_PRICES)
     shown = isos[page * page_size:(page + 1) * page_size]
-
-    def url(number: int) -> str:
-        return f"{PRICING_ROOT}/PhoneNumbers/Countries?{urlencode({'PageSize': page_size, 'Page': number})}"
-
-    more = len(isos) > (page + 1) * page_size
-    return JsonResponse({"countries": [country_json(iso) for iso in shown], "meta": {
-        "page": page, "page_size": page_size, "first_page_url": url(0), "url": url(page), "key": "countries",
-        "previous_page_url": url(page - 1) if page > 0 else None,
-        "next_page_url": url(page + 1) if more else None}})
+    return JsonResponse({"countries": [country_json(iso) for iso in shown], "meta": v1_meta(
+        PRICING_ROOT, "/PhoneNumbers/Countries", key="countries", page=page, page_size=page_size,
+        more=len(isos) > (page + 1) * page_size)})
 
 
 @pricing_endpoint

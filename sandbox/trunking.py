@@ -7,19 +7,15 @@ Twilio's own POST /v1/Trunks is not emulated. v1 lists use the `meta` envelope w
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from twilio.base.serialize import iso8601_datetime as _iso
 
-from sandbox.auth import account_for_credentials
 from sandbox.models import SandboxAccount, SandboxNumber, SandboxTrunk, new_sid
-from sandbox.selectors import paginated
-from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError, no_content, not_found, page_query
-from sandbox.views import twilio_endpoint
+from sandbox.twilio_json import INVALID_PARAMETER, TwilioApiError, no_content, not_found
+from sandbox.views import twilio_endpoint, v1_account, v1_listing, v1_meta
 
 TRUNKING_ROOT = "https://trunking.twilio.com/v1"
 FAULT_RESOURCE = "Trunks"
@@ -102,50 +98,32 @@ def trunk_number_json(number: SandboxNumber) -> dict[str, Any]:
     }
 
 
-def _listing(request: HttpRequest, rows, *, key: str, path: str, render: Callable[[Any], dict]) -> JsonResponse:
-    page = paginated(rows, dict(request.GET.items()))
-
-    def url(number: int, token: str | None = None) -> str:
-        return f"{TRUNKING_ROOT}{path}?{urlencode(page_query(page.page_size, number, token))}"
-
-    return JsonResponse({key: [render(item) for item in page.items], "meta": {
-        "page": page.page, "page_size": page.page_size, "first_page_url": url(0),
-        "previous_page_url": url(page.page - 1) if page.page > 0 else None, "url": url(page.page),
-        "next_page_url": url(page.page + 1, page.next_token) if page.next_token else None, "key": key}})
-
-
-# ---------------------------------------------------------------- views
-
-def _account(request: HttpRequest, kwargs: dict[str, str]) -> SandboxAccount | None:
-    """v1 URLs carry no account: the credentials name it (an account SID, or an API key of one)."""
-    return account_for_credentials(request)
-
-
 def _trunk(account: SandboxAccount, sid: str) -> SandboxTrunk | None:
     return account.trunks.filter(sid=sid).first()
 
 
-@twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=_account)
+@twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=v1_account)
 def trunks_list(request: HttpRequest, account: SandboxAccount) -> HttpResponse:
-    return _listing(request, account.trunks.select_related("account"), key="trunks", path="/Trunks",
-                    render=trunk_json)
+    return v1_listing(request, account.trunks.select_related("account"), root=TRUNKING_ROOT, key="trunks",
+                      path="/Trunks", render=trunk_json)
 
 
-@twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=_account)
+@twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=v1_account)
 def trunk_detail(request: HttpRequest, account: SandboxAccount, sid: str) -> HttpResponse:
     trunk = _trunk(account, sid)
     return JsonResponse(trunk_json(trunk)) if trunk else not_found(f"/v1/Trunks/{sid}")
 
 
-@twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=_account)
+@twilio_endpoint(FAULT_RESOURCE, ("GET",), account_of=v1_account)
 def origination_urls(request: HttpRequest, account: SandboxAccount, trunk_sid: str) -> HttpResponse:
     trunk = _trunk(account, trunk_sid)
     if trunk is None:
         return not_found(f"/v1/Trunks/{trunk_sid}/OriginationUrls")
     page = _short_page(request, trunk.origination_urls)
     return JsonResponse({"origination_urls": [origination_url_json(trunk, url) for url in page["items"]],
-                         "meta": _list_meta(page, path=f"/Trunks/{trunk_sid}/OriginationUrls",
-                                            key="origination_urls")})
+                         "meta": v1_meta(TRUNKING_ROOT, f"/Trunks/{trunk_sid}/OriginationUrls",
+                                         key="origination_urls", page=page["page"], page_size=page["page_size"],
+                                         more=page["more"])})
 
 
 def _short_page(request: HttpRequest, items: list) -> dict[str, Any]:
@@ -159,16 +137,7 @@ def _short_page(request: HttpRequest, items: list) -> dict[str, Any]:
             "more": len(items) > (page + 1) * size}
 
 
-def _list_meta(page: dict[str, Any], *, path: str, key: str) -> dict[str, Any]:
-    def url(number: int) -> str:
-        return f"{TRUNKING_ROOT}{path}?{urlencode(page_query(page['page_size'], number))}"
-
-    return {"page": page["page"], "page_size": page["page_size"], "first_page_url": url(0), "url": url(page["page"]),
-            "previous_page_url": url(page["page"] - 1) if page["page"] > 0 else None,
-            "next_page_url": url(page["page"] + 1) if page["more"] else None, "key": key}
-
-
-@twilio_endpoint(FAULT_RESOURCE, ("GET", "POST"), account_of=_account)
+@twilio_endpoint(FAULT_RESOURCE, ("GET", "POST"), account_of=v1_account)
 def trunk_numbers(request: HttpRequest, account: SandboxAccount, trunk_sid: str) -> HttpResponse:
     """GET: the numbers on the trunk. POST PhoneNumberSid: put one of the account's numbers on it (201),
     taking it off any other trunk (a number is on one trunk at most)."""
@@ -176,8 +145,8 @@ def trunk_numbers(request: HttpRequest, account: SandboxAccount, trunk_sid: str)
     if trunk is None:
         return not_found(f"/v1/Trunks/{trunk_sid}/PhoneNumbers")
     if request.method == "GET":
-        return _listing(request, sandbox_trunk_numbers(trunk).select_related("account"), key="phone_numbers",
-                        path=f"/Trunks/{trunk_sid}/PhoneNumbers", render=trunk_number_json)
+        return v1_listing(request, sandbox_trunk_numbers(trunk).select_related("account"), root=TRUNKING_ROOT,
+                          key="phone_numbers", path=f"/Trunks/{trunk_sid}/PhoneNumbers", render=trunk_number_json)
     refused = sorted(set(request.POST) - {"PhoneNumberSid"})
     if refused:
         raise TwilioApiError(400, INVALID_PARAMETER, f"The sandbox does not emulate {', '.join(refused)}")
@@ -194,7 +163,7 @@ def trunk_numbers(request: HttpRequest, account: SandboxAccount, trunk_sid: str)
     return JsonResponse(trunk_number_json(number), status=201)
 
 
-@twilio_endpoint(FAULT_RESOURCE, ("GET", "DELETE"), account_of=_account)
+@twilio_endpoint(FAULT_RESOURCE, ("GET", "DELETE"), account_of=v1_account)
 def trunk_number(request: HttpRequest, account: SandboxAccount, trunk_sid: str, sid: str) -> HttpResponse:
     trunk = _trunk(account, trunk_sid)
     number = sandbox_trunk_numbers(trunk).filter(sid=sid).first() if trunk else None

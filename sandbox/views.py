@@ -10,6 +10,8 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -56,6 +58,32 @@ def _timed_out() -> HttpResponse:
 def _account_in_url(request: HttpRequest, kwargs: dict[str, str]) -> SandboxAccount | None:
     """2010-04-01 URLs name the account: the credentials must be of that one."""
     return authenticated_account(request, kwargs.pop("account_sid"))
+
+
+def v1_account(request: HttpRequest, kwargs: dict[str, str]) -> SandboxAccount | None:
+    """The v1 APIs' URLs (messaging, trunking, pricing) carry no account: the credentials name it
+    (an account SID, or an API key of one)."""
+    return account_for_credentials(request)
+
+
+def v1_meta(root: str, path: str, *, key: str, page: int, page_size: int, more: bool,
+            next_token: str | None = None) -> dict:
+    """The `meta` of a v1 API's list page, its links on `root` (e.g. https://trunking.twilio.com/v1)."""
+    def url(number: int, token: str | None = None) -> str:
+        return f"{root}{path}?{urlencode(twilio_json.page_query(page_size, number, token))}"
+
+    return {"page": page, "page_size": page_size, "first_page_url": url(0),
+            "previous_page_url": url(page - 1) if page > 0 else None, "url": url(page),
+            "next_page_url": url(page + 1, next_token) if more else None, "key": key}
+
+
+def v1_listing(request: HttpRequest, rows: QuerySet, *, root: str, key: str, path: str,
+               render: Callable[[Any], dict]) -> JsonResponse:
+    """A v1 API's list page of `rows` (PageSize, Page, PageToken), each `render`ed."""
+    page = paginated(rows, dict(request.GET.items()))
+    return JsonResponse({key: [render(item) for item in page.items], "meta": v1_meta(
+        root, path, key=key, page=page.page, page_size=page.page_size, more=bool(page.next_token),
+        next_token=page.next_token)})
 
 
 def twilio_endpoint(resource: str, methods: tuple[str, ...],

@@ -2,6 +2,12 @@
 and a member in her org, and an outsider (charlie) who should see none of Alice's stuff."""
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
@@ -145,3 +151,27 @@ def celery_eager(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+NODE_TWILIO = "twilio@6"
+
+
+@pytest.fixture(scope="session")
+def twilio_node() -> Path:
+    """A temp dir with twilio-node installed from the npm registry; removed at the end. Without node
+    and npm (or the registry), a skip saying so; REQUIRE_SERVICES=1 (CI) makes that a failure."""
+    def missing(reason: str) -> None:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
+
+    if not (shutil.which("npm") and shutil.which("node")):
+        missing("node and npm are needed to run twilio-node")
+    folder = Path(tempfile.mkdtemp(prefix="telephony-twilio-node-"))
+    installed = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", NODE_TWILIO], cwd=folder,
+                               capture_output=True, text=True, timeout=600)
+    if installed.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        missing(f"npm install {NODE_TWILIO} failed: {installed.stderr[-1500:]}")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

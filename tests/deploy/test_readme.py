@@ -2,6 +2,7 @@
 against the app as `make run` serves it (uvicorn, SQLite, eager Celery, the seeded demo)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -76,3 +77,55 @@ def test_the_walkthrough_runs_as_pasted(served):
     assert "<Message>" in out or "<Response>" in out  # the TwiML answers simulate_inbound printed
     assert '"status": "released"' in out.replace('":"', '": "') or '"releasing"' in out  # the DELETE's answer
     assert '{"error":' not in out.replace('{"error": ', '{"error":')  # no command answered the error shape
+
+
+KEEP_ALIVE = """
+const http = require("http");
+const twilio = require("twilio");
+class SandboxHttp extends twilio.RequestClient {
+  request(opts) {
+    return super.request({ ...opts, uri: opts.uri.replace("https://api.twilio.com", process.env.TWILIO_BASE_URL) });
+  }
+}
+// One kept-alive connection for every request, as twilio-node and twilio-cli keep theirs; each new
+// socket the agent has to open is counted.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+let sockets = 0;
+const open = agent.createConnection.bind(agent);
+agent.createConnection = (...args) => { sockets += 1; return open(...args); };
+const httpClient = new SandboxHttp();
+httpClient.axios.defaults.httpAgent = agent;
+const client = twilio(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN, { httpClient });
+(async () => {
+  let requests = 0;
+  const [offer] = await client.availablePhoneNumbers("US").local.list({ areaCode: 415, limit: 1 });
+  const bought = await client.incomingPhoneNumbers.create({ phoneNumber: offer.phoneNumber });
+  requests += 2;
+  for (let i = 0; i < 4; i++) {
+    await client.messages.create({ to: "+14155550123", from: bought.phoneNumber, body: "Hello " + i });
+    await client.incomingPhoneNumbers(bought.sid).fetch();
+    await client.incomingPhoneNumbers(bought.sid).update({ friendlyName: "Line " + i });
+    requests += 3;
+  }
+  await client.incomingPhoneNumbers(bought.sid).remove();
+  console.log(JSON.stringify({ requests: requests + 1, sockets }));
+  agent.destroy();
+})().catch((e) => { console.error(e.message || e); process.exit(1); });
+"""
+
+
+def test_twilio_node_keeps_its_connection_alive_against_make_run(served, twilio_node):
+    """Node's clients (twilio-node, twilio-cli) keep one connection alive across requests: against
+    `make run`'s server, searching, buying, texting, reading, updating and releasing (15 requests) all
+    succeed on the one socket the client opened."""
+    port, env, _ = served
+    printed = subprocess.run([sys.executable, str(ROOT / "manage.py"), "sandbox_account",
+                              "--base-url", f"http://127.0.0.1:{port}/sandbox"],
+                             cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=60).stdout
+    credentials = dict(line.split("=", 1) for line in printed.split())
+    script = twilio_node / "keep_alive.js"
+    script.write_text(KEEP_ALIVE)
+    ran = subprocess.run(["node", str(script)], cwd=twilio_node, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, **credentials})
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert json.loads(ran.stdout) == {"requests": 15, "sockets": 1}

@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import wave
 from io import BytesIO
 from pathlib import Path
@@ -37,7 +35,6 @@ KIT = settings.BASE_DIR.parent / "shared" / "twilio"
 SPEC_FILE = KIT / "twilio_api_v2010.json"
 SPEC_URI = "urn:twilio:api:v2010"
 A = "/2010-04-01/Accounts/{AccountSid}"
-NODE_TWILIO = "twilio@6"
 # The resources the sandbox emulates: every operation the spec declares on these paths counts.
 EMULATED = re.compile(r"^/2010-04-01/Accounts(\.json|/\{Sid\}\.json|/\{AccountSid\}/("
                       r"AvailablePhoneNumbers(\.json|/\{CountryCode\}(\.json|/[A-Za-z]+\.json))"
@@ -301,27 +298,6 @@ def test_what_python_steps_change_is_kept(served):
 # ---------------------------------------------------------------- twilio-node
 
 NODE_SCRIPT = Path(__file__).with_name("twilio_node_conformance.js")
-
-
-def _npm_missing(reason: str) -> None:
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def twilio_node() -> Path:
-    """A temp dir with twilio-node installed from the npm registry; removed at the end."""
-    if not (shutil.which("npm") and shutil.which("node")):
-        _npm_missing("node and npm are needed to run twilio-node")
-    folder = Path(tempfile.mkdtemp(prefix="telephony-twilio-node-"))
-    installed = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", NODE_TWILIO], cwd=folder,
-                               capture_output=True, text=True, timeout=600)
-    if installed.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        _npm_missing(f"npm install {NODE_TWILIO} failed: {installed.stderr[-1500:]}")
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_twilio_node_conformance(spec, registry, served, twilio_node):

@@ -13,8 +13,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
-from phones.calls import callbacks
+from phones.calls import callbacks, twiml
 from phones.inbound import Webhook
+from phones.messaging.callbacks import REPLY_QUERY, reply_key
 from providers.twilio import inbound
 from webhooks.handlers import TWIML, Handler, call_handler, callback_handler, sms_answer
 from webhooks.security import verify
@@ -23,8 +24,10 @@ from webhooks.security import verify
 def _sms(hook: Webhook) -> HttpResponse:
     hook.sms = inbound.inbound_sms(hook.params)
     response = MessagingResponse()
-    for text in sms_answer(hook):
-        response.message(text)
+    for index, text in enumerate(sms_answer(hook)):
+        # Its status callback names it, so its row learns its SID and status (messaging.callbacks).
+        response.message(text, status_callback=twiml.link("status", hook.connection.type,
+                                                           **{REPLY_QUERY: reply_key(hook.sms.sid, index)}))
     return HttpResponse(str(response), content_type=TWIML)
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import transaction
@@ -48,6 +48,7 @@ from core.insert_once import insert_once
 from orgs.models import Org
 from phones.messaging import services as messaging
 from phones.messaging import tasks
+from phones.messaging.callbacks import is_billed, reply_placeholder
 from phones.messaging.engine import REPLYING_RULES, Inbound, RuleEngine, render
 from phones.messaging.rules import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
 from phones.messaging.selectors import sender_lookup
@@ -75,6 +76,8 @@ class Answer:
     send_replies: bool = False
     # The number's AI agent answers (phones.messaging.agent_reply): its reply is texted by a task.
     agent_id: int | None = None
+    # Replies whose status callback came before the text was threaded: {index: [SID, status]}.
+    sent: dict[str, list[str]] = field(default_factory=dict)
 
 
 def sms_rules(routing: PhoneRouting | None) -> list[dict]:
@@ -219,6 +222,10 @@ def sms_thread_batch(*, message_ids: list[int]) -> int:
         for message in messages:
             _after_answer(message, Answer(**message.answer), replies, now)
         Message.objects.bulk_create(replies)
+        usage_record_many([  # replies already sent when their text was threaded
+            UsageRecord(org=reply.org, phone_number=reply.phone_number, kind=UsageRecord.Kind.SMS_SEGMENT,
+                        quantity=reply.segments, period=now.date().replace(day=1), key=f"sms:{reply.provider_sid}")
+            for reply in replies if is_billed(reply.status)])
     return len(messages)
 
 
@@ -239,12 +246,14 @@ def _after_answer(message: Message, answer: Answer, replies: list[Message], now:
         for text in answer.replies:
             tasks.sms_reply_send.delay_on_commit(message_id=message.pk, body=text)
     else:
-        # Replies the provider sent from our answer, in the thread (their SIDs are not known to us).
-        replies.extend(
-            Message(org=org, phone_number=number, direction=Message.Direction.OUTBOUND,
-                    from_number=message.to_number, to_number=message.from_number, body=text, status="queued",
-                    conversation=conversation, created_at=now, tracking=number.tracking_stamp())
-            for text in answer.replies)
+        # Replies the provider sent from our answer, in the thread: under a placeholder SID until their
+        # status callback tells theirs (callbacks.message_status), unless it already has.
+        for index, text in enumerate(answer.replies):
+            sid, status = answer.sent.get(str(index)) or (reply_placeholder(message.provider_sid, index), "queued")
+            replies.append(Message(
+                org=org, phone_number=number, direction=Message.Direction.OUTBOUND, from_number=message.to_number,
+                to_number=message.from_number, body=text, provider_sid=sid, status=status,
+                conversation=conversation, created_at=now, tracking=number.tracking_stamp()))
     if answer.ai_instructions is not None:
         tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=answer.ai_instructions)
     if answer.agent_id is not None:

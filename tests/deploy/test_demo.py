@@ -48,9 +48,11 @@ def test_seed_demo_twice_leaves_one_number_with_its_flow_rules_and_finished_traf
     texts, calls = [t for t in DEMO_TRAFFIC if t[0] == "sms"], [t for t in DEMO_TRAFFIC if t[0] == "call"]
     inbound = Message.objects.filter(phone_number=number, direction="inbound")
     assert inbound.count() == len(texts) and set(inbound.values_list("status", flat=True)) == {"received"}
-    # Sent through the API while answering (the forward, the flow's text): delivered by the sandbox's callbacks.
-    sent = Message.objects.filter(phone_number=number, direction="outbound", provider_sid__isnull=False)
-    assert sent.count() == 2 and set(sent.values_list("status", flat=True)) == {"delivered"}
+    # The auto-reply in the webhook's answer, and the texts sent through the API while answering (the
+    # forward, the flow's text): each delivered, by the sandbox's status callbacks, under its own SID.
+    sent = Message.objects.filter(phone_number=number, direction="outbound")
+    assert sent.count() == 3 and set(sent.values_list("status", flat=True)) == {"delivered"}
+    assert all(sid.startswith("SM") for sid in sent.values_list("provider_sid", flat=True))
     assert Call.objects.filter(phone_number=number).count() == len(calls)
     for call in Call.objects.filter(phone_number=number):
         assert call.status == "completed" and call.duration > 0

@@ -70,13 +70,19 @@ def test_a_text_the_platform_sends_meanwhile_is_delivered(number, emulated):  # 
     assert inbound.status == "received"  # final when its webhook came: Twilio sends no callback for it
 
 
-def test_a_twiml_reply_is_sent_by_the_account_and_called_back_only_where_asked(number, emulated):  # noqa: F811
+def test_a_twiml_reply_is_sent_by_the_account_and_called_back_where_it_asks(number, emulated,  # noqa: F811
+                                                                             django_capture_on_commit_callbacks):
     sms_rules_update(number=number, rules=[{"type": "auto-reply", "params": {"template": "Thanks!"}}])
-    simulation = simulate_sms(to=NUMBER, from_=CALLER, body="hi")
+    with django_capture_on_commit_callbacks(execute=True):  # the text is threaded once its request commits
+        simulation = simulate_sms(to=NUMBER, from_=CALLER, body="hi")
     reply = SandboxMessage.objects.get(direction="outbound-reply")
     assert (reply.to, reply.from_number, reply.body, reply.status) == (CALLER, NUMBER, "Thanks!", "delivered")
-    # Our <Message> names no action or statusCallback, so Twilio would post nothing about it.
-    assert [e.url for e in simulation.exchanges] == [f"{PUBLIC}/connect/webhook/twilio/sms"]
+    # Our <Message> names its statusCallback (the reply's index in our answer), which Twilio posts to.
+    text = Message.objects.get(direction="inbound")
+    assert [e.url for e in simulation.exchanges] == [
+        f"{PUBLIC}/connect/webhook/twilio/sms", f"{PUBLIC}/connect/webhook/twilio/status?reply={text.provider_sid}%3A0"]
+    ours = Message.objects.get(direction="outbound")
+    assert (ours.body, ours.provider_sid, ours.status) == ("Thanks!", reply.sid, "delivered")
 
 
 def test_texts_sent_before_the_simulation_are_left_alone(number, emulated):  # noqa: F811

@@ -39,7 +39,7 @@ def test_simulate_sms_prints_the_reply(number, emulated):
     out = StringIO()
     call_command("simulate_inbound", "sms", "--to", NUMBER, "--body", "hello", stdout=out)
     assert "→ 200" in out.getvalue()
-    assert "<Message>Hi from Alice &amp; Co</Message>" in out.getvalue()
+    assert ">Hi from Alice &amp; Co</Message>" in out.getvalue()
     assert Message.objects.filter(direction="inbound", body="hello").exists()
 
 

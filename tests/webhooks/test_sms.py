@@ -9,7 +9,7 @@ from billing.models import UsageRecord
 from phones.messaging.outbound_webhooks import messaging_settings_update, sign
 from phones.messaging.services import sms_rules_update
 from phones.models import Contact, Conversation, FormSession, Message, OptOut, OutboundWebhookDelivery
-from tests.webhooks.conftest import CALLER, NUMBER, children, twiml
+from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, Twilio, children, twiml
 
 
 def sids():
@@ -322,3 +322,62 @@ def test_a_retried_text_does_not_advance_a_form_twice(twilio, number):
     assert replies(twiml(twilio.sms("dana@example.com", sid="SM" + "b" * 32))) == []
     session = FormSession.objects.get()
     assert (session.step, session.answers) == (1, {"email": "dana@example.com"})
+
+
+# ---------------------------------------------------------------- a reply's own status
+
+
+def reply_status(twilio, text_sid: str, reply_sid: str, status: str, index: int = 0):
+    """Twilio's status callback for a <Message> of our answer, on the statusCallback it named."""
+    return twilio.post("status", {"MessageSid": reply_sid, "MessageStatus": status, "From": NUMBER, "To": CALLER},
+                       query=f"reply={text_sid}%3A{index}")
+
+
+def test_a_reply_names_its_status_callback_and_learns_its_sid_and_status(twilio, number):
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    root = twiml(twilio.sms("hi", sid="SM" + "a" * 32))
+    [(_, attrs, _)] = children(root)
+    assert attrs == {"statusCallback": f"{PUBLIC}/connect/webhook/twilio/status?reply={'SM' + 'a' * 32}%3A0"}
+    reply = Message.objects.get(direction="outbound")
+    assert (reply.provider_sid, reply.status) == (f"reply:{'SM' + 'a' * 32}:0", "queued")
+
+    assert reply_status(twilio, "SM" + "a" * 32, "SM" + "b" * 32, "sent").status_code == 204
+    assert reply_status(twilio, "SM" + "a" * 32, "SM" + "b" * 32, "delivered").status_code == 204
+    reply.refresh_from_db()
+    assert (reply.provider_sid, reply.status) == ("SM" + "b" * 32, "delivered")
+    billed = UsageRecord.objects.filter(key=f"sms:{'SM' + 'b' * 32}")
+    assert billed.count() == 1 and billed.get().quantity == 1  # the reply, billed once
+
+
+def test_a_reply_status_before_its_text_is_threaded_is_kept_for_the_threading(twilio, number, queued):
+    from phones.messaging.tasks import thread_inbound_sms
+
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    twilio.sms("hi", sid="SM" + "c" * 32)
+    assert reply_status(twilio, "SM" + "c" * 32, "SM" + "d" * 32, "delivered").status_code == 204
+    assert not Message.objects.filter(direction="outbound").exists()
+    assert thread_inbound_sms() == 1
+    reply = Message.objects.get(direction="outbound")
+    assert (reply.body, reply.provider_sid, reply.status) == ("Thanks!", "SM" + "d" * 32, "delivered")
+    assert UsageRecord.objects.filter(key=f"sms:{'SM' + 'd' * 32}").count() == 1
+
+
+@pytest.mark.parametrize("key", ["SMnope:0", "SM" + "e" * 32 + ":x", "SM" + "e" * 32 + ":12345", ":0", "0"])
+def test_a_reply_status_naming_no_reply_of_ours_changes_nothing(twilio, number, key):
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    twilio.sms("hi", sid="SM" + "e" * 32)
+    before = list(Message.objects.values_list("provider_sid", "status", "answer"))
+    response = twilio.post("status", {"MessageSid": "SM" + "f" * 32, "MessageStatus": "delivered", "From": NUMBER,
+                                      "To": CALLER}, query=f"reply={key}")
+    assert response.status_code == 204
+    assert list(Message.objects.values_list("provider_sid", "status", "answer")) == before
+
+
+def test_another_orgs_reply_is_not_touched(twilio, number, other_connection):
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    twilio.sms("hi", sid="SM" + "1" * 31 + "9")
+    other = Twilio(other_connection)
+    response = other.post("status", {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered",
+                                     "From": "+14155550999", "To": CALLER}, query=f"reply={'SM' + '1' * 31 + '9'}%3A0")
+    assert response.status_code in (204, 403)
+    assert Message.objects.get(direction="outbound").status == "queued"

@@ -71,7 +71,8 @@ def transfer_twiml(context: StreamContext, target: str) -> str:
         username = destination.removeprefix("user:")
         users, _ = twiml.identities(Org.objects.get(pk=context.org_id), usernames=[username])
         if username not in users:
-            raise ValueError(f"{username} is not a member of this org")
+            raise ValueError(f"{username} cannot take a call now (not a member of this org, or their softphone "
+                             "is offline or busy)")
         response.dial(answer_on_bridge=True).client(identity=users[username])
     elif destination.startswith("+"):
         response.dial(answer_on_bridge=True, caller_id=context.number_e164).number(destination)

@@ -70,7 +70,7 @@ def _number_path(number: str) -> str:
     return f"Number/{digits}/"
 
 
-# Plivo's recording ids are UUIDs.
+# Plivo's recording (and call) ids are UUIDs.
 RECORDING_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -341,6 +341,17 @@ class PlivoProvider(PhoneProvider):
             raise _error("Plivo fired the call but did not say its id", code=BAD_RESPONSE,
                          outcome_unknown=True)
         return PlacedCall(sid=str(answer["request_uuid"]), status="queued", to=to, from_=from_)
+
+    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+        """Ends a live call (DELETE Account/{auth_id}/Call/{call_uuid}/; one already over is not an
+        error). Plivo replaces a live call's XML only from a URL (its transfer API), not from markup
+        in the request, so `twiml` stays unsupported here (the base class says so)."""
+        if not hangup:
+            return super().update_call(call_sid, twiml=twiml, hangup=hangup)
+        if not RECORDING_ID.fullmatch(call_sid or ""):  # call UUIDs are UUIDs too
+            raise ValueError(f"not a Plivo call id: {call_sid!r}")
+        unless_gone(lambda: self._request("DELETE", f"Call/{call_sid}/"))
+        return None
 
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the Django `request` carries Plivo's V3 signature for `url`, made with our

@@ -46,6 +46,8 @@ from providers.http import error_for_status, json_request
 from providers.telnyx import consts
 
 RESOURCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# TeXML call SIDs: "v3:" and a token (letters, digits, - and _).
+CALL_SID = re.compile(r"v\d+:[A-Za-z0-9_-]{1,200}|[A-Za-z0-9_-]{1,64}")
 
 
 _error = functools.partial(ProviderError, provider=consts.PROVIDER_NAME)
@@ -356,6 +358,18 @@ class TelnyxProvider(PhoneProvider):
             raise _error("Telnyx placed the call but did not say its id", code=BAD_RESPONSE,
                          outcome_unknown=True)
         return PlacedCall(sid=str(sid), status=call.get("status") or "queued", to=to, from_=from_)
+
+    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+        """Ends a live TeXML call (POST texml/calls/{call_sid}/update with Status=completed; one already
+        over is not an error). Replacing its TeXML inline needs the account-scoped update, by an account
+        id this connection does not hold, so `twiml` stays unsupported here (the base class says so)."""
+        if not hangup:
+            return super().update_call(call_sid, twiml=twiml, hangup=hangup)
+        if not CALL_SID.fullmatch(call_sid or ""):
+            raise ValueError(f"not a Telnyx call id: {call_sid!r}")
+        path = f"texml/calls/{call_sid}/update"
+        unless_gone(lambda: self._request("POST", path, json={"Status": "completed"}))
+        return None
 
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the Django `request` is signed with the account's Ed25519 key over

@@ -235,6 +235,23 @@ class TestMessagesAndCalls:
         assert call.sid == "9834029e-58b6-11e1-b8b7-a5bd0e4e126f"
         assert api.body("POST", f"{ACCOUNT}Call/")["answer_url"] == HOOKS.voice_url
 
+    def test_it_hangs_up_a_live_call_and_one_already_over_is_fine(self):
+        uuid = "9834029e-58b6-11e1-b8b7-a5bd0e4e126f"
+        api = FakeApi().on("DELETE", f"{ACCOUNT}Call/{uuid}/", (204, None), (404, fixture("plivo", "error_404")))
+        provider = provider_for(api)
+        provider.update_call(uuid, hangup=True)
+        provider.update_call(uuid, hangup=True)  # the caller hung up first: what was wanted
+        assert len(api.sent("DELETE", f"{ACCOUNT}Call/{uuid}/")) == 2
+
+    def test_new_markup_for_a_live_call_is_unsupported_and_a_bad_id_never_reaches_the_url(self):
+        api = FakeApi()
+        with pytest.raises(ProviderError) as refused:
+            provider_for(api).update_call("9834029e-58b6-11e1-b8b7-a5bd0e4e126f", twiml="<Response/>")
+        assert refused.value.code == "unsupported" and refused.value.permanent
+        with pytest.raises(ValueError):
+            provider_for(api).update_call("../Number/14155550142", hangup=True)
+        assert api.requests == []
+
 
 class TestFailures:
     def test_a_5xx_is_transient_and_reported_as_a_bad_gateway(self):

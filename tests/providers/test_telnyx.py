@@ -210,6 +210,25 @@ class TestOtherCalls:
         assert api.body("POST", f"{V2}texml/calls/{APP_ID}") == {"From": "+14155550142", "To": "+14155550100",
                                                                  "Url": HOOKS.voice_url}
 
+    def test_it_hangs_up_a_live_texml_call_and_one_already_over_is_fine(self):
+        sid = "v3:KBnLO0ZK3DhKM5s7bE9VluaSmKsOchKht_fUYvxcp8ysbmzCCtpkmA"
+        path = f"{V2}texml/calls/{sid}/update"
+        api = FakeApi().on("POST", path, (200, {"data": {"sid": sid, "status": "accepted"}}),
+                           (404, fixture("telnyx", "error_404")))
+        provider = provider_for(api)
+        provider.update_call(sid, hangup=True)
+        provider.update_call(sid, hangup=True)
+        assert api.body("POST", path) == {"Status": "completed"} and len(api.sent("POST", path)) == 2
+
+    def test_new_texml_for_a_live_call_is_unsupported_and_a_bad_id_never_reaches_the_url(self):
+        api = FakeApi()
+        with pytest.raises(ProviderError) as refused:
+            provider_for(api).update_call("v3:abc", twiml="<Response/>")
+        assert refused.value.code == "unsupported" and refused.value.permanent
+        with pytest.raises(ValueError):
+            provider_for(api).update_call("../phone_numbers/1", hangup=True)
+        assert api.requests == []
+
     def test_release_deletes_the_number_by_its_telnyx_id(self):
         api = FakeApi().on("DELETE", f"{V2}phone_numbers/{NUMBER_ID}", (200, fixture("telnyx", "phone_number")))
         assert provider_for(api).release(NUMBER_ID) is None

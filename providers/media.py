@@ -81,3 +81,56 @@ class MediaDialect(Protocol):
 def text(value: object, limit: int = 200) -> str:
     """A string field of a message, bounded; anything else is ''."""
     return value[:limit] if isinstance(value, str) else ""
+
+
+# What the providers' messages share: each adapter reads its own field names through these.
+
+def media_of(message: dict, inbound_tracks: tuple[str, ...] = ("inbound",)) -> StreamMedia | StreamIgnored:
+    """A `media` message's caller audio ({"media": {"payload", "timestamp", "track"}}); another
+    track's audio is ignored."""
+    media = message.get("media")
+    if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
+        raise StreamProtocolError("media without a payload")
+    if (text(media.get("track")) or "inbound") not in inbound_tracks:
+        return StreamIgnored("media")
+    try:
+        timestamp = int(media.get("timestamp"))
+    except (TypeError, ValueError):
+        timestamp = None
+    return StreamMedia(payload=media["payload"], timestamp_ms=timestamp)
+
+
+def start_of(message: dict) -> dict:
+    """A `start` message's details."""
+    start = message.get("start")
+    if not isinstance(start, dict):
+        raise StreamProtocolError("start without its details")
+    return start
+
+
+def dict_field(container: dict, key: str) -> dict:
+    value = container.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def sample_rate(value: object) -> int:
+    """The stream's sample rate (8000 when unsaid; 0, refused later, when it is not a number)."""
+    try:
+        return int(value or 8000)
+    except (TypeError, ValueError):
+        return 0
+
+
+def parameters(custom: dict) -> dict[str, str]:
+    """Custom parameters, names and values bounded."""
+    return {text(k, 100): text(v, 2000) for k, v in custom.items()}
+
+
+def mark_of(message: dict) -> StreamMark:
+    """{"mark": {"name"}} (Twilio, Telnyx)."""
+    return StreamMark(name=text(dict_field(message, "mark").get("name")))
+
+
+def dtmf_of(message: dict) -> StreamDtmf:
+    """{"dtmf": {"digit"}}."""
+    return StreamDtmf(digit=text(dict_field(message, "dtmf").get("digit"), 1))

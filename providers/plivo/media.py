@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 
 from providers.media import (
-    StreamDtmf,
     StreamEvent,
     StreamIgnored,
     StreamMark,
-    StreamMedia,
-    StreamProtocolError,
     StreamStart,
     StreamStop,
+    dict_field,
+    dtmf_of,
+    media_of,
+    sample_rate,
+    start_of,
     text,
 )
 
@@ -57,36 +59,21 @@ class PlivoMedia:
     def parse(self, message: dict) -> StreamEvent:
         event = message.get("event")
         if event == "media":
-            media = message.get("media")
-            if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
-                raise StreamProtocolError("media without a payload")
-            if (text(media.get("track")) or "inbound") != "inbound":
-                return StreamIgnored(event)
-            try:
-                timestamp = int(media.get("timestamp"))
-            except (TypeError, ValueError):
-                timestamp = None
-            return StreamMedia(payload=media["payload"], timestamp_ms=timestamp)
+            return media_of(message)
         if event == "start":
-            start = message.get("start")
-            if not isinstance(start, dict):
-                raise StreamProtocolError("start without its details")
+            start = start_of(message)
             headers = (message.get("extra_headers") or message.get("extraHeaders") or start.get("extraHeaders")
                        or start.get("extra_headers"))
-            fmt = start.get("mediaFormat") if isinstance(start.get("mediaFormat"), dict) else {}
-            try:
-                rate = int(fmt.get("sampleRate") or 8000)
-            except (TypeError, ValueError):
-                rate = 0
+            fmt = dict_field(start, "mediaFormat")
             return StreamStart(stream_id=text(start.get("streamId") or message.get("streamId")),
                                call_id=text(start.get("callId")), account_id=text(start.get("accountId")),
                                parameters=_extra_headers(headers),
-                               encoding=text(fmt.get("encoding")) or "audio/x-mulaw", sample_rate=rate)
+                               encoding=text(fmt.get("encoding")) or "audio/x-mulaw",
+                               sample_rate=sample_rate(fmt.get("sampleRate")))
         if event == "playedStream":
             return StreamMark(name=text(message.get("name")))
         if event == "dtmf":
-            dtmf = message.get("dtmf")
-            return StreamDtmf(digit=text(dtmf.get("digit"), 1) if isinstance(dtmf, dict) else "")
+            return dtmf_of(message)
         if event == "stop":
             return StreamStop()
         return StreamIgnored(text(event))

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from providers.media import (
     StreamConnected,
-    StreamDtmf,
     StreamEvent,
     StreamIgnored,
-    StreamMark,
-    StreamMedia,
-    StreamProtocolError,
     StreamStart,
     StreamStop,
+    dict_field,
+    dtmf_of,
+    mark_of,
+    media_of,
+    parameters,
+    sample_rate,
+    start_of,
     text,
 )
 
@@ -31,41 +34,22 @@ class TelnyxMedia:
     def parse(self, message: dict) -> StreamEvent:
         event = message.get("event")
         if event == "media":
-            media = message.get("media")
-            if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
-                raise StreamProtocolError("media without a payload")
-            track = text(media.get("track")) or "inbound"
-            if track not in ("inbound", "inbound_track"):
-                return StreamIgnored(event)
-            try:
-                timestamp = int(media.get("timestamp"))
-            except (TypeError, ValueError):
-                timestamp = None
-            return StreamMedia(payload=media["payload"], timestamp_ms=timestamp)
+            return media_of(message, inbound_tracks=("inbound", "inbound_track"))
         if event == "start":
-            start = message.get("start")
-            if not isinstance(start, dict):
-                raise StreamProtocolError("start without its details")
-            custom = start.get("custom_parameters") or start.get("customParameters")
-            custom = custom if isinstance(custom, dict) else {}
-            fmt = start.get("media_format") if isinstance(start.get("media_format"), dict) else {}
-            try:
-                rate = int(fmt.get("sample_rate") or 8000)
-            except (TypeError, ValueError):
-                rate = 0
+            start = start_of(message)
+            custom = dict_field(start, "custom_parameters") or dict_field(start, "customParameters")
+            fmt = dict_field(start, "media_format")
             encoding = text(fmt.get("encoding")) or "PCMU"
             return StreamStart(
                 stream_id=text(message.get("stream_id") or start.get("stream_id")),
                 call_id=text(start.get("call_sid") or start.get("callSid") or start.get("call_control_id")),
-                account_id=text(start.get("user_id")),
-                parameters={text(k, 100): text(v, 2000) for k, v in custom.items()},
-                encoding="audio/x-mulaw" if encoding.upper() == "PCMU" else encoding, sample_rate=rate)
+                account_id=text(start.get("user_id")), parameters=parameters(custom),
+                encoding="audio/x-mulaw" if encoding.upper() == "PCMU" else encoding,
+                sample_rate=sample_rate(fmt.get("sample_rate")))
         if event == "mark":
-            mark = message.get("mark")
-            return StreamMark(name=text(mark.get("name")) if isinstance(mark, dict) else "")
+            return mark_of(message)
         if event == "dtmf":
-            dtmf = message.get("dtmf")
-            return StreamDtmf(digit=text(dtmf.get("digit"), 1) if isinstance(dtmf, dict) else "")
+            return dtmf_of(message)
         if event == "stop":
             return StreamStop()
         if event == "connected":

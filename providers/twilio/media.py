@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from providers.media import (
     StreamConnected,
-    StreamDtmf,
     StreamEvent,
     StreamIgnored,
-    StreamMark,
-    StreamMedia,
-    StreamProtocolError,
     StreamStart,
     StreamStop,
+    dict_field,
+    dtmf_of,
+    mark_of,
+    media_of,
+    parameters,
+    sample_rate,
+    start_of,
     text,
 )
 
@@ -25,38 +28,19 @@ class TwilioMedia:
     def parse(self, message: dict) -> StreamEvent:
         event = message.get("event")
         if event == "media":
-            media = message.get("media")
-            if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
-                raise StreamProtocolError("media without a payload")
-            track = text(media.get("track")) or "inbound"
-            if track != "inbound":
-                return StreamIgnored(event)
-            try:
-                timestamp = int(media.get("timestamp"))
-            except (TypeError, ValueError):
-                timestamp = None
-            return StreamMedia(payload=media["payload"], timestamp_ms=timestamp, track=track)
+            return media_of(message)
         if event == "start":
-            start = message.get("start")
-            if not isinstance(start, dict):
-                raise StreamProtocolError("start without its details")
-            custom = start.get("customParameters")
-            custom = custom if isinstance(custom, dict) else {}
-            fmt = start.get("mediaFormat") if isinstance(start.get("mediaFormat"), dict) else {}
-            try:
-                rate = int(fmt.get("sampleRate") or 8000)
-            except (TypeError, ValueError):
-                rate = 0
+            start = start_of(message)
+            fmt = dict_field(start, "mediaFormat")
             return StreamStart(stream_id=text(start.get("streamSid") or message.get("streamSid")),
                                call_id=text(start.get("callSid")), account_id=text(start.get("accountSid")),
-                               parameters={text(k, 100): text(v, 2000) for k, v in custom.items()},
-                               encoding=text(fmt.get("encoding")) or "audio/x-mulaw", sample_rate=rate)
+                               parameters=parameters(dict_field(start, "customParameters")),
+                               encoding=text(fmt.get("encoding")) or "audio/x-mulaw",
+                               sample_rate=sample_rate(fmt.get("sampleRate")))
         if event == "mark":
-            mark = message.get("mark")
-            return StreamMark(name=text(mark.get("name")) if isinstance(mark, dict) else "")
+            return mark_of(message)
         if event == "dtmf":
-            dtmf = message.get("dtmf")
-            return StreamDtmf(digit=text(dtmf.get("digit"), 1) if isinstance(dtmf, dict) else "")
+            return dtmf_of(message)
         if event == "stop":
             return StreamStop()
         if event == "connected":

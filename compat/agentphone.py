@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from compat.sipnumbers import _wait
+from compat.jobs import release_and_wait, wait_for
 from core.openapi import errors
 from core.serializers import StrictSerializer
 from orgs.scoping import OrgScopedAPIView, for_org
@@ -98,7 +98,7 @@ class NumbersView(OrgScopedAPIView):
         e164 = services.number_for_country(org=self.org, country=data["country"])
         [job] = services.phone_numbers_purchase(org=self.org, user=request.user, e164s=[e164], agent=agent)
         numbers_api.api_audit(request, job.phone_number, "phone.purchase", job)
-        _wait([job])
+        wait_for([job])
         number = PhoneNumber.objects.select_related("agent").get(pk=job.phone_number_id)
         if job.status == Job.Status.FAILED:
             return Response({"error": {"code": "provider_refused", "message": "The provider refused the purchase",
@@ -126,13 +126,7 @@ class NumberView(OrgScopedAPIView):
                                "is still running.")
     def delete(self, request, number_id: str):
         number = phone_number_get(org=self.org, public_id=number_id)
-        before = number.status
-        job = services.phone_number_release(number=number, user=request.user)
-        if before != PhoneNumber.Status.RELEASING:
-            number.refresh_from_db(fields=["status"])
-            numbers_api.api_audit(request, number, "phone.release", job, before={"status": before})
-        _wait([job])
-        number.refresh_from_db()
+        job = release_and_wait(request, number)
         if job.status == Job.Status.FAILED:
             return Response({"error": {"code": "provider_refused", "message": "The provider refused the release",
                                        **(job.error or {})}}, status=409)

@@ -4,13 +4,11 @@
 all-or-none, release refusals, refunds) is the numbers service's; this module only renames."""
 from __future__ import annotations
 
-import time
-
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from compat.jobs import release_and_wait, wait_for
 from core.errors import InvalidInput, NotFound
 from core.serializers import E164Field, StrictSerializer
 from orgs.scoping import OrgScopedAPIView
@@ -87,18 +85,6 @@ class CatalogView(AccountView):
         return Response({"status": "success", "data": {"numbers": numbers, "totalFound": len(numbers)}})
 
 
-def _wait(jobs: list[Job]) -> None:
-    deadline = time.monotonic() + getattr(settings, "COMPAT_PURCHASE_WAIT_SECONDS", 10)
-    while True:
-        for job in jobs:
-            job.refresh_from_db()
-        if all(job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED) for job in jobs):
-            return
-        if time.monotonic() >= deadline:
-            return
-        time.sleep(0.2)
-
-
 class PurchaseView(AccountView):
     @extend_schema(operation_id="compat_002_numbers_purchase", tags=[TAG], parameters=[ACCOUNT], request=PurchaseBody,
                    responses=responses({200: ENVELOPE, 202: ENVELOPE}, 402, 404, 409, 502, 503),
@@ -119,7 +105,7 @@ class PurchaseView(AccountView):
                                                trunk_id=data["trunkId"])
         for job in jobs:
             numbers_api.api_audit(request, job.phone_number, "phone.purchase", job)
-        _wait(jobs)
+        wait_for(jobs)
         answers = []
         for job in jobs:
             purchased = numbers_api.purchase_answer(job.phone_number, job)
@@ -160,13 +146,7 @@ class NumberView(AccountView):
                    description="The release service; waits for its job up to the same bound.")
     def delete(self, request, accountId: str, id: str):
         number = phone_number_get(org=self.org, public_id=id)
-        before = number.status
-        job = services.phone_number_release(number=number, user=request.user)
-        if before != PhoneNumber.Status.RELEASING:
-            number.refresh_from_db(fields=["status"])
-            numbers_api.api_audit(request, number, "phone.release", job, before={"status": before})
-        _wait([job])
-        number.refresh_from_db()
+        job = release_and_wait(request, number)
         data = {"id": number.public_id, "phoneNumber": number.e164,
                 "releasedAt": number.released_at.isoformat() if number.released_at else None,
                 "finalBilling": (job.result or {}).get("finalBilling"), "jobId": job.public_id}

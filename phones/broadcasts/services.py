@@ -14,6 +14,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import monotonic
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -374,8 +375,6 @@ class BatchResult:
 def broadcast_send_batch(*, broadcast_id: int, sender: str, limit: int | None = None,
                          seconds: float | None = None) -> BatchResult:
     """Send up to `limit` due recipients of one sender at its rate, for at most `seconds`."""
-    import time as _time
-
     result = BatchResult()
     broadcast = Broadcast.objects.select_related("org").filter(pk=broadcast_id).first()
     if broadcast is None:
@@ -394,10 +393,10 @@ def broadcast_send_batch(*, broadcast_id: int, sender: str, limit: int | None = 
     stale_claims_resolve(broadcast=broadcast, now=now)
     rate = float(broadcast.sender_rates.get(sender) or settings.BROADCAST_RATE_LONG_CODE)
     limit = limit or settings.BROADCAST_BATCH_SIZE
-    deadline = _time.monotonic() + (seconds if seconds is not None else BATCH_SECONDS)
+    deadline = monotonic() + (seconds if seconds is not None else BATCH_SECONDS)
     due = BroadcastRecipient.objects.filter(broadcast=broadcast, sender=sender, status=RStatus.PENDING)
     done = 0
-    while done < limit and _time.monotonic() < deadline:
+    while done < limit and monotonic() < deadline:
         claim = recipient_claim(broadcast=broadcast, sender=sender, now=timezone.now())
         if claim is None or claim == STOPPED:
             break

@@ -15,6 +15,7 @@ import uuid
 from celery import shared_task
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 _running: set[tuple[int, str]] = set()
@@ -51,7 +52,6 @@ def _run_in_process(broadcast_id: int, sender: str) -> None:
                 continue
             if result.next_due is None:
                 return
-            from django.utils import timezone
             time.sleep(min(max((result.next_due - timezone.now()).total_seconds(), 0.5), 60))
     except Exception:
         logger.exception("broadcast %s: the in-process sender %s stopped", broadcast_id, sender)
@@ -65,8 +65,6 @@ def _run_in_process(broadcast_id: int, sender: str) -> None:
 def send_batch(broadcast_id: int, sender: str, token: str = "") -> None:
     """One batch of a sender's chain. `token` names the chain (its lease): a chain whose lease another
     holds stops here."""
-    from django.utils import timezone
-
     from phones.broadcasts import throttle
     from phones.broadcasts.services import BATCH_SECONDS, broadcast_send_batch
 

@@ -104,6 +104,16 @@ def twilio(sandbox, django_capture_on_commit_callbacks) -> Twilio:
     return Twilio(sandbox, django_capture_on_commit_callbacks)
 
 
+@pytest.fixture
+def text(twilio):
+    """Texts in from CALLER, each with a new MessageSid; the TwiML answer, parsed."""
+    counter = iter(range(1, 1000))
+
+    def send(body: str, **extra):
+        return twiml(twilio.sms(body, sid=f"SM{next(counter):032x}", **extra))
+    return send
+
+
 def twiml(response) -> ET.Element:
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/xml")

@@ -27,15 +27,6 @@ def owned(number, sandbox):
     return number
 
 
-@pytest.fixture
-def text(twilio):
-    counter = iter(range(1, 1000))
-
-    def send(body: str, **extra):
-        return twiml(twilio.sms(body, sid=f"SM{next(counter):032x}", **extra))
-    return send
-
-
 def configure(number, **sections) -> None:
     number.configuration = sections
     number.save()

@@ -12,20 +12,6 @@ from phones.models import Contact, Conversation, FormSession, Message, OptOut, O
 from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, Twilio, children, twiml
 
 
-def sids():
-    for i in range(1, 1000):
-        yield f"SM{i:032x}"
-
-
-@pytest.fixture
-def text(twilio):
-    counter = sids()
-
-    def send(body: str, **extra):
-        return twiml(twilio.sms(body, sid=next(counter), **extra))
-    return send
-
-
 def replies(root) -> list[str]:
     assert all(tag == "Message" for tag, _, _ in children(root))
     return [body for _, _, body in children(root)]

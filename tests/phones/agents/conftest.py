@@ -5,7 +5,7 @@ import pytest
 from orgs.services import connection_create
 from phones.models import Agent
 from tests.phones.conftest import active_number, funded, on_commit, sandbox  # noqa: F401
-from tests.webhooks.conftest import number, twilio  # noqa: F401  (a number on the sandbox, signed webhooks)
+from tests.webhooks.conftest import number, text, twilio  # noqa: F401  (a number on the sandbox, signed webhooks)
 from tests.webhooks.test_plivo import plivo, plivo_number  # noqa: F401  (a Plivo number, signed webhooks)
 from tests.webhooks.test_telnyx import telnyx, telnyx_number  # noqa: F401  (a Telnyx number, signed webhooks)
 

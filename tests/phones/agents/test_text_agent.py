@@ -10,7 +10,7 @@ from phones.messaging.services import opt_out_record, sms_rules_update
 from phones.models import Agent, Message
 from sandbox.models import SandboxAccount, SandboxNumber
 from tests.providers.openai.fake_openai import FakeOpenAI
-from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children, twiml
+from tests.webhooks.conftest import CALLER, NUMBER, PUBLIC, children
 
 pytestmark = pytest.mark.django_db
 
@@ -18,20 +18,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def public_base_url(settings):
     settings.PUBLIC_BASE_URL = PUBLIC
-
-
-def sids():
-    for i in range(1, 1000):
-        yield f"SM{i:032x}"
-
-
-@pytest.fixture
-def text(twilio):
-    counter = sids()
-
-    def send(body: str, **extra):
-        return twiml(twilio.sms(body, sid=next(counter), **extra))
-    return send
 
 
 @pytest.fixture(autouse=True)

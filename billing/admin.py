@@ -26,9 +26,9 @@ from core.errors import DomainError
 from orgs.admin import MoneyField, NumberSearchMixin, ReadOnlyAdmin
 from orgs.audit import audit_list, audit_record
 from orgs.models import Org, ProviderConnection
+from orgs.selectors import phone_connections
 from phones.models import PhoneNumber
 from providers.base import ProviderError
-from providers.registry import phone_types
 
 # A price above this is a typo (the stored fields would take up to 42 million).
 MAX_PRICE = 100_000_00
@@ -56,8 +56,7 @@ class PriceImportForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Phone connections only (an AI connection has no number prices).
-        self.fields["connection"].queryset = (ProviderConnection.objects.filter(is_active=True, type__in=phone_types())
-                                              .select_related("org").order_by("org__slug", "name"))
+        self.fields["connection"].queryset = phone_connections().select_related("org").order_by("org__slug", "name")
 
 
 @admin.register(Price)

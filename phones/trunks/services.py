@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
 from orgs.models import Org, ProviderConnection
+from orgs.selectors import phone_connections
 from phones.models import PhoneNumber, Trunk
 from phones.provider_webhooks import webhooks_push
 from providers.base import ProviderError, SipTrunk
-from providers.registry import phone_types, provider_for
+from providers.registry import provider_for
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,7 @@ def _connection_sync(connection: ProviderConnection) -> bool:
 def trunks_sync(*, org: Org) -> None:
     """Read the trunks of each of the org's active phone connections from its provider, store them
     (name, domain, origination URLs), and forget those the provider no longer has."""
-    connections = ProviderConnection.objects.filter(org=org, is_active=True, type__in=phone_types())
-    for connection in connections.order_by("created_at", "id"):
+    for connection in phone_connections(org).order_by("created_at", "id"):
         _connection_sync(connection)
     cache.set(_sync_key(org), timezone.now().isoformat(), SYNC_SECONDS)
 

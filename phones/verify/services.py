@@ -31,7 +31,7 @@ from django.utils import timezone
 from core.errors import ProviderNotConfigured
 from orgs.audit import audit_record
 from orgs.models import Org, ProviderConnection
-from orgs.selectors import connection_default
+from orgs.selectors import connection_default, phone_connections
 from phones.jobs import RetryLater, error_dict, job_claim, job_enqueue, job_finish, job_requeue
 from phones.models import Job, PhoneNumber, VerifyReport
 from phones.numbers.provisioning import purchases_settle
@@ -39,7 +39,7 @@ from phones.provider_webhooks import webhooks_for
 from phones.verify import checks
 from phones.verify.tasks import verify_numbers
 from providers.base import MessagingService, PhoneProvider, ProviderError, ProvisionedNumber, Webhooks
-from providers.registry import phone_types, provider_for
+from providers.registry import provider_for
 
 # Numbers that should exist at the provider: checked, and flagged when gone.
 CHECKED = (*PhoneNumber.BILLED_STATUSES, PhoneNumber.Status.MISSING)
@@ -109,8 +109,7 @@ class AccountRun:
 def _accounts(org: Org, numbers: list[PhoneNumber] | None) -> list[AccountRun]:
     """The org's active connections, one per provider account (two connections to one account
     share an inventory), each with the numbers to check on it."""
-    connections = list(ProviderConnection.objects.filter(org=org, is_active=True, type__in=phone_types())
-                       .order_by("created_at", "id"))
+    connections = list(phone_connections(org).order_by("created_at", "id"))
     if not connections:
         raise ProviderNotConfigured()
     if numbers is None:

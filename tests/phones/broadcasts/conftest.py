@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from phones.broadcasts import throttle
 
@@ -44,3 +47,9 @@ def run_all(broadcast_id: str) -> None:
     for sender in broadcast.sender_rates:
         while broadcast_send_batch(broadcast_id=broadcast.pk, sender=sender, seconds=30).more:
             pass
+
+
+def afternoon_in_new_york():
+    """19:00 UTC yesterday: inside every North American recipient's window (14:00 or 15:00 in New York,
+    11:00 or 12:00 in Los Angeles and Vancouver), and in the past, so what it stamps is due now."""
+    return (timezone.now() - timedelta(days=1)).replace(hour=19, minute=0, second=0, microsecond=0)

@@ -16,17 +16,15 @@ from providers.base import ProviderError
 from providers.twilio.client import TwilioProvider
 from sandbox.models import SandboxMessage
 from sandbox.receipts import sandbox_receipts_post
-from tests.phones.broadcasts.conftest import run_all
+from tests.phones.broadcasts.conftest import afternoon_in_new_york, run_all
 
 NY, LA, VANCOUVER = "+12125550123", "+13105550123", "+16045550123"
 UNSUBSCRIBED = "+15005550004"  # the sandbox answers 21610 (unsubscribed at the carrier), as Twilio's test number does
 
 
 def at_noon_in_new_york():
-    """A fixed clock inside every recipient's window: 19:00 UTC is 14:00 (15:00 in summer) in New York
-    and 11:00 (12:00) in Los Angeles and Vancouver."""
-    return mock.patch("django.utils.timezone.now",
-                      return_value=timezone.now().replace(hour=19, minute=0, second=0, microsecond=0))
+    """A fixed clock inside every recipient's window (conftest.afternoon_in_new_york)."""
+    return mock.patch("django.utils.timezone.now", return_value=afternoon_in_new_york())
 
 
 def test_each_recipient_is_sent_once_and_the_hold_is_settled_to_what_was_sent(create, org):
@@ -70,7 +68,7 @@ def test_transient_errors_are_retried_with_backoff_and_then_sent(create):
         assert (recipient.status, recipient.error_code, recipient.attempts) == ("pending", "20500", 1)
         assert recipient.next_attempt_at > timezone.now() + timedelta(seconds=4)
         assert not SandboxMessage.objects.exists()
-    later = timezone.now().replace(hour=19, minute=0, second=0, microsecond=0) + timedelta(minutes=10)
+    later = afternoon_in_new_york() + timedelta(minutes=10)
     with mock.patch("django.utils.timezone.now", return_value=later):
         run_all(created["id"])
     recipient.refresh_from_db()

@@ -7,7 +7,6 @@ import uuid
 from unittest import mock
 
 import pytest
-from django.utils import timezone
 
 from phones.broadcasts import throttle
 from phones.broadcasts.models import BroadcastRecipient
@@ -16,7 +15,7 @@ from providers.base import ProviderError
 from providers.registry import provider_for
 from sandbox.models import SandboxMessage
 from tests.conftest import needs
-from tests.phones.broadcasts.conftest import run_all
+from tests.phones.broadcasts.conftest import afternoon_in_new_york, run_all
 
 NY, LA, VANCOUVER, TORONTO = "+12125550123", "+13105550123", "+16045550123", "+16135550123"
 
@@ -86,7 +85,7 @@ def test_the_sandbox_answers_20429_to_a_sender_over_its_rate(active_number, sett
 def test_a_throttled_long_code_sends_at_one_a_second_and_is_never_refused(create, settings):
     settings.SANDBOX_SENDER_BURST = 1
     settings.BROADCAST_RATE_LONG_CODE = 1.0  # the default for a long code
-    noon = timezone.now().replace(hour=19, minute=0)
+    noon = afternoon_in_new_york()
     with mock.patch("phones.broadcasts.services.timezone.now", return_value=noon):
         created = create([NY, LA, VANCOUVER, TORONTO]).json()
     assert created["senderRates"] == {created["senders"][0]: 1.0}

@@ -95,8 +95,9 @@ class BroadcastRecipient(models.Model):
     class Meta:
         ordering = ["row"]
         constraints = [models.UniqueConstraint(fields=["broadcast", "e164"], name="broadcast_recipient_unique")]
-        indexes = [models.Index(fields=["broadcast", "sender", "status", "next_attempt_at"],
-                                name="broadcast_recipient_due"),
+        # The due recipients in the order they are claimed (services.recipients_claim), read off the index.
+        indexes = [models.Index(fields=["broadcast", "sender", "status", "next_attempt_at", "row"],
+                                name="broadcast_recipient_next"),
                    models.Index(fields=["broadcast", "row"], name="broadcast_recipient_row")]
 
     def __str__(self) -> str:

@@ -1,18 +1,20 @@
-"""Broadcasts: checked, priced and held before anything is sent; then sent recipient by recipient,
+"""Broadcasts: checked, priced and held before anything is sent; then sent at each sender's rate,
 each send claimed first so no recipient is texted twice.
 
-A recipient's row is its send's key. A worker claims it with one conditional UPDATE (pending →
-sending, only while the broadcast is sending), then calls the provider through the messaging send
-path, then records the answer. A worker that dies in between leaves the row `sending`: once the claim
-is older than BROADCAST_CLAIM_SECONDS it is looked up at the provider (phones.messaging.services
+A recipient's row is its send's key. A worker claims a few due rows at a time (a quarter of a second
+of sending) with one conditional UPDATE (pending → sending, only while the broadcast is sending),
+calls the provider for each (phones.messaging.services.BulkSender), then records the answers
+together. A worker that dies in between leaves the rows `sending`: once a claim is older than
+BROADCAST_CLAIM_SECONDS it is looked up at the provider (phones.messaging.services
 .sms_sent_find_or_keep) and either kept as sent or sent then, never both.
 """
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from time import monotonic
 
@@ -29,21 +31,17 @@ from orgs.models import Org
 from orgs.selectors import connection_default
 from phones.broadcasts import quiet_hours, recipients, tasks, throttle
 from phones.broadcasts.models import Broadcast, BroadcastRecipient
-from phones.messaging.services import (
-    MARKETING,
-    org_number,
-    sms_send,
-    sms_sent_find_or_keep,
-    with_opt_out_language,
-)
+from phones.messaging.services import BulkSender, org_number, sms_sent_find_or_keep, with_opt_out_language
 from phones.models import Contact, NumberType, OptOut, PhoneNumber
-from providers.base import ProviderError
+from providers.base import ProviderError, SentMessage
 
 logger = logging.getLogger(__name__)
 
 Status, RStatus = Broadcast.Status, BroadcastRecipient.Status
 # How long one batch task sends before it hands on to the next (a pause is seen at once regardless).
 BATCH_SECONDS = 30.0
+# How much sending one claim covers at the sender's rate (at least one recipient).
+CLAIM_SECONDS = 0.25
 
 
 # ---------------------------------------------------------------- senders
@@ -262,71 +260,136 @@ def _finish(recipient_id: int, **fields) -> None:
     BroadcastRecipient.objects.filter(pk=recipient_id, status=RStatus.SENDING).update(**fields)
 
 
-DEFERRED, STOPPED = "deferred", "stopped"
-
-
-def recipient_claim(*, broadcast: Broadcast, sender: str, now: datetime) -> BroadcastRecipient | str | None:
-    """Claim the sender's next due recipient: pending → sending in one conditional UPDATE, only while the
-    broadcast is sending. The row is picked with SKIP LOCKED (PostgreSQL), so workers sharing a sender
-    each take a different one. None when nothing is due; DEFERRED when it was outside its window (its
-    next attempt moved to when it opens); STOPPED when the broadcast was paused or canceled."""
+def recipients_claim(*, broadcast: Broadcast, sender: str, now: datetime, limit: int
+                     ) -> tuple[list[BroadcastRecipient], int, bool]:
+    """Claim up to `limit` of the sender's due recipients, oldest first: pending → sending in one
+    conditional UPDATE, only while the broadcast is sending. The rows are picked with SKIP LOCKED
+    (PostgreSQL), so workers sharing a sender each take different ones; those outside their quiet
+    hours are not claimed but moved to when their window opens. Returns (claimed, deferred,
+    stopped): stopped when the broadcast was paused or canceled."""
     with transaction.atomic():
-        recipient = (BroadcastRecipient.objects.select_for_update(skip_locked=True)
-                     .filter(broadcast=broadcast, sender=sender, status=RStatus.PENDING, next_attempt_at__lte=now)
-                     .order_by("next_attempt_at", "row").first())
-        if recipient is None:
-            return None
-        zones = tuple(z for z in recipient.time_zones.split(",") if z)
-        if not quiet_hours.is_open(now, zones, broadcast.quiet_start, broadcast.quiet_end):
-            BroadcastRecipient.objects.filter(pk=recipient.pk, status=RStatus.PENDING).update(
+        due = list(BroadcastRecipient.objects.select_for_update(skip_locked=True)
+                   .filter(broadcast=broadcast, sender=sender, status=RStatus.PENDING, next_attempt_at__lte=now)
+                   .order_by("next_attempt_at", "row")
+                   .only("pk", "row", "e164", "body", "sender", "time_zones", "attempts", "claimed_at")[:limit])
+        by_zones: dict[tuple[str, ...], list[BroadcastRecipient]] = {}
+        for recipient in due:
+            by_zones.setdefault(tuple(z for z in recipient.time_zones.split(",") if z), []).append(recipient)
+        claims, deferred = [], 0
+        for zones, group in by_zones.items():
+            if quiet_hours.is_open(now, zones, broadcast.quiet_start, broadcast.quiet_end):
+                claims += group
+                continue
+            deferred += len(group)
+            BroadcastRecipient.objects.filter(pk__in=[r.pk for r in group], status=RStatus.PENDING).update(
                 next_attempt_at=quiet_hours.next_open(now, zones, broadcast.quiet_start, broadcast.quiet_end))
-            return DEFERRED
+        if not claims:
+            return [], deferred, False
         claimed = BroadcastRecipient.objects.filter(
-            pk=recipient.pk, status=RStatus.PENDING, broadcast__status=Status.SENDING).update(
+            pk__in=[r.pk for r in claims], status=RStatus.PENDING, broadcast__status=Status.SENDING).update(
             status=RStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
-        return STOPPED
-    recipient.attempts += 1
-    return recipient
+        return [], deferred, True
+    claims.sort(key=lambda r: r.row)
+    for recipient in claims:
+        recipient.attempts += 1
+        recipient.claimed_at = now
+    return claims, deferred, False
 
 
-def recipient_unclaim(recipient: BroadcastRecipient) -> None:
-    """Give back a claim that was never sent (no token came in time)."""
-    _finish(recipient.pk, status=RStatus.PENDING, attempts=F("attempts") - 1)
+def recipients_unclaim(recipients: list[BroadcastRecipient]) -> None:
+    """Give back claims that were never sent (no token came in time)."""
+    if recipients:
+        BroadcastRecipient.objects.filter(pk__in=[r.pk for r in recipients], status=RStatus.SENDING).update(
+            status=RStatus.PENDING, attempts=F("attempts") - 1)
 
 
-def recipient_send(*, broadcast: Broadcast, recipient: BroadcastRecipient) -> str:
-    """Send a claimed recipient through the messaging send path; returns what became of it."""
-    attempts = recipient.attempts
-    from_ = None if broadcast.messaging_service_sid else recipient.sender
+@dataclass
+class _Outcomes:
+    """What became of a batch's claims, written in a few statements at its end."""
+
+    sent: list[tuple[BroadcastRecipient, str, str, SentMessage]] = field(default_factory=list)
+    done: dict[tuple, list[int]] = field(default_factory=dict)  # (status, code, text) -> recipient ids
+    retry: list[tuple[int, str, str, int]] = field(default_factory=list)  # id, code, text, attempts
+
+    def finish(self, recipient: BroadcastRecipient, status: str, code: str = "", text: str = "") -> None:
+        self.done.setdefault((status, code[:32], text[:255]), []).append(recipient.pk)
+
+
+def recipients_send(*, broadcast: Broadcast, claims: list[BroadcastRecipient], rate: float, deadline: float,
+                    result: BatchResult) -> bool:
+    """Send claimed recipients through the messaging send path (phones.messaging.services.BulkSender),
+    each after a token of the sender's rate; keep what was sent and record every outcome. False when
+    no token came before `deadline` (the claims not sent are given back)."""
+    outcomes = _Outcomes()
+    from_ = None if broadcast.messaging_service_sid else claims[0].sender
     try:
-        message = sms_send(org=broadcast.org, to=recipient.e164, body=recipient.body,
-                           media_urls=broadcast.media_urls or None, from_=from_, category=MARKETING)
-    except ProviderError as exc:
-        return _provider_failed(recipient, exc, attempts)
-    except DomainError as exc:
-        if exc.code == "recipient_opted_out":  # STOP arrived while the broadcast ran
-            _finish(recipient.pk, status=RStatus.OPTED_OUT, error_code=exc.code)
-            return RStatus.OPTED_OUT
-        _finish(recipient.pk, status=RStatus.FAILED, error_code=exc.code[:32], error_message=str(exc)[:255])
-        return RStatus.FAILED
-    _finish(recipient.pk, status=RStatus.SENT, message=message, sent_at=timezone.now(), error_code="",
-            error_message="")
-    return RStatus.SENT
+        bulk = BulkSender(org=broadcast.org, from_=from_, media_urls=broadcast.media_urls)
+        # A STOP that came while the broadcast ran: not sent (checked for each batch, just before it).
+        stopped = bulk.opted_out({r.e164 for r in claims})
+    except DomainError as exc:  # the sender is gone (released, the connection removed)
+        for recipient in claims:
+            outcomes.finish(recipient, RStatus.FAILED, exc.code, str(exc))
+        _record(outcomes, result)
+        return True
+    in_time = True
+    for index, recipient in enumerate(claims):
+        if recipient.e164 in stopped:
+            outcomes.finish(recipient, RStatus.OPTED_OUT, "recipient_opted_out")
+            continue
+        # Claimed first, then the token: a token is never spent on a recipient another worker took.
+        if not throttle.take(recipient.sender, rate, deadline=deadline):
+            recipients_unclaim(claims[index:])
+            in_time = False
+            break
+        try:
+            answer = bulk.send(to=recipient.e164, body=recipient.body)
+        except ProviderError as exc:
+            _provider_failed(outcomes, recipient, exc)
+            continue
+        outcomes.sent.append((recipient, recipient.e164, recipient.body, answer))
+    _record(outcomes, result, bulk)
+    return in_time
 
 
-def _provider_failed(recipient: BroadcastRecipient, exc: ProviderError, attempts: int) -> str:
-    code, text = str(exc.code or "")[:32], exc.message[:255]
+def _provider_failed(outcomes: _Outcomes, recipient: BroadcastRecipient, exc: ProviderError) -> None:
+    code, text = str(exc.code or ""), exc.message
     if exc.outcome_unknown:
         # The provider may have it: left claimed, and looked up once the claim is stale.
         logger.warning("broadcast recipient %s: outcome unknown (%s); resolved by lookup", recipient.pk, text)
-        return "unknown"
-    if exc.permanent or attempts >= settings.BROADCAST_MAX_ATTEMPTS:
-        _finish(recipient.pk, status=RStatus.FAILED, error_code=code, error_message=text)
-        return RStatus.FAILED
-    _finish(recipient.pk, status=RStatus.PENDING, error_code=code, error_message=text,
-            next_attempt_at=timezone.now() + _backoff(attempts))
-    return "retry"
+        return
+    if exc.permanent or recipient.attempts >= settings.BROADCAST_MAX_ATTEMPTS:
+        outcomes.finish(recipient, RStatus.FAILED, code, text)
+        return
+    outcomes.retry.append((recipient.pk, code[:32], text[:255], recipient.attempts))
+
+
+def _record(outcomes: _Outcomes, result: BatchResult, bulk: BulkSender | None = None) -> None:
+    """The batch's outcomes, in statements that do not grow with it: the sent texts kept (threaded)
+    and their recipients marked sent together; the others grouped by outcome."""
+    with transaction.atomic():
+        if outcomes.sent:
+            messages = bulk.keep([(to, body, answer) for _, to, body, answer in outcomes.sent])
+            now = timezone.now()
+            recipients = []
+            for (recipient, *_), message in zip(outcomes.sent, messages, strict=True):
+                recipient.status, recipient.message, recipient.sent_at = RStatus.SENT, message, now
+                recipient.error_code = recipient.error_message = ""
+                recipients.append(recipient)
+            BroadcastRecipient.objects.bulk_update(recipients, ["status", "message", "sent_at", "error_code",
+                                                                "error_message"])
+        for (status, code, text), ids in outcomes.done.items():
+            BroadcastRecipient.objects.filter(pk__in=ids, status=RStatus.SENDING).update(
+                status=status, error_code=code, error_message=text)
+        for pk, code, text, attempts in outcomes.retry:
+            BroadcastRecipient.objects.filter(pk=pk, status=RStatus.SENDING).update(
+                status=RStatus.PENDING, error_code=code, error_message=text,
+                next_attempt_at=timezone.now() + _backoff(attempts))
+    result.sent += len(outcomes.sent)
+    result.retried += len(outcomes.retry)
+    for (status, _, _), ids in outcomes.done.items():
+        result.failed += len(ids) if status == RStatus.FAILED else 0
+        result.opted_out += len(ids) if status == RStatus.OPTED_OUT else 0
 
 
 def stale_claims_resolve(*, broadcast: Broadcast, now: datetime) -> int:
@@ -395,24 +458,21 @@ def broadcast_send_batch(*, broadcast_id: int, sender: str, limit: int | None = 
     limit = limit or settings.BROADCAST_BATCH_SIZE
     deadline = monotonic() + (seconds if seconds is not None else BATCH_SECONDS)
     due = BroadcastRecipient.objects.filter(broadcast=broadcast, sender=sender, status=RStatus.PENDING)
+    # Claims of at most CLAIM_SECONDS of sending: a STOP is read again for each, and a dead worker's
+    # claims are few.
+    size = max(1, math.ceil(rate * CLAIM_SECONDS))
     done = 0
     while done < limit and monotonic() < deadline:
-        claim = recipient_claim(broadcast=broadcast, sender=sender, now=timezone.now())
-        if claim is None or claim == STOPPED:
+        claims, deferred, stopped = recipients_claim(broadcast=broadcast, sender=sender, now=timezone.now(),
+                                                     limit=min(size, limit - done))
+        result.deferred += deferred
+        if stopped or (not claims and not deferred):
             break
-        if claim == DEFERRED:
-            result.deferred += 1
+        if not claims:
             continue
-        # Claimed first, then the token: a token is never spent on a recipient another worker took.
-        if not throttle.take(sender, rate, deadline=deadline):
-            recipient_unclaim(claim)
+        done += len(claims)
+        if not recipients_send(broadcast=broadcast, claims=claims, rate=rate, deadline=deadline, result=result):
             break
-        outcome = recipient_send(broadcast=broadcast, recipient=claim)
-        done += 1
-        result.sent += outcome == RStatus.SENT
-        result.failed += outcome == RStatus.FAILED
-        result.opted_out += outcome == RStatus.OPTED_OUT
-        result.retried += outcome == "retry"
     now = timezone.now()
     result.more = due.filter(next_attempt_at__lte=now).exists()
     if not result.more:

@@ -156,41 +156,6 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
     return [] if send_replies else answer.replies
 
 
-def _threads(messages: list[Message]) -> dict[tuple[int, str], Conversation]:
-    """The thread of each text's sender on its number, contact loaded: contacts and conversations
-    read, the missing ones created, each in one statement for the whole batch."""
-    pairs = {(m.org_id, m.from_number) for m in messages}
-    orgs = {m.org_id for m in messages}
-    senders = {m.from_number for m in messages}
-
-    def contacts() -> dict[tuple[int, str], Contact]:
-        return {(c.org_id, c.e164): c for c in Contact.objects.filter(org_id__in=orgs, e164__in=senders)
-                if (c.org_id, c.e164) in pairs}
-
-    known = contacts()
-    if len(known) < len(pairs):
-        # ignore_conflicts: another worker may create the same contact meanwhile; re-read after.
-        Contact.objects.bulk_create([Contact(org_id=org_id, e164=e164) for org_id, e164 in pairs - known.keys()],
-                                    ignore_conflicts=True)
-        known = contacts()
-    wanted = {(m.phone_number_id, known[(m.org_id, m.from_number)].pk): m for m in messages}
-
-    def conversations() -> dict[tuple[int, int], Conversation]:
-        rows = Conversation.objects.select_related("contact").filter(
-            phone_number_id__in={number for number, _ in wanted}, contact_id__in={contact for _, contact in wanted})
-        return {(c.phone_number_id, c.contact_id): c for c in rows if (c.phone_number_id, c.contact_id) in wanted}
-
-    threads = conversations()
-    if len(threads) < len(wanted):
-        Conversation.objects.bulk_create(
-            [Conversation(org_id=wanted[key].org_id, phone_number_id=key[0], contact_id=key[1],
-                          last_message_at=wanted[key].created_at) for key in wanted.keys() - threads.keys()],
-            ignore_conflicts=True)
-        threads = conversations()
-    return {(number, threads[(number, contact)].contact.e164): threads[(number, contact)]
-            for number, contact in wanted}
-
-
 def sms_thread_batch(*, message_ids: list[int]) -> int:
     """Thread stored inbound texts, record their usage and keywords, run the rules' effects, keep
     or send the replies, as each stored answer says. Set-based: a fixed number of statements for
@@ -204,7 +169,7 @@ def sms_thread_batch(*, message_ids: list[int]) -> int:
                         .order_by("pk"))
         if not messages:
             return 0
-        threads = _threads(messages)
+        threads = messaging.threads_many({(m.org_id, m.phone_number_id, m.from_number) for m in messages})
         touched: dict[int, Conversation] = {}
         for message in messages:
             conversation = message.conversation = threads[(message.phone_number_id, message.from_number)]

@@ -13,6 +13,7 @@ from typing import Any
 
 import phonenumbers
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
@@ -56,6 +57,42 @@ def thread_for(*, org: Org, number: PhoneNumber | None, e164: str) -> Conversati
         conversation = conversation_get_or_create(org=org, number=number,
                                                   contact=contact_get_or_create(org=org, e164=e164))
     return conversation
+
+
+def threads_many(keys: set[tuple[int, int | None, str]]) -> dict[tuple[int | None, str], Conversation]:
+    """The thread of each (org id, number id, e164), contact loaded, keyed (number id, e164): the
+    contacts and conversations read, the missing ones created, each in one statement for them all."""
+    orgs = {org_id for org_id, _, _ in keys}
+    e164s = {e164 for _, _, e164 in keys}
+    pairs = {(org_id, e164) for org_id, _, e164 in keys}
+
+    def contacts() -> dict[tuple[int, str], Contact]:
+        return {(c.org_id, c.e164): c for c in Contact.objects.filter(org_id__in=orgs, e164__in=e164s)
+                if (c.org_id, c.e164) in pairs}
+
+    known = contacts()
+    if len(known) < len(pairs):
+        # ignore_conflicts: another worker may create the same contact meanwhile; re-read after.
+        Contact.objects.bulk_create([Contact(org_id=org_id, e164=e164) for org_id, e164 in pairs - known.keys()],
+                                    ignore_conflicts=True)
+        known = contacts()
+    wanted = {(number_id, known[(org_id, e164)].pk): org_id for org_id, number_id, e164 in keys}
+    numbers = {number_id for number_id, _ in wanted}
+
+    def conversations() -> dict[tuple[int | None, int], Conversation]:
+        on = Q(phone_number_id__in=numbers - {None}) | (Q(phone_number__isnull=True) if None in numbers else Q())
+        rows = Conversation.objects.select_related("contact").filter(
+            on, contact_id__in={contact for _, contact in wanted})
+        return {(c.phone_number_id, c.contact_id): c for c in rows if (c.phone_number_id, c.contact_id) in wanted}
+
+    threads = conversations()
+    if len(threads) < len(wanted):
+        now = timezone.now()
+        Conversation.objects.bulk_create(
+            [Conversation(org_id=wanted[key], phone_number_id=key[0], contact_id=key[1], last_message_at=now)
+             for key in wanted.keys() - threads.keys()], ignore_conflicts=True)
+        threads = conversations()
+    return {(number, thread.contact.e164): thread for (number, _), thread in threads.items()}
 
 
 def conversation_touch(*, conversation: Conversation, message: Message) -> None:
@@ -167,12 +204,7 @@ def _send_and_keep(*, org: Org, sender: Sender, to: str, body: str, media_urls: 
     """Send the text through the sender's provider (outside any transaction), then keep it in
     `conversation`, else in the recipient's thread on the number it went from, and put it on
     the thread's preview. A provider failure raises before anything is written."""
-    # Only what is set: the providers' defaults are None.
-    optional = {name: value for name, value in (("messaging_service_sid", sender.messaging_service_sid),
-                                                ("media_urls", media_urls)) if value}
-    sent = provider_for(sender.connection).send_sms(
-        to=to, body=body, from_=sender.from_, status_callback=webhook_url("status", sender.connection.type),
-        **optional)
+    sent = _provider_send(provider_for(sender.connection), sender, to=to, body=body, media_urls=media_urls)
     return _keep(org=org, sender=sender, to=to, body=body, media_urls=media_urls, sent=sent,
                  conversation=conversation)
 
@@ -185,15 +217,83 @@ def _keep(*, org: Org, sender: Sender, to: str, body: str, media_urls: list[str]
     with transaction.atomic():
         if conversation is None:
             conversation = thread_for(org=org, number=number, e164=to)
-        message = Message.objects.create(
-            org=org, phone_number=number, direction=Message.Direction.OUTBOUND,
-            # Through a messaging service the sender is Twilio's pick, known once it answers.
-            from_number=sent.from_ or sender.from_ or "", to_number=to,
-            body=body, media_urls=media_urls or [], provider_sid=sent.sid, status=sent.status,
-            segments=sent.segments, conversation=conversation, created_at=timezone.now(),
-            tracking=number.tracking_stamp() if number is not None else {})
+        message = _sent_message(org, sender, number, conversation, to=to, body=body, media_urls=media_urls,
+                                sent=sent, now=timezone.now())
+        message.save(force_insert=True)
         conversation_touch(conversation=conversation, message=message)
     return message
+
+
+def _provider_send(provider, sender: Sender, *, to: str, body: str, media_urls: list[str] | None) -> SentMessage:
+    # Only what is set: the providers' defaults are None.
+    optional = {name: value for name, value in (("messaging_service_sid", sender.messaging_service_sid),
+                                                ("media_urls", media_urls)) if value}
+    return provider.send_sms(to=to, body=body, from_=sender.from_,
+                             status_callback=webhook_url("status", sender.connection.type), **optional)
+
+
+def _sent_message(org: Org, sender: Sender, number: PhoneNumber | None, conversation: Conversation, *, to: str,
+                  body: str, media_urls: list[str] | None, sent: SentMessage, now: datetime) -> Message:
+    return Message(
+        org=org, phone_number=number, direction=Message.Direction.OUTBOUND,
+        # Through a messaging service the sender is Twilio's pick, known once it answers.
+        from_number=sent.from_ or sender.from_ or "", to_number=to,
+        body=body, media_urls=media_urls or [], provider_sid=sent.sid, status=sent.status,
+        segments=sent.segments, conversation=conversation, created_at=now,
+        tracking=number.tracking_stamp() if number is not None else {})
+
+
+class BulkSender:
+    """Many texts from one sender (a broadcast's batch), sent as sms_send sends one, with the work
+    that does not depend on the text done once: the sender, its connection and provider resolved
+    when made; the opt-outs of a batch read in one query; each text sent on its own (the caller
+    paces them); the sent ones kept and threaded together, in statements whose number does not
+    grow with the batch. Bodies are sent as given (a marketing caller appends the opt-out language
+    itself, with_opt_out_language)."""
+
+    def __init__(self, *, org: Org, from_: str | None, media_urls: list[str] | None = None) -> None:
+        self.org = org
+        self.sender = sender_for(org=org, from_=from_)
+        self.media_urls = media_urls or None
+        self.provider = provider_for(self.sender.connection)
+
+    def opted_out(self, e164s: set[str]) -> set[str]:
+        """Which of `e164s` have opted out of the org's texts (they are not to be sent)."""
+        return set(OptOut.objects.filter(org=self.org, e164__in=e164s, lifted_at__isnull=True)
+                   .values_list("e164", flat=True))
+
+    def send(self, *, to: str, body: str) -> SentMessage:
+        """The provider's answer for one text (ProviderError when refused); nothing is written."""
+        return _provider_send(self.provider, self.sender, to=to, body=body, media_urls=self.media_urls)
+
+    def keep(self, sent: list[tuple[str, str, SentMessage]]) -> list[Message]:
+        """Keep (to, body, answer) texts sent by `send`, threaded, in the order given."""
+        if not sent:
+            return []
+        numbers: dict[str, PhoneNumber | None] = {}
+        if self.sender.number is None:  # a messaging service: each text's sender is known from its answer
+            picked = {answer.from_ for _, _, answer in sent if answer.from_}
+            numbers = {n.e164: n for n in PhoneNumber.objects.filter(
+                org=self.org, e164__in=picked, status__in=PhoneNumber.LIVE_STATUSES)}
+
+        def number_of(answer: SentMessage) -> PhoneNumber | None:
+            return self.sender.number or numbers.get(answer.from_ or "")
+
+        now = timezone.now()
+        with transaction.atomic():
+            threads = threads_many({(self.org.pk, getattr(number_of(answer), "pk", None), to)
+                                    for to, _, answer in sent})
+            messages = []
+            for to, body, answer in sent:
+                number = number_of(answer)
+                conversation = threads[(getattr(number, "pk", None), to)]
+                conversation.last_message_at, conversation.last_message_preview = now, body[:160]
+                messages.append(_sent_message(self.org, self.sender, number, conversation, to=to, body=body,
+                                              media_urls=self.media_urls, sent=answer, now=now))
+            Message.objects.bulk_create(messages)
+            Conversation.objects.bulk_update({c.pk: c for c in threads.values()}.values(),
+                                             ["last_message_at", "last_message_preview"])
+        return messages
 
 
 def sms_sent_find_or_keep(*, org: Org, to: str, body: str, media_urls: list[str] | None = None,

@@ -187,3 +187,26 @@ def test_a_scheduled_broadcast_waits_for_its_time(create):
     broadcast.refresh_from_db()
     assert broadcast.status == "completed"
     assert SandboxMessage.objects.count() == 1
+
+
+def test_a_batch_makes_the_same_queries_for_3_recipients_as_for_12(create, settings):
+    """Claimed, sent, kept, threaded and recorded in statements that do not grow with the batch (the
+    sandbox's own queries, the provider's side, left out)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def ours(batch: CaptureQueriesContext) -> int:
+        return sum(1 for query in batch.captured_queries if "sandbox_" not in query["sql"])
+
+    counts = []
+    for size, area in ((3, "212"), (12, "310")):
+        with at_noon_in_new_york():
+            created = create([f"+1{area}555{i:04d}" for i in range(size)], name=f"batch of {size}").json()
+            with CaptureQueriesContext(connection) as batch:
+                result = broadcast_send_batch(broadcast_id=Broadcast.objects.get(public_id=created["id"]).pk,
+                                              sender=created["senders"][0])
+        assert result.sent == size and not result.more
+        counts.append(ours(batch))
+    assert counts[0] == counts[1]
+    assert Message.objects.filter(direction="outbound").count() == 15
+    assert BroadcastRecipient.objects.filter(status="sent", message__isnull=False).count() == 15

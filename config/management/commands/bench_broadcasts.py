@@ -67,6 +67,8 @@ class Command(BaseCommand):
         parser.add_argument("--only-checks", action="store_true", help="Skip the sending part.")
 
     def handle(self, *args, recipients, rate, duration, workers, only_send, only_checks, **options):
+        # The benchmark's workers send; no in-process runner (eager Celery's stand-in) may send beside them.
+        settings.BROADCAST_IN_PROCESS_RUNNER = False
         slug = f"bench-bcast-{uuid.uuid4().hex[:8]}"
         org = Org.objects.create(slug=slug, name=slug)
         user = get_user_model().objects.create_user(username=slug)

@@ -293,6 +293,9 @@ class PhoneProvider(abc.ABC):
     # Buys numbers with an address and a regulatory bundle (`purchase(..., regulatory=...)`) and
     # can look an address up (`address_country`). A provider without it is never given either.
     regulatory_documents: bool = False
+    # A live call's new markup is fetched from a URL (`update_call(url=...)`): the provider's API
+    # takes no markup inline (Plivo's transfer). Otherwise `update_call(twiml=...)`.
+    markup_by_url: bool = False
 
     @staticmethod
     def _check_sender(from_: str | None, messaging_service_sid: str | None) -> None:
@@ -407,10 +410,12 @@ class PhoneProvider(abc.ABC):
         raise ProviderError(f"{self.name or type(self).__name__} recordings cannot be deleted through this platform",
                             code="unsupported", permanent=True, provider=self.name)
 
-    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
-        """A live call runs new markup now (`twiml`: the AI gateway's transfer or fallback; a media
-        stream it was running ends), or ends (`hangup`). Not every provider can: those that cannot
-        say so with a permanent error."""
+    def update_call(self, call_sid: str, *, twiml: str | None = None, url: str | None = None,
+                    hangup: bool = False) -> None:
+        """A live call runs new markup now (the AI gateway's transfer; a media stream it was running
+        ends): `twiml` given inline, or fetched (POST) from `url`, in the provider's markup (ours on
+        the provider's webhook family); or it ends (`hangup`). Not every provider can do each: one
+        that cannot says so with a permanent error (`markup_by_url` says which of the two it takes)."""
         raise ProviderError(f"{self.name or type(self).__name__} cannot redirect or end a live call",
                             code="unsupported", permanent=True, provider=self.name)
 

@@ -163,6 +163,7 @@ class PlivoProvider(PhoneProvider):
     """One Plivo account (main or subaccount), authenticated with its Auth ID and Auth Token."""
 
     name = consts.PROVIDER_NAME
+    markup_by_url = True
 
     def __init__(self, *, auth_id: str, auth_token: str, transport: httpx.BaseTransport | None = None) -> None:
         if not auth_token or not AUTH_ID.fullmatch(auth_id or ""):
@@ -342,15 +343,21 @@ class PlivoProvider(PhoneProvider):
                          outcome_unknown=True)
         return PlacedCall(sid=str(answer["request_uuid"]), status="queued", to=to, from_=from_)
 
-    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+    def update_call(self, call_sid: str, *, twiml: str | None = None, url: str | None = None,
+                    hangup: bool = False) -> None:
         """Ends a live call (DELETE Account/{auth_id}/Call/{call_uuid}/; one already over is not an
-        error). Plivo replaces a live call's XML only from a URL (its transfer API), not from markup
-        in the request, so `twiml` stays unsupported here (the base class says so)."""
-        if not hangup:
+        error), or transfers it to new Plivo XML fetched from `url` (Plivo's Transfer Call API:
+        POST Account/{auth_id}/Call/{call_uuid}/ with legs=aleg, aleg_url, aleg_method=POST; a
+        stream the call was running ends). Plivo takes no markup inline, so `twiml` stays
+        unsupported here (`markup_by_url`): the caller serves it at a URL of ours."""
+        if not (hangup or url):
             return super().update_call(call_sid, twiml=twiml, hangup=hangup)
         if not RECORDING_ID.fullmatch(call_sid or ""):  # call UUIDs are UUIDs too
             raise ValueError(f"not a Plivo call id: {call_sid!r}")
-        unless_gone(lambda: self._request("DELETE", f"Call/{call_sid}/"))
+        if hangup:
+            unless_gone(lambda: self._request("DELETE", f"Call/{call_sid}/"))
+        else:
+            self._request("POST", f"Call/{call_sid}/", json={"legs": "aleg", "aleg_url": url, "aleg_method": "POST"})
         return None
 
     def validate_webhook(self, request: Any, url: str) -> bool:

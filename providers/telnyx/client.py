@@ -359,17 +359,25 @@ class TelnyxProvider(PhoneProvider):
                          outcome_unknown=True)
         return PlacedCall(sid=str(sid), status=call.get("status") or "queued", to=to, from_=from_)
 
-    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
-        """Ends a live TeXML call (POST texml/calls/{call_sid}/update with Status=completed; one already
-        over is not an error). Replacing its TeXML inline needs the account-scoped update, by an account
-        id this connection does not hold, so `twiml` stays unsupported here (the base class says so)."""
-        if not hangup:
-            return super().update_call(call_sid, twiml=twiml, hangup=hangup)
+    def update_call(self, call_sid: str, *, twiml: str | None = None, url: str | None = None,
+                    hangup: bool = False) -> None:
+        """A live TeXML call, by its CallSid alone (POST texml/calls/{call_sid}/update, JSON with
+        Telnyx's CamelCase keys): `Status=completed` ends it (one already over is not an error);
+        `Texml` replaces its TeXML with ours (TwiML, which TeXML reads), or `Url` (+ `Method`) has
+        Telnyx fetch the new TeXML. The account-scoped update (texml/Accounts/{account_sid}/Calls/…)
+        takes the same fields but needs the Telnyx account id, which a connection does not hold. A
+        transfer of a call that is over is an error (404): the caller is gone."""
         if not CALL_SID.fullmatch(call_sid or ""):
             raise ValueError(f"not a Telnyx call id: {call_sid!r}")
         path = f"texml/calls/{call_sid}/update"
-        unless_gone(lambda: self._request("POST", path, json={"Status": "completed"}))
-        return None
+        if hangup:
+            unless_gone(lambda: self._request("POST", path, json={"Status": "completed"}))
+        elif url:
+            self._request("POST", path, json={"Url": url, "Method": "POST"})
+        elif twiml:
+            self._request("POST", path, json={"Texml": twiml})
+        else:
+            raise ValueError("update_call needs twiml, url or hangup")
 
     def validate_webhook(self, request: Any, url: str) -> bool:
         """True when the Django `request` is signed with the account's Ed25519 key over

@@ -452,10 +452,13 @@ class TwilioProvider(PhoneProvider):
 
         unless_gone(delete)  # 404: already deleted, what the caller wanted
 
-    def update_call(self, call_sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+    def update_call(self, call_sid: str, *, twiml: str | None = None, url: str | None = None,
+                    hangup: bool = False) -> None:
         with _translate_errors(mutating=True):
             if hangup:
                 self._account.calls(call_sid).update(status="completed")
+            elif url:
+                self._account.calls(call_sid).update(url=url, method="POST")
             else:
                 self._account.calls(call_sid).update(twiml=twiml)
 

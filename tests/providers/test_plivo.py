@@ -243,6 +243,22 @@ class TestMessagesAndCalls:
         provider.update_call(uuid, hangup=True)  # the caller hung up first: what was wanted
         assert len(api.sent("DELETE", f"{ACCOUNT}Call/{uuid}/")) == 2
 
+    def test_a_live_call_is_transferred_to_xml_fetched_from_a_url(self):
+        uuid = "1ed7fd89-df77-4ebf-8196-d5cf7222c918"
+        api = FakeApi().on("POST", f"{ACCOUNT}Call/{uuid}/", (202, fixture("plivo", "call_transfer")))
+        url = "https://app.example.com/connect/webhook/plivo/markup?m=signed"
+        provider_for(api).update_call(uuid, url=url)
+        assert api.body("POST", f"{ACCOUNT}Call/{uuid}/") == {"legs": "aleg", "aleg_url": url, "aleg_method": "POST"}
+        sent = api.sent("POST", f"{ACCOUNT}Call/{uuid}/")[0]
+        assert sent.headers["Authorization"] == "Basic " + base64.b64encode(f"{AUTH_ID}:{AUTH_TOKEN}".encode()).decode()
+
+    def test_transferring_a_call_that_is_over_is_an_error(self):
+        uuid = "1ed7fd89-df77-4ebf-8196-d5cf7222c918"
+        api = FakeApi().on("POST", f"{ACCOUNT}Call/{uuid}/", (404, fixture("plivo", "error_404")))
+        with pytest.raises(ProviderError) as refused:
+            provider_for(api).update_call(uuid, url="https://app.example.com/connect/webhook/plivo/markup")
+        assert refused.value.status == 404 and refused.value.permanent
+
     def test_new_markup_for_a_live_call_is_unsupported_and_a_bad_id_never_reaches_the_url(self):
         api = FakeApi()
         with pytest.raises(ProviderError) as refused:

@@ -220,11 +220,34 @@ class TestOtherCalls:
         provider.update_call(sid, hangup=True)
         assert api.body("POST", path) == {"Status": "completed"} and len(api.sent("POST", path)) == 2
 
-    def test_new_texml_for_a_live_call_is_unsupported_and_a_bad_id_never_reaches_the_url(self):
-        api = FakeApi()
+    def test_a_live_texml_call_gets_new_texml_inline(self):
+        sid = "v3:KBnLO0ZK3DhKM5s7bE9VluaSmKsOchKht_fUYvxcp8ysbmzCCtpkmA"
+        path = f"{V2}texml/calls/{sid}/update"
+        api = FakeApi().on("POST", path, (200, fixture("telnyx", "texml_call_update")))
+        texml = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Number>+14155550100</Number></Dial></Response>'
+        provider_for(api).update_call(sid, twiml=texml)
+        assert api.body("POST", path) == {"Texml": texml}
+        assert api.sent("POST", path)[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+    def test_a_live_texml_call_can_fetch_its_new_texml_from_a_url(self):
+        sid = "v3:KBnLO0ZK3DhKM5s7bE9VluaSmKsOchKht_fUYvxcp8ysbmzCCtpkmA"
+        path = f"{V2}texml/calls/{sid}/update"
+        api = FakeApi().on("POST", path, (200, fixture("telnyx", "texml_call_update")))
+        provider_for(api).update_call(sid, url=HOOKS.voice_url)
+        assert api.body("POST", path) == {"Url": HOOKS.voice_url, "Method": "POST"}
+
+    def test_new_texml_for_a_call_that_is_over_is_an_error_with_telnyxs_reason(self):
+        path = f"{V2}texml/calls/v3:gone/update"
+        api = FakeApi().on("POST", path, (404, fixture("telnyx", "error_404")))
         with pytest.raises(ProviderError) as refused:
-            provider_for(api).update_call("v3:abc", twiml="<Response/>")
-        assert refused.value.code == "unsupported" and refused.value.permanent
+            provider_for(api).update_call("v3:gone", twiml="<Response/>")
+        assert refused.value.status == 404 and refused.value.permanent
+
+    def test_a_bad_call_id_never_reaches_the_url(self):
+        api = FakeApi()
+        for call_sid in ("../phone_numbers/1", "v3:a/b", ""):
+            with pytest.raises(ValueError):
+                provider_for(api).update_call(call_sid, twiml="<Response/>")
         with pytest.raises(ValueError):
             provider_for(api).update_call("../phone_numbers/1", hangup=True)
         assert api.requests == []

@@ -12,6 +12,14 @@ transfer or hang-up updated the call at the provider: Twilio ends the stream the
 Like Twilio it plays what it receives in real time: a frame every 20 ms from its buffer; a `mark`
 is echoed once the audio sent before it has been played; `clear` empties the buffer and echoes
 the marks still waiting.
+
+It can speak Telnyx's or Plivo's stream instead (`dialect`), as their documentation shows them:
+Telnyx's `connected`, `start` (stream_id, start.call_control_id, start.media_format PCMU,
+start.custom_parameters), `media`, `dtmf`, `mark`, `stop`, reading our `media`/`mark`/`clear`;
+Plivo's `start` (start.callId, start.streamId, start.mediaFormat, the Stream's extraHeaders as
+`extra_headers` "name=value,…"), `media` (a Unix-millisecond timestamp), `dtmf`, `playedStream`
+for a `checkpoint` played, `clearedAudio` for a `clearAudio` (the checkpoints it dropped never
+come back), and no `stop`: Plivo closes the socket.
 """
 from __future__ import annotations
 
@@ -59,12 +67,127 @@ class Transport:
     def close_code(self) -> int | None: ...
 
 
+class TwilioSpeaker:
+    """The provider's side of a Twilio media stream."""
+
+    name = "twilio"
+    echoes_cleared_marks = True  # Twilio sends back the marks a `clear` dropped
+
+    def opening(self, stream_id: str, call_sid: str, account_sid: str, parameters: dict[str, str]) -> list[dict]:
+        return [{"event": "connected", "protocol": "Call", "version": "1.0.0"},
+                {"event": "start", "sequenceNumber": "1", "streamSid": stream_id, "start": {
+                    "streamSid": stream_id, "accountSid": account_sid, "callSid": call_sid, "tracks": ["inbound"],
+                    "customParameters": parameters,
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}]
+
+    def media(self, stream_id: str, chunk: int, timestamp_ms: int, payload: str) -> dict:
+        return {"event": "media", "streamSid": stream_id, "media": {
+            "track": "inbound", "chunk": str(chunk), "timestamp": str(timestamp_ms), "payload": payload}}
+
+    def dtmf(self, stream_id: str, digit: str) -> dict:
+        return {"event": "dtmf", "streamSid": stream_id, "dtmf": {"track": "inbound_track", "digit": digit}}
+
+    def played(self, stream_id: str, name: str) -> dict:
+        return {"event": "mark", "streamSid": stream_id, "mark": {"name": name}}
+
+    def cleared(self, stream_id: str) -> dict | None:
+        return None
+
+    def stop(self, stream_id: str, call_sid: str, account_sid: str) -> dict | None:
+        return {"event": "stop", "streamSid": stream_id, "stop": {"accountSid": account_sid, "callSid": call_sid}}
+
+    def read(self, message: dict) -> tuple[str, str]:
+        """What we sent: ("media", base64 payload), ("mark", name), ("clear", ""), or ("", "")."""
+        event = message.get("event")
+        if event == "media":
+            return "media", message["media"]["payload"]
+        if event == "mark":
+            return "mark", message["mark"]["name"]
+        if event == "clear":
+            return "clear", ""
+        return "", ""
+
+
+class TelnyxSpeaker(TwilioSpeaker):
+    """Telnyx's media streaming (a TeXML <Stream bidirectionalMode="rtp">): snake_case, stream_id."""
+
+    name = "telnyx"
+
+    def opening(self, stream_id, call_sid, account_sid, parameters):
+        return [{"event": "connected", "version": "1.0.0"},
+                {"event": "start", "sequence_number": "1", "stream_id": stream_id, "start": {
+                    "user_id": account_sid, "call_control_id": call_sid, "call_session_id": stream_id,
+                    "client_state": "", "custom_parameters": parameters,
+                    "media_format": {"encoding": "PCMU", "sample_rate": 8000, "channels": 1}}}]
+
+    def media(self, stream_id, chunk, timestamp_ms, payload):
+        return {"event": "media", "sequence_number": str(chunk + 2), "stream_id": stream_id, "media": {
+            "track": "inbound", "chunk": str(chunk), "timestamp": str(timestamp_ms), "payload": payload}}
+
+    def dtmf(self, stream_id, digit):
+        return {"event": "dtmf", "stream_id": stream_id, "dtmf": {"digit": digit}}
+
+    def played(self, stream_id, name):
+        return {"event": "mark", "stream_id": stream_id, "mark": {"name": name}}
+
+    def stop(self, stream_id, call_sid, account_sid):
+        return {"event": "stop", "stream_id": stream_id, "stop": {"user_id": account_sid, "call_control_id": call_sid}}
+
+
+class PlivoSpeaker(TwilioSpeaker):
+    """Plivo's audio stream (a bidirectional <Stream>): camelCase, checkpoints, no stop message."""
+
+    name = "plivo"
+    echoes_cleared_marks = False  # playedStream only for audio that really played
+
+    def __init__(self) -> None:
+        self.headers = ""
+
+    def opening(self, stream_id, call_sid, account_sid, parameters):
+        # The Stream's extraHeaders, as our Plivo XML wrote them, come back with every message.
+        self.headers = ",".join(f"{k}={v}" for k, v in parameters.items())
+        return [{"event": "start", "sequenceNumber": 1, "start": {
+            "callId": call_sid, "streamId": stream_id, "accountId": account_sid, "tracks": ["inbound"],
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}, "extra_headers": self.headers}]
+
+    def media(self, stream_id, chunk, timestamp_ms, payload):
+        return {"event": "media", "sequenceNumber": chunk + 2, "streamId": stream_id, "media": {
+            "track": "inbound", "timestamp": str(int(time.time() * 1000)), "chunk": chunk, "payload": payload},
+            "extra_headers": self.headers}
+
+    def dtmf(self, stream_id, digit):
+        return {"event": "dtmf", "streamId": stream_id, "dtmf": {"track": "inbound", "digit": digit}}
+
+    def played(self, stream_id, name):
+        return {"event": "playedStream", "streamId": stream_id, "name": name}
+
+    def cleared(self, stream_id):
+        return {"event": "clearedAudio", "streamId": stream_id}
+
+    def stop(self, stream_id, call_sid, account_sid):
+        return None
+
+    def read(self, message):
+        event = message.get("event")
+        if event == "playAudio":
+            return "media", message["media"]["payload"]
+        if event == "checkpoint":
+            return "mark", message["name"]
+        if event == "clearAudio":
+            return "clear", ""
+        return "", ""
+
+
+SPEAKERS = {"twilio": TwilioSpeaker, "telnyx": TelnyxSpeaker, "plivo": PlivoSpeaker}
+
+
 class SimulatedCaller:
     def __init__(self, transport: Transport, *, call_sid: str, account_sid: str, parameters: dict[str, str],
                  say: list[str], digits: list[str] | None = None, pace: float = 1.0, interrupt_after_ms: int = 0,
                  left_stream: Callable[[], Awaitable[str]] | None = None, max_seconds: float = 60.0,
-                 stamp: bool = False, seq_base: int = 0) -> None:
+                 stamp: bool = False, seq_base: int = 0, dialect: str = "twilio") -> None:
         self.transport = transport
+        self.speaker = SPEAKERS[dialect]()
         self.call_sid, self.account_sid, self.parameters = call_sid, account_sid, parameters
         self.say = list(say)
         self.digits = list(digits or [])
@@ -88,11 +211,8 @@ class SimulatedCaller:
             await self.transport.send(json.dumps(message))
 
     async def run(self) -> CallerReport:
-        await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-        await self._send({"event": "start", "sequenceNumber": "1", "streamSid": self.report.stream_sid, "start": {
-            "streamSid": self.report.stream_sid, "accountSid": self.account_sid, "callSid": self.call_sid,
-            "tracks": ["inbound"], "customParameters": self.parameters,
-            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})
+        for message in self.speaker.opening(self.report.stream_sid, self.call_sid, self.account_sid, self.parameters):
+            await self._send(message)
         reader = asyncio.get_running_loop().create_task(self._read())
         try:
             await asyncio.wait_for(self._talk(), self.max_seconds)
@@ -100,8 +220,9 @@ class SimulatedCaller:
             self.report.ended = self.report.ended or f"hung up after {self.max_seconds:g}s"
         finally:
             if not self.closed:
-                await self._send({"event": "stop", "streamSid": self.report.stream_sid,
-                                  "stop": {"accountSid": self.account_sid, "callSid": self.call_sid}})
+                stop = self.speaker.stop(self.report.stream_sid, self.call_sid, self.account_sid)
+                if stop is not None:
+                    await self._send(stop)
                 await self.transport.close()
                 self.closed = True
             reader.cancel()
@@ -116,10 +237,9 @@ class SimulatedCaller:
                 self.closed = True
                 self.report.ended = self.report.ended or "the gateway closed the stream"
                 return
-            message = json.loads(text)
-            event = message.get("event")
+            event, value = self.speaker.read(json.loads(text))
             if event == "media":
-                data = audio.unb64(message["media"]["payload"])
+                data = audio.unb64(value)
                 self.playback.append(data)
                 self.report.frames_heard += 1
                 seq = audio.sequence(data)
@@ -132,25 +252,28 @@ class SimulatedCaller:
                 self.turn_words += audio.words_in(data)
                 self.last_heard = time.monotonic()
             elif event == "mark":
-                self.playback.append(message["mark"]["name"])
+                self.playback.append(value)
             elif event == "clear":
                 self.report.clears += 1
                 marks = [m for m in self.playback if isinstance(m, str)]
                 self.playback.clear()
-                for name in marks:
-                    await self._echo(name)
+                if self.speaker.echoes_cleared_marks:
+                    for name in marks:
+                        await self._echo(name)
+                cleared = self.speaker.cleared(self.report.stream_sid)
+                if cleared is not None:
+                    await self._send(cleared)
 
     async def _echo(self, name: str) -> None:
         self.report.marks_echoed += 1
-        await self._send({"event": "mark", "streamSid": self.report.stream_sid, "mark": {"name": name}})
+        await self._send(self.speaker.played(self.report.stream_sid, name))
 
     async def _tick(self, data: bytes) -> None:
         """One 20 ms step: send a frame, play one from the buffer, echo the marks reached."""
         if self.stamp:
             self.report.sent_at[audio.sequence(data)] = time.monotonic()
-        await self._send({"event": "media", "streamSid": self.report.stream_sid, "media": {
-            "track": "inbound", "chunk": str(self.seq), "timestamp": str((self.seq - self.seq_base) * audio.FRAME_MS),
-            "payload": audio.b64(data)}})
+        await self._send(self.speaker.media(self.report.stream_sid, self.seq,
+                                            (self.seq - self.seq_base) * audio.FRAME_MS, audio.b64(data)))
         self.report.frames_sent += 1
         self.seq += 1
         while self.playback and isinstance(self.playback[0], str):
@@ -204,8 +327,7 @@ class SimulatedCaller:
             for digit in self.digits:
                 if self.closed:
                     break
-                await self._send({"event": "dtmf", "streamSid": self.report.stream_sid,
-                                  "dtmf": {"track": "inbound_track", "digit": digit}})
+                await self._send(self.speaker.dtmf(self.report.stream_sid, digit))
                 await self._wait_for_answer()
                 self._end_turn()
             if not self.closed:

@@ -4,8 +4,11 @@ Plivo names no account, so the number (`To`, else `From`) finds the connection, 
 connections only. Its form fields are translated to the neutral values the shared handlers take,
 and their TwiML answers to Plivo XML (providers.plivo.markup). Plivo writes numbers without the `+`.
 
-Kinds: voice (answer_url), sms (message_url), status (hangup_url, and message status `url`), and
-the ones our own XML points back to: ivr-menu, recording, transcription.
+Kinds: voice (answer_url), sms (message_url), status (hangup_url, and message status `url`), the
+ones our own XML points back to: ivr-menu, recording, transcription, and `markup`: the aleg_url of a
+transfer (Plivo's Transfer Call API fetches the live call's new XML), answered with the TwiML our
+signed link carries (phones.calls.ai.markup_link) as Plivo XML; a link that is not ours, stale, or
+for another call is refused (403).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
-from phones.calls import callbacks
+from phones.calls import ai, callbacks
 from phones.inbound import Webhook
 from providers.plivo import markup as plivo_xml
 from providers.plivo.client import e164
@@ -41,6 +44,15 @@ def _sms(hook: Webhook) -> HttpResponse:
                         content_type=XML)
 
 
+def _markup(hook: Webhook) -> HttpResponse:
+    hook.call = call_event(hook.params)
+    twiml = ai.served_markup(hook)
+    if twiml is None:
+        logger.warning("Plivo markup request for call %s: not a live markup link of ours", hook.call.sid)
+        return HttpResponseForbidden("Not a markup link for this call")
+    return HttpResponse(plivo_xml.voice_xml(twiml), content_type=XML)
+
+
 HANDLERS: dict[str, Handler] = {
     "voice": call_handler(call_event, _voice_xml, XML),
     "ivr-menu": call_handler(call_event, _voice_xml, XML),
@@ -48,6 +60,7 @@ HANDLERS: dict[str, Handler] = {
     "status": callback_handler("status", status_event, callbacks.status_callback),
     "recording": callback_handler("recording", recording_event, callbacks.recording_callback),
     "transcription": callback_handler("transcription", transcription_event, callbacks.transcription_callback),
+    "markup": _markup,
 }
 
 

@@ -15,7 +15,14 @@ gateway moves it on (active, ended, failed). When the stream ends the provider r
 `after_stream` hangs up after a normal end, and after a failure (ai_status "failed": the AI could
 not be reached or broke off) apologises and goes on to the number's fallback, its voice routing
 (assignments, the system phone, voicemail). Plivo gets the same answer as Plivo XML
-(providers.plivo.markup: a bidirectional μ-law <Stream>), Telnyx as TeXML.
+(providers.plivo.markup: a bidirectional μ-law <Stream>), Telnyx as TeXML, whose <Stream> is told to
+take our μ-law back as RTP (providers.telnyx.consts.STREAM_ATTRIBUTES; Telnyx's default is MP3).
+
+A transfer (the gateway's tool) gives the live call new markup. Twilio and Telnyx take it inline;
+Plivo fetches it from a URL (PhoneProvider.markup_by_url): `markup_link` is one of ours, on the
+provider's webhook family (kind `markup`), carrying the TwiML signed and bound to the call for a
+few minutes, and `served_markup` reads it back when the provider's signed request comes (webhooks.plivo
+answers it as Plivo XML).
 
 An org may have AI_MAX_CONCURRENT_CALLS calls connecting or active at once; the next caller gets
 the fallback instead of the stream. A call that never reached the gateway stops counting once it
@@ -29,6 +36,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from twilio.twiml.voice_response import VoiceResponse
@@ -38,6 +46,7 @@ from phones.calls import twiml
 from phones.inbound import Webhook
 from phones.models import Agent, Call
 from phones.stream_tokens import mint_stream_token
+from providers.telnyx.consts import STREAM_ATTRIBUTES as TELNYX_STREAM
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +54,9 @@ STREAM_PATH = "/media/stream"
 APOLOGY = "Sorry, our assistant is not available right now."
 # A connecting/active AI call older than this no longer counts towards the limit (its stream was lost).
 STALE_AFTER = timedelta(seconds=Agent.MAX_CALL_SECONDS + 300)
+MARKUP_SALT = "phones.calls.ai.markup"
+# Seconds between a transfer and the provider fetching the markup it names.
+MARKUP_MAX_AGE = 300
 
 
 def stream_url() -> str:
@@ -90,7 +102,7 @@ def connect_agent(response: VoiceResponse, hook: Webhook, agent: Agent, *, then:
     if not _claim(hook, agent):
         return False
     token = mint_stream_token(org_id=hook.org.pk, number_id=hook.number.pk, agent_id=agent.pk, call_sid=call.sid)
-    stream = response.connect().stream(url=stream_url())
+    stream = response.connect().stream(url=stream_url(), **(TELNYX_STREAM if hook.provider == "telnyx" else {}))
     stream.parameter(name="token", value=token)
     stream.parameter(name="agentId", value=agent.public_id)
     stream.parameter(name="callSid", value=call.sid)
@@ -111,3 +123,24 @@ def failed(hook: Webhook) -> bool:
 
 def apologise(response: VoiceResponse) -> None:
     response.say(APOLOGY)
+
+
+def markup_link(connection_type: str, call_sid: str, twiml_text: str) -> str:
+    """Our URL that serves `twiml_text` to the provider of `connection_type` for this call (on its
+    webhook family, so the request is checked with its signature): the TwiML rides in the URL,
+    signed (django.core.signing, compressed) together with the call SID."""
+    value = signing.dumps({"call": call_sid, "twiml": twiml_text}, salt=MARKUP_SALT, compress=True)
+    return twiml.link("markup", connection_type, m=value)
+
+
+def served_markup(hook: Webhook) -> str | None:
+    """The TwiML a markup link carries, when the link is ours, under MARKUP_MAX_AGE old and for the
+    call asking (the verified webhook's call); None otherwise."""
+    try:
+        value = signing.loads(hook.query.get("m", ""), salt=MARKUP_SALT, max_age=MARKUP_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(value, dict) or hook.call is None or not hook.call.sid or value.get("call") != hook.call.sid:
+        return None
+    found = value.get("twiml")
+    return found if isinstance(found, str) else None

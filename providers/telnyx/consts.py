@@ -33,3 +33,7 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 NOT_CONFIGURED = "not_configured"
 ORDER_FAILED = "order_failed"
 ORDER_STILL_PENDING = "order_pending"
+
+# A TeXML <Stream> that plays what we send back as RTP in PCMU (μ-law 8 kHz, as the AI speaks it);
+# Telnyx's default bidirectional mode is MP3 files.
+STREAM_ATTRIBUTES = {"bidirectionalMode": "rtp", "bidirectionalCodec": "PCMU"}

@@ -222,3 +222,48 @@ def test_every_verb_our_builders_emit_has_a_plivo_translation(settings):
     assert (ai.text, ai.get("bidirectional"), ai.get("extraHeaders")) == (
         "wss://ai.example.com/s", "true", "callSid=CA1,org=alice-co")
     assert queue.text == "support"
+
+
+TRANSFER = ('<?xml version="1.0" encoding="UTF-8"?><Response><Dial answerOnBridge="true" callerId="+14155550300">'
+            '<Number>+14155550100</Number></Dial></Response>')
+
+
+def _markup_query(call_sid: str = CALL_UUID, twiml: str = TRANSFER) -> str:
+    from urllib.parse import urlsplit
+
+    from phones.calls.ai import markup_link
+
+    link = markup_link(ProviderConnection.Type.PLIVO, call_sid, twiml)
+    assert link.startswith(f"{PUBLIC}/connect/webhook/plivo/markup?")
+    return urlsplit(link).query
+
+
+def test_a_transfer_link_serves_its_markup_as_plivo_xml(plivo, plivo_number):
+    root = xml(plivo.call("markup", query=_markup_query(), CallStatus="in-progress"))
+    assert [(child.tag, child.get("callerId"), child.find("Number").text) for child in root] == [
+        ("Dial", "+14155550300", "+14155550100")]
+
+
+@pytest.mark.parametrize("case", ["another_call", "tampered", "stale", "missing", "unsigned"])
+def test_a_transfer_link_that_is_not_this_calls_is_refused(plivo, plivo_number, case):
+    from unittest import mock
+
+    from django.core import signing
+
+    query = _markup_query()
+    if case == "another_call":
+        query = _markup_query(call_sid="b8b2d9d7-3d2c-11ee-9e34-0242ac120003")
+    elif case == "tampered":
+        query = _markup_query(twiml=TRANSFER.replace("+14155550100", "+19005550100"))[:-6] + query[-6:]
+    elif case == "stale":
+        with mock.patch.object(signing.time, "time", return_value=signing.time.time() - 301):
+            query = _markup_query()
+    elif case == "missing":
+        query = ""
+    if case == "unsigned":
+        response = plivo.post("markup", {"CallUUID": CALL_UUID, "From": CALLER[1:], "To": OUR[1:]}, query=query,
+                              token="not-the-token")
+    else:
+        response = plivo.call("markup", query=query, CallStatus="in-progress")
+    assert response.status_code == 403
+    assert b"Dial" not in response.content

@@ -2,9 +2,10 @@
 thread). Each answers a dict the model is told (function_call_output); a refusal or failure is an
 {"error": ...} for the model to handle, never something the caller hears from us.
 
-- transfer {target}: the live call at the provider gets new TwiML (the gateway's stream ends): a
+- transfer {target}: the live call at the provider gets new markup (the gateway's stream ends): a
   number (<Dial><Number>), an org member's softphone (<Dial><Client>), or a queue (<Enqueue>), as
-  the agent's transfer_targets name them.
+  the agent's transfer_targets name them. TwiML inline for Twilio, TeXML (the same) for Telnyx; Plivo
+  fetches it, as Plivo XML, from a signed link of ours (phones.calls.ai.markup_link).
 - hangup {}: the call ends now.
 - end_call {reason}: the conversation is over: the call ends once the agent's last words have played.
 - send_sms {body}: a text to the caller from the number called, through the normal send path
@@ -19,7 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from core.errors import DomainError
 from orgs.models import Org
 from phones.agents.gateway.context import StreamContext, phone_provider
-from phones.calls import twiml
+from phones.calls import ai, twiml
 from phones.messaging.services import sms_send
 from providers.base import ProviderError
 
@@ -81,14 +82,24 @@ def transfer_twiml(context: StreamContext, target: str) -> str:
     return str(response)
 
 
+def transfer(context: StreamContext, markup: str) -> None:
+    """The live call runs `markup` now: given inline, or, to a provider that fetches it
+    (markup_by_url: Plivo), from our signed link serving it (phones.calls.ai.markup_link)."""
+    provider = phone_provider(context)
+    if provider.markup_by_url:
+        provider.update_call(context.call_sid, url=ai.markup_link(context.phone_connection.type, context.call_sid,
+                                                                  markup))
+    else:
+        provider.update_call(context.call_sid, twiml=markup)
+
+
 def run(context: StreamContext, name: str, arguments: dict) -> dict:
     """Run one tool; what the model is told."""
     if name not in context.agent.tools:
         return {"error": f"the tool {name!r} is not available"}
     try:
         if name == "transfer":
-            phone_provider(context).update_call(context.call_sid, twiml=transfer_twiml(
-                context, str(arguments.get("target", ""))))
+            transfer(context, transfer_twiml(context, str(arguments.get("target", ""))))
             return {"ok": True, "transferred_to": str(arguments.get("target", ""))}
         if name == "hangup":
             phone_provider(context).update_call(context.call_sid, hangup=True)

@@ -4,6 +4,7 @@ caller on a channels WebsocketCommunicator, and the AI call's rows."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import socket
 import threading
@@ -80,9 +81,10 @@ class WebsocketCommunicator(ApplicationCommunicator):
 
 
 class CommunicatorTransport(Transport):
-    def __init__(self, communicator: WebsocketCommunicator) -> None:
+    def __init__(self, communicator: WebsocketCommunicator, seen: list | None = None) -> None:
         self.communicator = communicator
         self.code: int | None = None
+        self.seen = seen  # every message the gateway sent the provider, parsed, when a list is given
 
     async def send(self, text: str) -> None:
         await self.communicator.send_to(text_data=text)
@@ -97,6 +99,8 @@ class CommunicatorTransport(Transport):
                 self.code = message.get("code", 1000)
                 return None
             if message["type"] == "websocket.send" and message.get("text") is not None:
+                if self.seen is not None:
+                    self.seen.append(json.loads(message["text"]))
                 return message["text"]
 
     async def close(self) -> None:
@@ -136,17 +140,24 @@ def signed_headers(number: PhoneNumber, url: str | None = None) -> list[tuple[by
 
 
 async def run_caller(call: Call, *, token: str | None = None, headers=None, say=(), digits=(), pace: float = 0.2,
-                     interrupt_after_ms: int = 0, max_seconds: float = 20.0, left_stream=None):
+                     interrupt_after_ms: int = 0, max_seconds: float = 20.0, left_stream=None,
+                     dialect: str = "twilio", parameters: dict[str, str] | None = None, account_sid: str = "",
+                     seen: list | None = None):
+    """A call's media stream on /media/stream, the provider's side played by sandbox.realtime_caller
+    in `dialect`, with the Stream's `parameters` (by default, a token for `call`); `seen` collects
+    what the gateway sent the provider."""
     from config.asgi import application
 
     communicator = WebsocketCommunicator(application, "/media/stream", headers=headers or [])
     connected, _ = await communicator.connect()
     assert connected
-    transport = CommunicatorTransport(communicator)
-    caller = SimulatedCaller(transport, call_sid=call.provider_sid, account_sid="AC" + "0" * 32,
-                             parameters={"token": token if token is not None else token_for(call)},
-                             say=list(say), digits=list(digits), pace=pace, interrupt_after_ms=interrupt_after_ms,
-                             max_seconds=max_seconds, left_stream=left_stream)
+    transport = CommunicatorTransport(communicator, seen)
+    if parameters is None:
+        parameters = {"token": token if token is not None else token_for(call)}
+    caller = SimulatedCaller(transport, call_sid=call.provider_sid, account_sid=account_sid or "AC" + "0" * 32,
+                             parameters=parameters, say=list(say), digits=list(digits), pace=pace,
+                             interrupt_after_ms=interrupt_after_ms, max_seconds=max_seconds, left_stream=left_stream,
+                             dialect=dialect)
     report = await caller.run()
     # Let the gateway's disconnect run (the AI session closed, the call's AI part recorded).
     await asyncio.sleep(0.3)

@@ -52,6 +52,7 @@ def test_an_agent_number_streams_to_our_gateway(twilio, attached, agent):
     assert (claims["org"], claims["number"], claims["agent"], claims["call"]) == (
         attached.org_id, attached.pk, agent.pk, sid(1))
     assert root.find("Redirect").text == f"{VOICE}?after=ai"
+    assert root.find("Connect/Stream").get("bidirectionalMode") is None  # Telnyx's attribute only
     call = Call.objects.get(provider_sid=sid(1))
     assert (call.agent, call.ai_status, call.from_number) == (agent, "connecting", CALLER)
 
@@ -244,3 +245,6 @@ def test_telnyx_answers_with_the_same_texml_stream(telnyx, telnyx_number, agent)
     assert url == "wss://app.example.com/media/stream"
     assert read_stream_token(params["token"])["call"] == "v3:ai"
     assert ET.fromstring(response.content).find("Redirect").text == f"{PUBLIC}/connect/webhook/telnyx/voice?after=ai"
+    # Telnyx plays what we send back as PCMU over RTP only when told (its default is MP3 files).
+    stream = ET.fromstring(response.content).find("Connect/Stream")
+    assert (stream.get("bidirectionalMode"), stream.get("bidirectionalCodec")) == ("rtp", "PCMU")

@@ -17,7 +17,7 @@ It can speak Telnyx's or Plivo's stream instead (`dialect`), as their documentat
 Telnyx's `connected`, `start` (stream_id, start.call_control_id, start.media_format PCMU,
 start.custom_parameters), `media`, `dtmf`, `mark`, `stop`, reading our `media`/`mark`/`clear`;
 Plivo's `start` (start.callId, start.streamId, start.mediaFormat, the Stream's extraHeaders as
-`extra_headers` "name=value,…"), `media` (a Unix-millisecond timestamp), `dtmf`, `playedStream`
+`extra_headers` "name=value;…"), `media` (a Unix-millisecond timestamp), `dtmf`, `playedStream`
 for a `checkpoint` played, `clearedAudio` for a `clearAudio` (the checkpoints it dropped never
 come back), and no `stop`: Plivo closes the socket.
 """
@@ -144,8 +144,8 @@ class PlivoSpeaker(TwilioSpeaker):
         self.headers = ""
 
     def opening(self, stream_id, call_sid, account_sid, parameters):
-        # The Stream's extraHeaders, as our Plivo XML wrote them, come back with every message.
-        self.headers = ",".join(f"{k}={v}" for k, v in parameters.items())
+        # The Stream's extraHeaders come back with every message, ";"-separated as Plivo's reference shows.
+        self.headers = ";".join(f"{k}={v}" for k, v in parameters.items())
         return [{"event": "start", "sequenceNumber": 1, "start": {
             "callId": call_sid, "streamId": stream_id, "accountId": account_sid, "tracks": ["inbound"],
             "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}, "extra_headers": self.headers}]

@@ -1,7 +1,8 @@
 """Plivo audio streams (bidirectional <Stream>), in our values.
 
 In: `start` (start.callId, start.streamId, start.accountId, start.mediaFormat; our parameters come
-as the Stream's extraHeaders, "name=value,name=value", which providers.plivo.markup writes),
+as the Stream's extraHeaders, "name=value,name=value", which providers.plivo.markup writes; Plivo's
+reference shows them back ";"-separated, which is read too),
 `media` (media.payload, media.timestamp, media.track), `playedStream` (a checkpoint we sent has
 played: our mark), `dtmf`, `stop`. Out: `playAudio` (μ-law 8 kHz), `checkpoint` (our mark),
 `clearAudio`.
@@ -9,6 +10,7 @@ played: our mark), `dtmf`, `stop`. Out: `playAudio` (μ-law 8 kHz), `checkpoint`
 from __future__ import annotations
 
 import json
+import re
 
 from providers.media import (
     StreamEvent,
@@ -26,7 +28,8 @@ from providers.media import (
 
 
 def _extra_headers(value: object) -> dict[str, str]:
-    """extraHeaders as Plivo passes them back: "k=v,k=v", or a JSON object."""
+    """extraHeaders as Plivo passes them back: "k=v,k=v" (as the <Stream> attribute is written),
+    "k=v;k=v" (as Plivo's stream reference shows `extra_headers`), or a JSON object."""
     if isinstance(value, dict):
         pairs = value.items()
     elif isinstance(value, str) and value.strip().startswith("{"):
@@ -36,7 +39,7 @@ def _extra_headers(value: object) -> dict[str, str]:
             return {}
         pairs = loaded.items() if isinstance(loaded, dict) else []
     elif isinstance(value, str):
-        pairs = (part.split("=", 1) for part in value.split(",") if "=" in part)
+        pairs = (part.split("=", 1) for part in re.split(r"[,;]", value) if "=" in part)
     else:
         return {}
     out = {}

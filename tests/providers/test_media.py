@@ -94,3 +94,16 @@ def test_plivo_sequence():
         "contentType": "audio/x-mulaw", "sampleRate": 8000, "payload": "AA=="}}
     assert PLIVO.mark("s-1", "m3") == {"event": "checkpoint", "streamId": "s-1", "name": "m3"}
     assert PLIVO.clear("s-1") == {"event": "clearAudio", "streamId": "s-1"}
+
+
+def test_plivo_documented_start_with_extra_headers_separated_by_semicolons():
+    # Plivo's Audio Streaming reference, verbatim: extra_headers "userId=12345;sessionId=abc-xyz".
+    start = {"event": "start", "sequenceNumber": 1, "start": {
+        "callId": "12345678-1234-1234-1234-123456789abc", "streamId": "87654321-4321-4321-4321-cba987654321",
+        "accountId": "MAXXXXXXXXXXXXXXXXXX", "tracks": ["inbound"],
+        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}},
+        "extra_headers": "userId=12345;sessionId=abc-xyz"}
+    assert PLIVO.recognises(start)
+    assert PLIVO.parse(start) == StreamStart(
+        stream_id="87654321-4321-4321-4321-cba987654321", call_id="12345678-1234-1234-1234-123456789abc",
+        account_id="MAXXXXXXXXXXXXXXXXXX", parameters={"userId": "12345", "sessionId": "abc-xyz"})

@@ -328,3 +328,32 @@ def test_a_provider_from_the_registry_uses_the_sandbox(account):
 def test_sandbox_account_create_gives_twilio_shaped_credentials(db):
     account = sandbox_account_create(friendly_name="x")
     assert account.sid.startswith("AC") and len(account.sid) == 34 and len(account.auth_token) == 32
+
+
+class TestLiveCall:
+    """update_call: the AI gateway's transfer and hang-up, on a call the emulator has in progress."""
+
+    @pytest.fixture
+    def live_call(self, account):
+        from sandbox.models import SandboxCall
+
+        return SandboxCall.objects.create(sid="CA" + "7" * 32, account=account, to="+14155550123",
+                                          from_number="+14155550111", url="", direction="inbound",
+                                          status="in-progress")
+
+    def test_new_twiml_inline(self, provider, live_call):
+        twiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Number>+14155550100</Number></Dial></Response>'
+        provider.update_call(live_call.sid, twiml=twiml)
+        live_call.refresh_from_db()
+        assert (live_call.twiml, live_call.url) == (twiml, "")
+
+    def test_new_twiml_from_a_url(self, provider, live_call):
+        provider.update_call(live_call.sid, url="https://app.example.com/connect/webhook/twilio/voice?after=ai")
+        live_call.refresh_from_db()
+        assert (live_call.url, live_call.method, live_call.twiml) == (
+            "https://app.example.com/connect/webhook/twilio/voice?after=ai", "POST", "")
+
+    def test_hang_up(self, provider, live_call):
+        provider.update_call(live_call.sid, hangup=True)
+        live_call.refresh_from_db()
+        assert live_call.status == "completed"

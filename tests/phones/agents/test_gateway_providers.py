@@ -14,7 +14,7 @@ import httpx
 import pytest
 from asgiref.sync import async_to_sync
 
-from phones.models import Call
+from phones.models import Call, Message
 from tests.phones.agents.gateway_helpers import LiveServer, run_caller
 from tests.providers.test_plivo import FakeApi, fixture
 from tests.webhooks.conftest import PUBLIC
@@ -26,7 +26,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 TELNYX_SID = "v3:9X2vxPDFY2RHSJ1EdMS0RHRksMTg7ldNxdjWbVr9zBjbGjGsSe-aiQ"  # Telnyx's documented CallSid
 TELNYX_UPDATE = f"/v2/texml/calls/{TELNYX_SID}/update"
+TELNYX_MESSAGES = "/v2/messages"
 PLIVO_TRANSFER = f"/v1/Account/{AUTH_ID}/Call/{CALL_UUID}/"
+PLIVO_MESSAGES = f"/v1/Account/{AUTH_ID}/Message/"
 
 
 @pytest.fixture
@@ -43,7 +45,10 @@ def provider_api(monkeypatch) -> FakeApi:
     """Telnyx's and Plivo's APIs at the HTTP boundary: the clients are the real ones, their httpx
     client given a MockTransport."""
     api = (FakeApi().on("POST", TELNYX_UPDATE, (200, fixture("telnyx", "texml_call_update")))
-           .on("POST", PLIVO_TRANSFER, (202, fixture("plivo", "call_transfer"))))
+           .on("POST", TELNYX_MESSAGES, (200, fixture("telnyx", "message")))
+           .on("POST", PLIVO_TRANSFER, (202, fixture("plivo", "call_transfer")))
+           .on("DELETE", PLIVO_TRANSFER, (204, None))
+           .on("POST", PLIVO_MESSAGES, (202, fixture("plivo", "message_send"))))
     for name in ("providers.telnyx.client", "providers.plivo.client"):
         real = importlib.import_module(name).http_client
         monkeypatch.setattr(f"{name}.http_client",
@@ -197,3 +202,57 @@ def test_plivo_barge_in_clears_and_truncates_at_the_checkpoints_played(live, pro
     assert next(t for t in call.ai_transcript if t["role"] == "agent")["interrupted"] is True
     assert ("caller", "what are your hours") in turns(call)
     assert provider_api.sent("POST", PLIVO_TRANSFER) == []
+
+
+# ---------------------------------------------------------------- the other tools, on both
+
+
+@pytest.fixture
+def streamed(request, telnyx, telnyx_number, plivo, plivo_number, agent):
+    """(the call, the Stream's parameters, the dialect) of a call to an agent's number on the
+    provider the test is parametrized with, as its voice webhook answered it."""
+    provider = request.param
+    number = telnyx_number if provider == "telnyx" else plivo_number
+    number.agent = agent
+    number.save(update_fields=["agent"])
+    if provider == "telnyx":
+        _, parameters = telnyx_answer(telnyx, number)
+        return Call.objects.get(provider_sid=TELNYX_SID), parameters, provider
+    _, parameters = plivo_answer(plivo)
+    return Call.objects.get(provider_sid=CALL_UUID), parameters, provider
+
+
+@pytest.mark.parametrize("streamed", ["telnyx", "plivo"], indirect=True)
+def test_hangup_ends_the_call_at_the_provider(live, provider_api, streamed, agent):
+    call, parameters, dialect = streamed
+    agent.tools = ["hangup"]
+    agent.save(update_fields=["tools"])
+    method, path = ("POST", TELNYX_UPDATE) if dialect == "telnyx" else ("DELETE", PLIVO_TRANSFER)
+    report = async_to_sync(run_caller)(call, dialect=dialect, parameters=parameters, say=["goodbye"],
+                                       left_stream=left_after(provider_api, method, path))
+    assert len(provider_api.sent(method, path)) == 1
+    if dialect == "telnyx":
+        assert provider_api.body(method, path) == {"Status": "completed"}
+    assert report.ended == "the call was transferred"  # (the provider ended the stream)
+    call.refresh_from_db()
+    assert turns(call)[-1] == ("tool", "hangup(reason=the caller said goodbye) → ok")
+    assert call.ai_status == "ended"
+
+
+@pytest.mark.parametrize("streamed", ["telnyx", "plivo"], indirect=True)
+def test_a_text_to_the_caller_goes_through_the_providers_send_path(live, provider_api, streamed, agent):
+    call, parameters, dialect = streamed
+    agent.tools = ["send_sms"]
+    agent.save(update_fields=["tools"])
+    report = async_to_sync(run_caller)(call, dialect=dialect, parameters=parameters,
+                                       say=["please text me the address"])
+    body = "Here is the information you asked for."
+    if dialect == "telnyx":
+        assert provider_api.body("POST", TELNYX_MESSAGES) == {
+            "to": call.from_number, "from": call.to_number, "text": body,
+            "webhook_url": f"{PUBLIC}/connect/webhook/telnyx/status"}
+    else:
+        sent = provider_api.body("POST", PLIVO_MESSAGES)
+        assert (sent["dst"], sent["src"], sent["text"]) == (call.from_number, call.to_number, body)
+    assert report.heard[-1] == "Done."
+    assert Message.objects.filter(to_number=call.from_number, direction="outbound", body=body).count() == 1

@@ -57,7 +57,7 @@ def provider_api(monkeypatch) -> FakeApi:
 
 
 def left_after(api: FakeApi, method: str, path: str):
-    """The provider ends the stream once the call was given new markup."""
+    """The provider ends the stream once the call was given new markup (or ended)."""
     async def left() -> str:
         return "the call was transferred" if api.sent(method, path) else ""
     return left
@@ -222,20 +222,24 @@ def streamed(request, telnyx, telnyx_number, plivo, plivo_number, agent):
     return Call.objects.get(provider_sid=CALL_UUID), parameters, provider
 
 
+@pytest.mark.parametrize(("tool", "words", "line"), [
+    ("hangup", "goodbye", "hangup(reason=the caller said goodbye) → ok"),
+    # end_call: the call ends once the agent's last words were played (the provider's marks or checkpoints).
+    ("end_call", "bye now", "end_call(reason=the caller said goodbye) → ok")])
 @pytest.mark.parametrize("streamed", ["telnyx", "plivo"], indirect=True)
-def test_hangup_ends_the_call_at_the_provider(live, provider_api, streamed, agent):
+def test_hangup_and_end_call_end_the_call_at_the_provider(live, provider_api, streamed, agent, tool, words, line):
     call, parameters, dialect = streamed
-    agent.tools = ["hangup"]
+    agent.tools = [tool]
     agent.save(update_fields=["tools"])
     method, path = ("POST", TELNYX_UPDATE) if dialect == "telnyx" else ("DELETE", PLIVO_TRANSFER)
-    report = async_to_sync(run_caller)(call, dialect=dialect, parameters=parameters, say=["goodbye"],
+    report = async_to_sync(run_caller)(call, dialect=dialect, parameters=parameters, say=[words],
                                        left_stream=left_after(provider_api, method, path))
     assert len(provider_api.sent(method, path)) == 1
     if dialect == "telnyx":
         assert provider_api.body(method, path) == {"Status": "completed"}
     assert report.ended == "the call was transferred"  # (the provider ended the stream)
     call.refresh_from_db()
-    assert turns(call)[-1] == ("tool", "hangup(reason=the caller said goodbye) → ok")
+    assert turns(call)[-1] == ("tool", line)
     assert call.ai_status == "ended"
 
 

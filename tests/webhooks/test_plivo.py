@@ -244,6 +244,16 @@ def test_a_transfer_link_serves_its_markup_as_plivo_xml(plivo, plivo_number):
         ("Dial", "+14155550300", "+14155550100")]
 
 
+def test_a_transfer_to_a_queue_or_a_softphone_is_served_in_plivos_words(plivo, plivo_number):
+    queue = '<?xml version="1.0" encoding="UTF-8"?><Response><Enqueue>support</Enqueue></Response>'
+    root = xml(plivo.call("markup", query=_markup_query(twiml=queue), CallStatus="in-progress"))
+    assert [(child.tag, child.text) for child in root] == [("Conference", "support")]
+    user = ('<?xml version="1.0" encoding="UTF-8"?><Response><Dial answerOnBridge="true"><Client>u_7</Client>'
+            '</Dial></Response>')
+    root = xml(plivo.call("markup", query=_markup_query(twiml=user), CallStatus="in-progress"))
+    assert root.find("Dial/User").text == "sip:u_7@phone.plivo.com"
+
+
 @pytest.mark.parametrize("case", ["another_call", "tampered", "stale", "missing", "unsigned"])
 def test_a_transfer_link_that_is_not_this_calls_is_refused(plivo, plivo_number, case):
     from unittest import mock

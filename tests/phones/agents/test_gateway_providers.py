@@ -260,3 +260,21 @@ def test_a_text_to_the_caller_goes_through_the_providers_send_path(live, provide
         assert (sent["dst"], sent["src"], sent["text"]) == (call.from_number, call.to_number, body)
     assert report.heard[-1] == "Done."
     assert Message.objects.filter(to_number=call.from_number, direction="outbound", body=body).count() == 1
+
+
+@pytest.mark.parametrize("streamed", ["telnyx", "plivo"], indirect=True)
+def test_a_stream_with_a_forged_token_is_closed_with_nothing_written(live, provider_api, streamed):
+    from billing.models import UsageRecord
+    from sandbox import realtime
+
+    call, parameters, dialect = streamed
+    token = parameters["token"]
+    parameters = {**parameters, "token": token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")}
+    before = realtime.RECENT[-1] if realtime.RECENT else None
+    report = async_to_sync(run_caller)(call, dialect=dialect, parameters=parameters, say=["hello"])
+    assert report.closed_code == 1008 and report.frames_heard == 0
+    call.refresh_from_db()
+    assert (call.ai_status, call.ai_transcript, call.ai_seconds) == ("connecting", [], 0)  # as the answer left it
+    assert not UsageRecord.objects.filter(kind="ai_second").exists()
+    assert (realtime.RECENT[-1] if realtime.RECENT else None) is before  # no AI session was opened
+    assert provider_api.requests == []

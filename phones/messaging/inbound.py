@@ -4,16 +4,18 @@ While the provider waits, only what the answer needs: the reply is decided (keyw
 Python, rules from the routing row the webhook was resolved with, one query for the sender's name
 and opt-out when a rule may reply) and the text is inserted together with that answer (ON
 CONFLICT on its unique SID: a retried webhook inserts nothing and gets no reply). Threading into
-the inbox, usage, the opt-out record and the rules' other effects run in
+the inbox, usage and the rules' other effects run in
 tasks.thread_inbound_sms, which threads the stored texts still without a conversation in batches: the
 stored answer is all it needs, so a text is never lost to a broker that was down when it came.
 
 A fill-form rule writes the form's progress while answering; with one, the answer and the insert
 share a transaction, so a retried webhook's form step is rolled back with its duplicate insert.
+An opt-out or opt-in keyword is recorded the same way, with its text: the sender's next text,
+however soon, is answered as suppressed (or not), threaded or not.
 
 Keywords are the whole message (trimmed, any case): the standard lists of phones.messaging.rules plus the
 number's opt-out/opt-in rule keywords. Their confirmation is the reply, so it is sent whether or
-not the sender is (now) suppressed; the suppression is recorded after it. A keyword text runs no
+not the sender is (now) suppressed; the suppression is recorded with it. A keyword text runs no
 other rule, and none of the number's smsConfig.
 
 The order for any other text:
@@ -80,6 +82,9 @@ class Answer:
     agent_id: int | None = None
     # Replies whose status callback came before the text was threaded: {index: [SID, status]}.
     sent: dict[str, list[str]] = field(default_factory=dict)
+    # The keyword's opt-out or opt-in was recorded with the text (answers stored before that was
+    # done by the webhook leave it to the threading).
+    keyword_recorded: bool = False
 
 
 def sms_rules(routing: PhoneRouting | None) -> list[dict]:
@@ -144,18 +149,35 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
     # Text cut to its columns, NUL removed, segments within their column (a signed webhook is still input).
     bounds.fit(message)
     forms = any(rule["type"] == "fill-form" for rule in rules)
-    with transaction.atomic() if forms else nullcontext():
-        answer = _answer(number, rules, message)
+    answer = _answer(number, rules, message) if not forms else None
+    # A keyword's opt-out or opt-in is recorded with the text, in its transaction, so that the
+    # sender's next text is answered accordingly even before this one is threaded.
+    keyword = answer is not None and answer.keyword_kind in ("opt-out", "opt-in")
+    with transaction.atomic() if forms or keyword else nullcontext():
+        if answer is None:
+            answer = _answer(number, rules, message)
         answer.send_replies = send_replies
+        answer.keyword_recorded = answer.keyword_kind in ("opt-out", "opt-in")
         message.answer = asdict(answer)
         # Unique on provider_sid: the provider's retry of a text we already have inserts nothing.
         if not insert_once(message, unique="provider_sid"):
-            if forms:
+            if forms or keyword:
                 transaction.set_rollback(True)
             logger.info("inbound SMS %s already handled: answered with nothing", sms.sid)
             return []
+        if answer.keyword_recorded:
+            _keyword_record(message, answer)
     transaction.on_commit(tasks.thread_inbound_sms_soon)
     return [] if send_replies else answer.replies
+
+
+def _keyword_record(message: Message, answer: Answer) -> None:
+    """An opt-out keyword suppresses the sender for the org, an opt-in keyword lifts that."""
+    if answer.keyword_kind == "opt-out":
+        messaging.opt_out_record(org=message.org, e164=message.from_number, keyword=answer.keyword,
+                                 number=message.phone_number)
+    elif answer.keyword_kind == "opt-in":
+        messaging.opt_out_lift(org=message.org, e164=message.from_number)
 
 
 def sms_thread_batch(*, message_ids: list[int]) -> int:
@@ -223,10 +245,8 @@ def _thread_rows(message_ids: list[int], conversation_ids: list[int]) -> None:
 def _after_answer(message: Message, answer: Answer, replies: list[Message], now: datetime) -> None:
     """What a threaded text's stored answer leaves to do: its keyword, the rules' effects, its replies."""
     number, org, conversation = message.phone_number, message.org, message.conversation
-    if answer.keyword_kind == "opt-out":
-        messaging.opt_out_record(org=org, e164=message.from_number, keyword=answer.keyword, number=number)
-    elif answer.keyword_kind == "opt-in":
-        messaging.opt_out_lift(org=org, e164=message.from_number)
+    if not answer.keyword_recorded:
+        _keyword_record(message, answer)
     if not answer.keyword_kind:
         engine = RuleEngine(Inbound(number=number, contact=conversation.contact, conversation=conversation,
                                     message=message, suppressed=False))

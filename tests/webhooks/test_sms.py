@@ -294,7 +294,8 @@ def test_a_stop_is_confirmed_and_recorded_even_when_the_broker_is_down(text, num
     queued.side_effect = OperationalError("Redis is down")
     [reply] = replies(text("STOP"))
     assert "unsubscribed" in reply
-    assert not OptOut.objects.exists()
+    # Recorded with the text (before, only once threaded): the broker plays no part in it.
+    assert OptOut.objects.get().e164 == CALLER
     assert thread_inbound_sms() == 1  # the beat's sweep, once the broker is back
     assert OptOut.objects.get().e164 == CALLER
 
@@ -367,3 +368,20 @@ def test_another_orgs_reply_is_not_touched(twilio, number, other_connection):
                                      "From": "+14155550999", "To": CALLER}, query=f"reply={'SM' + '1' * 31 + '9'}%3A0")
     assert response.status_code in (204, 403)
     assert Message.objects.get(direction="outbound").status == "queued"
+
+
+def test_a_text_right_after_stop_is_answered_as_suppressed_before_stop_is_threaded(text, number):
+    """The opt-out is recorded with the STOP text itself: the next text, before any worker threaded
+    the STOP, gets no auto-reply; START lifts it just as soon."""
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks!"}})
+    with mock.patch("phones.messaging.tasks.thread_inbound_sms_soon"):  # the worker has not run yet
+        assert "unsubscribed" in replies(text("STOP"))[0]
+        assert replies(text("hello?")) == []
+        assert "resubscribed" in replies(text("START"))[0]
+        assert replies(text("hello again")) == ["Thanks!"]
+        assert not Message.objects.filter(direction="inbound", conversation__isnull=False).exists()
+    assert OptOut.objects.get().lifted_at is not None
+    # Threading them later neither suppresses the sender again nor records anything twice.
+    from phones.messaging.tasks import thread_inbound_sms
+    assert thread_inbound_sms() == 4
+    assert OptOut.objects.get().lifted_at is not None

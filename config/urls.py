@@ -8,6 +8,9 @@ from orgs.auth import TokenObtainView, TokenRefreshOnceView
 from sandbox.simulate import simulate_view
 
 urlpatterns = [
+    # First: the providers' webhooks are most of the traffic, and each mount tried before a
+    # request's own costs it a regular-expression match (no other mount starts with connect/).
+    path("connect/webhook/", include("webhooks.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     # simplejwt's views, throttled; a refresh token is used once, even by concurrent requests.
@@ -30,7 +33,6 @@ urlpatterns = [
     # The staff page that plays a caller against our webhooks (the sandbox's other urls are the Twilio API).
     path("sandbox/simulate", simulate_view, name="sandbox-simulate"),
     path("sandbox/", include("sandbox.urls")),
-    path("connect/webhook/", include("webhooks.urls")),
 ]
 
 # Unknown paths (and trailing-slash variants) and requests Django refuses answer the API's JSON

@@ -28,6 +28,10 @@ class Webhook:
     status: StatusEvent | None = None
     recording: RecordingEvent | None = None
     transcription: TranscriptionEvent | None = None
+    # The lookup row (webhooks.lookup_cache) that number, org, connection and routing were built
+    # from: the same object for as long as none of them changed, so an answer that depends on
+    # them alone may be kept per row (phones.calls.ivr). None when the number is not ours.
+    resolved_from: tuple | None = None
 
     @property
     def org(self) -> Org:

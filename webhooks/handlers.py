@@ -55,7 +55,13 @@ def call_handler(parse: Callable[[dict[str, str]], CallEvent], render: Callable[
     in the provider's markup."""
     def handle(hook: Webhook) -> HttpResponse:
         hook.call = parse(hook.params)
-        return HttpResponse(render(call_answer(hook)), content_type=content_type)
+        answer = call_answer(hook)
+        # A document kept by the IVR (phones.calls.ivr._document) is rendered once per provider markup.
+        texts = answer.__dict__.setdefault("_rendered", {})
+        text = texts.get(render)
+        if text is None:
+            text = texts[render] = render(answer)
+        return HttpResponse(text, content_type=content_type)
     return handle
 
 

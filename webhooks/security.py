@@ -67,11 +67,11 @@ def webhook_params(request: HttpRequest) -> dict[str, str]:
     return {bounds.text(key): bounds.text(request.POST.get(key, "")) for key in request.POST}
 
 
-def number_lookup(*, e164s: list[str], account_id: str | None = None,
-                  connection_types: tuple[str, ...] = (), flow: str = "") -> PhoneNumber | None:
+def number_lookup(*, e164s: list[str], account_id: str | None = None, connection_types: tuple[str, ...] = (),
+                  flow: str = "") -> tuple[PhoneNumber | None, tuple | None]:
     """The org's live number: `flow` (its public id, in our own URL), else the first of `e164s`
-    that is ours, on an active connection of the account or types given. At most one query,
-    none when this process has it (webhooks.lookup_cache)."""
+    that is ours, on an active connection of the account or types given, with the lookup row it
+    was built from. At most one query, none when this process has it (webhooks.lookup_cache)."""
     if flow:
         keys = [("flow", flow, account_id, connection_types)]
     else:
@@ -87,7 +87,7 @@ def number_lookup(*, e164s: list[str], account_id: str | None = None,
         return {key: found[key[1]] for key in missing if key[1] in found}
 
     row = lookup_cache.first(keys, load)
-    return lookup.number_from_row(row) if row is not None else None
+    return (lookup.number_from_row(row), row) if row is not None else (None, None)
 
 
 def verify(request: HttpRequest, kind: str) -> Webhook | None:
@@ -111,8 +111,8 @@ def verify_webhook(request: HttpRequest, kind: str, *, provider: str, connection
     with, and it is refused."""
     query = {key: request.GET.get(key, "") for key in request.GET}
     url = public_url(request)
-    number = number_lookup(e164s=e164s, account_id=account_id, connection_types=connection_types,
-                           flow=query.get("flow", ""))
+    number, row = number_lookup(e164s=e164s, account_id=account_id, connection_types=connection_types,
+                                flow=query.get("flow", ""))
     if number is not None:
         connections = [number.connection]
     elif account_id:
@@ -126,7 +126,7 @@ def verify_webhook(request: HttpRequest, kind: str, *, provider: str, connection
     for connection in connections:
         if provider_cached(connection).validate_webhook(request, url):
             return Webhook(kind=kind, params=params, query=query, connection=connection, number=number,
-                           provider=provider)
+                           provider=provider, resolved_from=row)
     logger.warning("rejected %s %s webhook for %s: bad or missing signature for %s", provider, kind,
                    number.e164 if number is not None else f"account {account_id}", url)
     return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from cachetools import LRUCache
 from twilio.twiml.voice_response import VoiceResponse
 
 from phones.calls import ai, twiml
@@ -29,6 +30,11 @@ logger = logging.getLogger(__name__)
 # this only bounds a document saved some other way.
 MAX_INLINE_NODES = 25
 INVALID_CHOICE = "Sorry, that is not a valid choice."
+# Nodes whose document depends on the flow, the number's configuration and its provider's URL
+# family alone: no caller input, no presence, no side effect (start-recording leads on inline).
+STATIC_NODES = frozenset({"menu", "hangup", "transfer-phone", "transfer-queue", "voicemail", "start-recording"})
+# (number, connection type, flow id, node, attempt) -> (the webhook's lookup row, the document).
+_documents: LRUCache = LRUCache(maxsize=1000)
 NO_CHOICE = "Sorry, we did not get your choice. Goodbye."
 
 
@@ -220,6 +226,37 @@ class FlowRenderer:
         self.response.hangup()
 
 
+def _static(nodes: dict, node_id: str) -> bool:
+    """Whether the document of `node_id` is made of STATIC_NODES only."""
+    for _ in range(MAX_INLINE_NODES):
+        node = nodes.get(node_id)
+        if node is None or node["type"] not in STATIC_NODES:
+            return False
+        if node["type"] != "start-recording":
+            return True
+        node_id = node.get("next")
+    return False
+
+
+def _document(hook: Webhook, flow: dict, node_id: str, attempt: int = 1) -> VoiceResponse:
+    """The document of `node_id` as FlowRenderer renders it, kept per lookup row when it is made
+    of STATIC_NODES: the number's routing or configuration changed, its connection too, means a
+    new row (webhooks.lookup_cache), so a kept document is never used past a change. A kept
+    document is the same object for every call: it is rendered, never changed (and the
+    providers' renderers may keep their text on it, webhooks.handlers)."""
+    renderer = FlowRenderer(hook, flow)
+    row = hook.resolved_from
+    if row is None or not _static(renderer.nodes, node_id):
+        return renderer.render(node_id, attempt=attempt)
+    key = (hook.number.pk, hook.connection.type, renderer.flow_id, node_id, attempt)
+    kept = _documents.get(key)
+    if kept is not None and kept[0] is row:
+        return kept[1]
+    document = renderer.render(node_id, attempt=attempt)
+    _documents[key] = (row, document)
+    return document
+
+
 def _after_ai(hook: Webhook, flow: dict | None) -> VoiceResponse | None:
     """The stream of an AI call ended and the call came back (`after=ai`). With a node to go on to:
     that node (after an apology when the AI failed). Else: the end of the call, or after a failure
@@ -251,10 +288,12 @@ def ivr_response(hook: Webhook) -> VoiceResponse:
         response = VoiceResponse()
         if ai.connect_agent(response, hook, agent, then=ai.after_link(hook)):
             return response
-    return ivr_response_core(hook, flow)
+    return ivr_response_core(hook, flow, cached=True)
 
 
-def ivr_response_core(hook: Webhook, flow: dict | None) -> VoiceResponse:
+def ivr_response_core(hook: Webhook, flow: dict | None, *, cached: bool = False) -> VoiceResponse:
+    """The flow's document for this request; `cached`: possibly a kept one (_document), for the
+    caller to render only."""
     if not flow or not flow.get("nodes"):
         # An IVR number without a flow: the org's system phone answers for it (not when it is the
         # system phone itself); else voice mode's answer (its assignments, voicemail, goodbye).
@@ -267,14 +306,16 @@ def ivr_response_core(hook: Webhook, flow: dict | None) -> VoiceResponse:
         return voice_response(hook)
     if hook.query.get("done"):
         return twiml.goodbye()
-    renderer = FlowRenderer(hook, flow)
     node_id = hook.query.get("node") or ""
-    node = renderer.nodes.get(node_id)
+    node = (flow.get("nodes") or {}).get(node_id)
     if node is None:
         twiml.call_remember(hook)
-        return renderer.render(flow["entry"])
+        return _document(hook, flow, flow["entry"]) if cached else FlowRenderer(hook, flow).render(flow["entry"])
+    renderer = FlowRenderer(hook, flow)
     if hook.query.get("dialed"):
         return renderer.after_dial(node)
     if node["type"] == "menu" and (hook.call.digits is not None or hook.query.get("noinput")):
         return renderer.after_menu(node_id, node, _attempt(hook))
+    if cached:
+        return _document(hook, flow, node_id, _attempt(hook))
     return renderer.render(node_id, attempt=_attempt(hook))

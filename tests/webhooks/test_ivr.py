@@ -234,3 +234,25 @@ def test_an_ivr_system_phone_without_a_flow_does_not_loop(twilio, number):
     root = twiml(twilio.call())
     assert root.find("Dial") is None
     assert [tag for tag, _, _ in children(root)][-1] == "Hangup"
+
+
+def test_a_static_document_is_kept_per_lookup_row_and_renewed_when_the_flow_changes(twilio, flow, number):
+    """The entry menu depends on the flow alone: built once while the number's lookup row lasts,
+    every call still remembered; a saved flow is a new row, so the next caller hears the new one."""
+    from phones.calls.ivr import FlowRenderer
+    from phones.models import Call
+
+    with mock.patch.object(FlowRenderer, "render", autospec=True, side_effect=FlowRenderer.render) as render:
+        first = twilio.call("ivr-menu", CallSid="CA" + "1" * 32).content
+        assert twilio.call("ivr-menu", CallSid="CA" + "2" * 32).content == first
+        assert render.call_count == 1
+        # After a caller's input, a node depending on presence is rendered each time.
+        press(twilio, "main", "6")
+        press(twilio, "main", "6")
+        assert render.call_count == 3
+    assert Call.objects.filter(provider_sid__in=["CA" + "1" * 32, "CA" + "2" * 32]).count() == 2
+    routing_update(number=number, changes={"ivrFlow": {"entry": "main", "nodes": {
+        "main": {"type": "menu", "say": "We have moved.", "options": {"1": "bye"}},
+        "bye": {"type": "hangup", "say": "Goodbye."}}}})
+    root = twiml(twilio.call("ivr-menu", CallSid="CA" + "3" * 32))
+    assert children(root.find("Gather")) == [("Say", {}, "We have moved.")]

@@ -35,12 +35,14 @@ Every text and reply is stamped with the number's configuration.tracking (Messag
 """
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Left
 from django.utils import timezone
@@ -55,7 +57,7 @@ from phones.messaging import tasks
 from phones.messaging.callbacks import is_billed, reply_placeholder
 from phones.messaging.engine import REPLYING_RULES, Inbound, RuleEngine, render
 from phones.messaging.rules import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
-from phones.messaging.selectors import sender_lookup
+from phones.messaging.selectors import answer_for_sender, sender_lookup, sender_source
 from phones.models import Contact, Conversation, Message, PhoneNumber, PhoneRouting
 from providers.events import InboundSms
 
@@ -104,6 +106,15 @@ def _sender(org: Org, e164: str) -> tuple[Contact, bool]:
 
 
 def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:
+    answer = _answer_without_sender(number, rules, message)
+    if answer is not None:
+        return answer
+    contact, suppressed = _sender(number.org, message.from_number)
+    return _answer_for(number, rules, message, contact, suppressed)
+
+
+def _answer_without_sender(number: PhoneNumber, rules: list[dict], message: Message) -> Answer | None:
+    """The answer to a keyword, or to a text nothing can reply to; None when it depends on the sender."""
     keyword = message.body.strip().upper()
     names = {"org": number.org.name, "number": number.e164}
     if keyword in _keywords(rules, "opt-out", STANDARD_OPT_OUT):
@@ -112,11 +123,16 @@ def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:
         return Answer([OPTED_IN.format(**names)], keyword, "opt-in", run_rules=False)
     if keyword in STANDARD_HELP:
         return Answer([HELP.format(**names)], keyword, "help", run_rules=False)
-    auto_reply = auto_reply_message(number)
-    agent_id = number.agent_id
-    if not auto_reply and not agent_id and not any(rule["type"] in REPLYING_RULES for rule in rules):
+    if not auto_reply_message(number) and not number.agent_id and not any(rule["type"] in REPLYING_RULES
+                                                                          for rule in rules):
         return Answer([])
-    contact, suppressed = _sender(number.org, message.from_number)
+    return None
+
+
+def _answer_for(number: PhoneNumber, rules: list[dict], message: Message, contact: Contact,
+                suppressed: bool) -> Answer:
+    """The answer to a text from `contact` (suppressed: opted out): the rules, the agent, the auto-reply."""
+    auto_reply, agent_id = auto_reply_message(number), number.agent_id
     inbound = Inbound(number=number, contact=contact, message=message, suppressed=suppressed)
     replies = RuleEngine(inbound).replies(rules)
     answering_agent = None
@@ -129,6 +145,35 @@ def _answer(number: PhoneNumber, rules: list[dict], message: Message) -> Answer:
         inbound.reply(render(auto_reply, inbound.variables))
     return Answer(replies, ai_instructions=inbound.ai_instructions, run_rules=not inbound.answered_form,
                   agent_id=answering_agent)
+
+
+# Stand-ins for the sender's names while their answer is decided before they are read (one per
+# process, random: a text cannot contain them), replaced by the names in the insert statement.
+NAME_TOKENS = (f"@@firstName-{secrets.token_hex(16)}@@", f"@@lastName-{secrets.token_hex(16)}@@")
+
+
+def _insert_answered(number: PhoneNumber, rules: list[dict], message: Message, send_replies: bool) -> bool | None:
+    """Store `message` with the answer its sender gets, their opt-out and names read by the insert
+    statement itself (PostgreSQL): one round trip instead of the sender's lookup and then the
+    insert. Both possible answers are decided first (rules, agent, auto-reply), the names standing
+    in as NAME_TOKENS; the statement stores the one that applies with the names in place, and
+    message.answer is what it stored. True when inserted, False for a repeated SID; None when
+    this text's answer cannot be decided that way (an ai-assistant rule reads the org's settings,
+    a reply that would be blank without the names sends nothing then) and must go the long way."""
+    if connection.vendor != "postgresql" or any(rule["type"] == "ai-assistant" for rule in rules):
+        return None
+    first, last = NAME_TOKENS
+    named = _answer_for(number, rules, message, Contact(org=number.org, e164=message.from_number, first_name=first,
+                                                        last_name=last), suppressed=False)
+    if any(not text.replace(first, "").replace(last, "").strip() for text in named.replies):
+        return None
+    quiet = _answer_for(number, rules, message, Contact(org=number.org, e164=message.from_number),
+                        suppressed=True)
+    named.send_replies = quiet.send_replies = send_replies
+    return insert_once(message, unique="provider_sid", source=sender_source(org_id=number.org_id,
+                                                                           e164=message.from_number),
+                       computed={"answer": answer_for_sender(json.dumps(asdict(quiet)), json.dumps(asdict(named)),
+                                                             first, last)})
 
 
 def auto_reply_message(number: PhoneNumber) -> str:
@@ -149,7 +194,16 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
     # Text cut to its columns, NUL removed, segments within their column (a signed webhook is still input).
     bounds.fit(message)
     forms = any(rule["type"] == "fill-form" for rule in rules)
-    answer = _answer(number, rules, message) if not forms else None
+    answer = _answer_without_sender(number, rules, message) if not forms else None
+    if answer is None and not forms:
+        inserted = _insert_answered(number, rules, message, send_replies)
+        if inserted is not None:
+            if not inserted:
+                logger.info("inbound SMS %s already handled: answered with nothing", sms.sid)
+                return []
+            transaction.on_commit(tasks.thread_inbound_sms_soon)
+            return [] if send_replies else message.answer["replies"]
+        answer = _answer(number, rules, message)
     # A keyword's opt-out or opt-in is recorded with the text, in its transaction, so that the
     # sender's next text is answered accordingly even before this one is threaded.
     keyword = answer is not None and answer.keyword_kind in ("opt-out", "opt-in")

@@ -48,6 +48,33 @@ def sender_lookup(*, org_id: int, e164: str) -> tuple[int | None, str, str, bool
     return contact_id, first_name or "", last_name or "", bool(suppressed)
 
 
+@cache
+def _sender_source_sql() -> str:
+    contact, opt_out = _qn(Contact._meta.db_table), _qn(OptOut._meta.db_table)
+    return (f"(SELECT EXISTS(SELECT 1 FROM {opt_out} o WHERE o.{_qn('org_id')} = %s AND o.{_qn('e164')} = %s "
+            f"AND o.{_qn('lifted_at')} IS NULL) AS suppressed, c.{_qn('first_name')} AS first_name, "
+            f"c.{_qn('last_name')} AS last_name "
+            f"FROM (SELECT 1) one LEFT JOIN {contact} c ON c.{_qn('org_id')} = %s AND c.{_qn('e164')} = %s) sender")
+
+
+def sender_source(*, org_id: int, e164: str) -> tuple[str, list]:
+    """sender_lookup as a FROM clause, for a statement that reads the sender while it writes
+    (PostgreSQL): one row `sender` (suppressed, first_name, last_name; the names NULL when new)."""
+    return _sender_source_sql(), [org_id, e164, org_id, e164]
+
+
+def _json_text(column: str) -> str:
+    """The sender's name as it is written inside a JSON string ("" when new)."""
+    return f"left(right(to_json(coalesce(sender.{column}, ''))::text, -1), -1)"
+
+
+def answer_for_sender(quiet: str, named: str, first_token: str, last_token: str) -> tuple[str, list]:
+    """An SQL expression over sender_source: the JSON `quiet` for a sender who opted out, else
+    `named` with the sender's first and last names in place of the tokens standing in for them."""
+    return (f"(CASE WHEN sender.suppressed THEN %s ELSE replace(replace(%s, %s, {_json_text('first_name')}), %s, "
+            f"{_json_text('last_name')}) END)::jsonb"), [quiet, named, first_token, last_token]
+
+
 def phone_messages(*, number: PhoneNumber, limit: int, before=None, after=None) -> tuple[list[Message], bool]:
     """Newest first; `before`/`after` are timestamps (cursors). One query: limit + 1 rows tell hasMore."""
     # The org too: a number staff moved to another org does not bring its old org's messages.

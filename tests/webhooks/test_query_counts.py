@@ -37,15 +37,17 @@ def test_inbound_sms_answers_in_a_fixed_number_of_queries(twilio, number, org, d
                                                           django_assert_max_num_queries,
                                                           django_capture_on_commit_callbacks):
     """The webhook: number lookup, the sender's name and opt-out, INSERT (no transaction without
-    a form rule). Threading, usage and the rules' effects run after commit, bounded too."""
+    a form rule); on PostgreSQL the INSERT reads the sender itself (one statement less).
+    Threading, usage and the rules' effects run after commit, bounded too."""
+    in_request = 2 if connection.vendor == "postgresql" else 3
     sms_rules_update(number=number, rules=[{"type": "auto-reply", "params": {"template": "Hi {{firstName}}"}}])
-    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(3):
+    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(in_request):
         twilio.sms("first", sid="SM" + "e" * 32, commit=False)
     with django_assert_max_num_queries(20):
         for callback in after_commit:
             callback()
     big_org(org, number, 30)
-    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(3):
+    with django_capture_on_commit_callbacks() as after_commit, django_assert_num_queries(in_request):
         twilio.sms("hello again", sid="SM" + "f" * 32, commit=False)
     with django_assert_max_num_queries(13):
         for callback in after_commit:

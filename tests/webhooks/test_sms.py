@@ -385,3 +385,28 @@ def test_a_text_right_after_stop_is_answered_as_suppressed_before_stop_is_thread
     from phones.messaging.tasks import thread_inbound_sms
     assert thread_inbound_sms() == 4
     assert OptOut.objects.get().lifted_at is not None
+
+
+def test_the_senders_names_go_into_the_reply_and_its_stored_copy_as_written(text, number, org):
+    """On PostgreSQL the insert reads the sender's names and opt-out itself: names with quotes,
+    backslashes and non-ASCII letters land in the reply and in the thread's copy unchanged."""
+    Contact.objects.create(org=org, e164=CALLER, first_name='Dá"na\\', last_name="O'Neil")
+    rules(number, {"type": "auto-reply", "params": {"template": "Hi {{firstName}} {{lastName}}: {{body}}"}})
+    assert replies(text('say "{{firstName}}"')) == ['Hi Dá"na\\ O\'Neil: say "{{firstName}}"']
+    assert Message.objects.get(direction="outbound").body == 'Hi Dá"na\\ O\'Neil: say "{{firstName}}"'
+
+
+def test_a_reply_made_only_of_an_unknown_senders_name_is_not_sent(text, number):
+    rules(number, {"type": "auto-reply", "params": {"template": "{{firstName}}"}})
+    assert replies(text("hi")) == []
+    assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_an_opted_out_sender_gets_no_reply_and_none_is_stored(text, number, org):
+    from phones.messaging.services import opt_out_record
+
+    opt_out_record(org=org, e164=CALLER, keyword="STOP", number=number)
+    rules(number, {"type": "auto-reply", "params": {"template": "Thanks {{firstName}}!"}})
+    assert replies(text("hello")) == []
+    assert Message.objects.get(direction="inbound").answer["replies"] == []
+    assert not Message.objects.filter(direction="outbound").exists()

@@ -69,8 +69,8 @@ def _send(task, *, number_id: int, to: str, body: str) -> None:
 
 
 # Texts are threaded in batches, by one task per web process per THREAD_DELAY_SECONDS at most.
-THREAD_DELAY_SECONDS = 0.2
-THREAD_BATCH = 100
+THREAD_DELAY_SECONDS = 0.5
+THREAD_BATCH = 200
 _thread_task_covers_until = 0.0
 
 

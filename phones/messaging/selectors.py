@@ -31,36 +31,30 @@ def _qn(name: str) -> str:
 
 
 @cache
-def _sender_sql() -> str:
+def _sender_source_sql() -> str:
     contact, opt_out = _qn(Contact._meta.db_table), _qn(OptOut._meta.db_table)
-    return (f"SELECT c.{_qn('id')}, c.{_qn('first_name')}, c.{_qn('last_name')}, "
-            f"EXISTS(SELECT 1 FROM {opt_out} o WHERE o.{_qn('org_id')} = %s AND o.{_qn('e164')} = %s "
-            f"AND o.{_qn('lifted_at')} IS NULL) "
-            f"FROM (SELECT 1) one LEFT JOIN {contact} c ON c.{_qn('org_id')} = %s AND c.{_qn('e164')} = %s")
+    return (f"(SELECT EXISTS(SELECT 1 FROM {opt_out} o WHERE o.{_qn('org_id')} = %s AND o.{_qn('e164')} = %s "
+            f"AND o.{_qn('lifted_at')} IS NULL) AS suppressed, c.{_qn('id')} AS contact_id, "
+            f"c.{_qn('first_name')} AS first_name, c.{_qn('last_name')} AS last_name "
+            f"FROM (SELECT 1) one LEFT JOIN {contact} c ON c.{_qn('org_id')} = %s AND c.{_qn('e164')} = %s) sender")
+
+
+def sender_source(*, org_id: int, e164: str) -> tuple[str, list]:
+    """The sender read as a FROM clause: one row `sender` (suppressed; contact_id, first_name and
+    last_name NULL when new), for sender_lookup or for a statement that reads the sender while it
+    writes (PostgreSQL)."""
+    return _sender_source_sql(), [org_id, e164, org_id, e164]
 
 
 def sender_lookup(*, org_id: int, e164: str) -> tuple[int | None, str, str, bool]:
     """The sender's contact id and name (None, "", "" when new) and whether they opted out: one
     statement (the ORM's Exists + Subquery version took longer to compile than to run)."""
+    source, params = sender_source(org_id=org_id, e164=e164)
     with connection.cursor() as cursor:
-        cursor.execute(_sender_sql(), [org_id, e164, org_id, e164])
+        cursor.execute(f"SELECT sender.contact_id, sender.first_name, sender.last_name, sender.suppressed "
+                       f"FROM {source}", params)
         contact_id, first_name, last_name, suppressed = cursor.fetchone()
     return contact_id, first_name or "", last_name or "", bool(suppressed)
-
-
-@cache
-def _sender_source_sql() -> str:
-    contact, opt_out = _qn(Contact._meta.db_table), _qn(OptOut._meta.db_table)
-    return (f"(SELECT EXISTS(SELECT 1 FROM {opt_out} o WHERE o.{_qn('org_id')} = %s AND o.{_qn('e164')} = %s "
-            f"AND o.{_qn('lifted_at')} IS NULL) AS suppressed, c.{_qn('first_name')} AS first_name, "
-            f"c.{_qn('last_name')} AS last_name "
-            f"FROM (SELECT 1) one LEFT JOIN {contact} c ON c.{_qn('org_id')} = %s AND c.{_qn('e164')} = %s) sender")
-
-
-def sender_source(*, org_id: int, e164: str) -> tuple[str, list]:
-    """sender_lookup as a FROM clause, for a statement that reads the sender while it writes
-    (PostgreSQL): one row `sender` (suppressed, first_name, last_name; the names NULL when new)."""
-    return _sender_source_sql(), [org_id, e164, org_id, e164]
 
 
 def _json_text(column: str) -> str:

@@ -29,7 +29,7 @@ demo: migrate  ## seed the demo org, staff user and sandbox connection (idempote
 	$(PY) manage.py seed_demo --port $(PORT)
 
 run: demo  ## serve on http://127.0.0.1:$(PORT) (uvicorn, ASGI, reloads on change)
-	$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log \
+	$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log --ws-per-message-deflate false \
 		--reload $(foreach d,config core orgs providers phones billing webhooks sandbox templates,--reload-dir $(d))
 
 test: install  ## the whole test suite (ARGS="..." for pytest)

@@ -25,10 +25,9 @@ import time
 import uuid
 from collections import deque
 
-from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from core.consumers import StreamConsumer
 from sandbox import realtime_audio as audio
 
 DEFAULT_SILENCE_MS = 500
@@ -50,13 +49,8 @@ def quoted(instructions: str) -> str:
     return match.group(1) if match else ""
 
 
-class RealtimeEmulator(AsyncWebsocketConsumer):
-    async def dispatch(self, message: dict) -> None:
-        """Channels' dispatch without its per-message close_old_connections: no database here."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+class RealtimeEmulator(StreamConsumer):
+    """No database here (core.consumers: no task and close_old_connections per message)."""
 
     async def connect(self) -> None:
         headers = dict(self.scope.get("headers") or [])

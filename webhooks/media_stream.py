@@ -19,10 +19,9 @@ from __future__ import annotations
 import json
 import logging
 
-from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from core.consumers import StreamConsumer
 from phones.agents.gateway.context import StreamContext, db, phone_provider, stream_context
 from phones.agents.gateway.session import CallSession
 from phones.stream_tokens import read_stream_token
@@ -80,15 +79,10 @@ def signature_ok(context: StreamContext, headers: dict[str, str], url: str) -> b
     return phone_provider(context).validate_webhook(UpgradeRequest(headers), url)
 
 
-class MediaStreamConsumer(AsyncWebsocketConsumer):
-    async def dispatch(self, message: dict) -> None:
-        """Channels' dispatch without its per-message close_old_connections (a thread hop for each of
-        the 50 frames a second each way): this consumer touches the database only through
-        phones.agents.gateway.context.db, which closes old connections in the thread it uses."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+class MediaStreamConsumer(StreamConsumer):
+    """A StreamConsumer (core.consumers: no task and close_old_connections per frame); it touches
+    the database only through phones.agents.gateway.context.db, which closes old connections in
+    the thread it uses."""
 
     async def connect(self) -> None:
         provider = self.scope["url_route"]["kwargs"].get("provider", "")

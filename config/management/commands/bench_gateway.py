@@ -53,6 +53,9 @@ SEQ_SHIFT = 20
 # The caller's frames sent while the gateway opens the AI session (start → session configured) wait
 # for it: that set-up (at least a call's first second) is not relay, and is left out of the relay figures.
 WARM_UP_S = 1.0
+# How the gateway (and the AI emulator) serve WebSockets, as the Procfile's web does: no
+# permessage-deflate (base64 audio barely compresses; deflating each frame costs more than relaying it).
+UVICORN_WS = ["--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
 # N calls arrive over min(this, N × 20 ms), as calls do, not all in the same millisecond.
 RAMP_UP_S = 2.0
 
@@ -121,7 +124,7 @@ class Command(BaseCommand):
         env = {**os.environ, "SANDBOX_AI_BASE_URL": f"http://127.0.0.1:{ai_port}/sandbox/ai/v1",
                "PUBLIC_BASE_URL": f"http://127.0.0.1:{gw_port}", "DEBUG": os.environ.get("DEBUG", "true")}
         command = ["-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(gw_port),
-                   "--no-access-log", "--log-level", "warning", "--ws", "websockets-sansio"]
+                   "--no-access-log", "--log-level", "warning", *UVICORN_WS]
         if os.environ.get("BENCH_GATEWAY_COMMAND"):  # e.g. the gateway under a profiler
             command = os.environ["BENCH_GATEWAY_COMMAND"].format(port=gw_port).split()
         gateway = subprocess.Popen([sys.executable, *command], env=env)
@@ -155,7 +158,7 @@ class Command(BaseCommand):
         log = Path(tempfile.mkdtemp()) / "sessions.jsonl"
         emulator = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "sandbox.realtime_server:application", "--host", "127.0.0.1",
-             "--port", str(ai_port), "--no-access-log", "--log-level", "warning", "--ws", "websockets-sansio"],
+             "--port", str(ai_port), "--no-access-log", "--log-level", "warning", *UVICORN_WS],
             env={**os.environ, "SANDBOX_AI_LOG": str(log), "DEBUG": os.environ.get("DEBUG", "true")})
         _wait_for(ai_port)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -47,6 +48,8 @@ TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
 HANDS_OFF = {"transfer", "hangup"}
 # How much AI audio goes between two marks (the played position is known to this precision).
 MARK_EVERY_MS = 100
+# Base64 needs no JSON escaping: an AI audio frame is joined into the provider's message as it is.
+BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
 
 
 def _now() -> str:
@@ -91,6 +94,15 @@ def session_config(context: StreamContext) -> dict:
     }
 
 
+def media_around(dialect: MediaDialect, stream_id: str) -> tuple[str, str] | None:
+    """The dialect's media message written once, as the text before and after its payload: each AI
+    frame (50 a second) is joined into it rather than a dict built and dumped per frame. None when
+    the slot cannot be told apart (the stream id carries it): then each frame is dumped."""
+    slot = "\0"
+    parts = json.dumps(dialect.media(stream_id, slot)).split(json.dumps(slot)[1:-1])
+    return (parts[0], parts[1]) if len(parts) == 2 else None
+
+
 class CallSession:
     def __init__(self, context: StreamContext, *, stream_id: str, dialect: MediaDialect,
                  send: Callable[[str], Awaitable[None]], close: Callable[[], Awaitable[None]],
@@ -122,6 +134,7 @@ class CallSession:
         self.ai_frames = 0
         self.unmarked_ms = 0
         self.provider_gone = False
+        self.media_around = media_around(dialect, stream_id)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -275,7 +288,9 @@ class CallSession:
         ms = (len(delta) * 3 // 4 - delta.count("=")) // 8
         self.sent_ms[item] = self.sent_ms.get(item, 0) + ms
         self.ai_frames += 1
-        await self._to_provider(json.dumps(self.dialect.media(self.stream_id, delta)))
+        around = self.media_around
+        await self._to_provider(around[0] + delta + around[1] if around and BASE64.fullmatch(delta)
+                                else json.dumps(self.dialect.media(self.stream_id, delta)))
         # A mark after every MARK_EVERY_MS of audio: the provider echoes it once that audio has played.
         self.unmarked_ms += ms
         if self.unmarked_ms >= MARK_EVERY_MS:

@@ -9,15 +9,22 @@ answer, again, until the time is up.
 
 Printed, for each N:
 - relay latency (after each call's set-up: its AI session configured, and 1 s), caller → AI and AI → caller, p50/p99:
-  from a frame leaving the sender to reaching the receiver, both in this process, so it is the
-  gateway's added latency plus two loopback hops and this process's own scheduling (an upper
-  bound of the gateway's part);
+  from a frame leaving the sender to reaching the receiver, on the machine's one monotonic clock.
+  Caller → AI: from the caller (this process) stamping the frame just before encoding and writing
+  it, to the AI emulator (its own process) having read, parsed and decoded it; AI → caller: from
+  the emulator having written it to the caller having read and parsed it. So it is the gateway's
+  added latency plus two loopback hops and the harness's own encoding, parsing and scheduling (an
+  upper bound of the gateway's part);
 - frames lost or reordered, each direction (every frame carries a sequence number);
 - the gateway's share of the time from the caller's end of speech to the first AI audio frame
   (caller's last speech frame → AI heard it, plus AI's first frame → caller got it), p99;
-- the gateway process's CPU per call (ms of CPU per second of call, and % of one core);
+- the gateway process's CPU per call (ms of CPU per second of call, and % of one core), and the
+  harness's CPU (the AI emulator's process, the callers': this process) beside the gateway's;
 - whether it meets the targets (relay p99 < 5 ms each way, 0 lost/reordered, share p99 < 20 ms),
   and the largest N that does.
+
+With 2 or more CPUs the gateway runs alone on the first (one gateway process on one core) and the
+harness on the others (--no-pin: all share every CPU, as the kernel schedules them).
 
 BENCH_GATEWAY_COMMAND replaces the gateway child's `python` arguments ("{port}" is its port), e.g.
 to run it under a profiler.
@@ -25,6 +32,7 @@ to run it under a profiler.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import secrets
@@ -45,6 +53,11 @@ from phones.models import Agent, Call, PhoneNumber
 from phones.stream_tokens import mint_stream_token
 from sandbox.realtime_caller import SimulatedCaller
 from sandbox.realtime_stream import SocketTransport
+
+try:  # the callers' event loop: uvloop (uvicorn's, as the gateway's) where it is installed
+    from uvloop import run as run_loop
+except ImportError:  # pragma: no cover
+    run_loop = asyncio.run
 
 ORG_SLUG = "bench-gateway"
 RELAY_TARGET_MS = 5.0
@@ -94,6 +107,20 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _pin(gateway_pid: int) -> set[int] | None:
+    """One gateway process on one core, as the target says: the gateway gets the first CPU to itself
+    and the harness (this process's callers, and the AI emulator, a child: it inherits them) the
+    others, so that neither waits for a CPU the other holds (the kernel's and the database's work
+    still go anywhere). The harness's CPUs, or None with fewer than 2."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    os.sched_setaffinity(gateway_pid, {cpus[0]})
+    harness = set(cpus[1:])
+    os.sched_setaffinity(0, harness)
+    return harness
+
+
 def _cleanup() -> None:
     """The benchmark's org and everything it left (its rows protect one another: children first)."""
     from billing.models import UsageRecord
@@ -116,8 +143,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--calls", default="10,50,100", help="Concurrency levels, comma separated.")
         parser.add_argument("--seconds", type=float, default=10.0, help="How long each level runs.")
+        parser.add_argument("--no-pin", action="store_true",
+                            help="Let the gateway and the harness share every CPU (by default, with 2 or more, the "
+                                 "gateway has the first to itself and the harness the others).")
 
-    def handle(self, *args, calls: str, seconds: float, **options) -> None:
+    def handle(self, *args, calls: str, seconds: float, no_pin: bool = False, **options) -> None:
         levels = [int(n) for n in calls.split(",") if n.strip()]
         org, number, agent = self._setup(max(levels))
         ai_port, gw_port = _free_port(), _free_port()
@@ -128,11 +158,13 @@ class Command(BaseCommand):
         if os.environ.get("BENCH_GATEWAY_COMMAND"):  # e.g. the gateway under a profiler
             command = os.environ["BENCH_GATEWAY_COMMAND"].format(port=gw_port).split()
         gateway = subprocess.Popen([sys.executable, *command], env=env)
+        self.harness_cpus = _pin(gateway.pid) if not no_pin else None
         try:
             _wait_for(gw_port)
             best = 0
+            gc.freeze()  # as config.asgi does in the gateway: no full collection walks what was loaded
             for n in levels:
-                ok = asyncio.run(self._level(n, seconds, org, number, agent, ai_port, gw_port, gateway.pid))
+                ok = run_loop(self._level(n, seconds, org, number, agent, ai_port, gw_port, gateway.pid))
                 best = n if ok else best
             self.stdout.write(self.style.SUCCESS(f"largest concurrency meeting the targets in one process: {best}"))
         finally:
@@ -201,7 +233,9 @@ class Command(BaseCommand):
         ok = self._print(n, elapsed, cpu, reports, sessions)
         self.stdout.write(f"        harness: AI emulator {harness[0] / elapsed:.0%} of a core, callers "
                           f"{harness[1] / elapsed:.0%}, gateway {cpu / elapsed:.0%}; "
-                          f"machine load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+                          f"machine load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; " + (
+                              f"gateway pinned to its own CPU, harness on {len(self.harness_cpus)}"
+                              if self.harness_cpus else "gateway and harness share the CPUs"))
         return ok
 
     def _print(self, n: int, elapsed: float, cpu: float, reports: list, logs: list[dict]) -> bool:

@@ -21,8 +21,8 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import time
-import uuid
 from collections import deque
 
 from django.conf import settings
@@ -34,6 +34,11 @@ DEFAULT_SILENCE_MS = 500
 TRANSFER_WORDS = {"transfer", "sales", "support", "human", "agent", "person", "operator"}
 SMS_PHRASES = ("text me", "sms", "send me")
 BYE_WORDS = {"goodbye", "bye", "hang up", "hangup"}
+# The client events emulated, and the method answering each.
+HANDLERS = {"session.update": "session_update", "input_audio_buffer.append": "append",
+            "input_audio_buffer.commit": "commit", "input_audio_buffer.clear": "clear_input",
+            "response.create": "response_create", "response.cancel": "response_cancel",
+            "conversation.item.create": "item_create", "conversation.item.truncate": "item_truncate"}
 # What the last sessions received and did, newest last (tests and the walk-through read it).
 RECENT: deque[dict] = deque(maxlen=50)
 # Where each session's log is appended when it ends (sandbox.realtime_server, for the benchmark).
@@ -41,7 +46,7 @@ LOG_FILE = os.environ.get("SANDBOX_AI_LOG", "")
 
 
 def _id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+    return f"{prefix}_{secrets.token_hex(10)}"
 
 
 def quoted(instructions: str) -> str:
@@ -101,15 +106,11 @@ class RealtimeEmulator(StreamConsumer):
         kind = event.get("type") if isinstance(event, dict) else None
         if kind != "input_audio_buffer.append":
             self.log["events"].append(kind)
-        handler = {"session.update": self.session_update, "input_audio_buffer.append": self.append,
-                   "input_audio_buffer.commit": self.commit, "input_audio_buffer.clear": self.clear_input,
-                   "response.create": self.response_create, "response.cancel": self.response_cancel,
-                   "conversation.item.create": self.item_create,
-                   "conversation.item.truncate": self.item_truncate}.get(kind)
+        handler = HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
             await self.error(f"Unknown event type {kind!r}", "unknown_event")
             return
-        await handler(event)
+        await getattr(self, handler)(event)
 
     async def session_update(self, event: dict) -> None:
         session = event.get("session") or {}
@@ -290,13 +291,14 @@ class RealtimeEmulator(StreamConsumer):
         frames = audio.speech_frames(words, start_seq=self.spoken)
         self.spoken += len(frames)
         pace = float(getattr(settings, "SANDBOX_AI_PACE", 1.0))
+        spoken_words = words.split()
         status = "completed"
         started = time.monotonic()
         try:
             for n, data in enumerate(frames):
-                if n < len(words.split()):
+                if n < len(spoken_words):
                     await self.emit({"type": "response.output_audio_transcript.delta", **common,
-                                     "delta": words.split()[n] + " "})
+                                     "delta": spoken_words[n] + " "})
                 if n == 0:
                     self.log.setdefault("first_audio_at", []).append(time.monotonic())
                 await self.emit({"type": "response.output_audio.delta", **common, "delta": audio.b64(data)})

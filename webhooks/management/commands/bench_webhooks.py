@@ -381,10 +381,6 @@ class Command(BaseCommand):
         write(f"inbound texts answered and threaded per second over the saturated SMS run and its drain: "
               f"{end_to_end:.0f}")
         write(f"reference texts stored during its runs: {reference_stored} (one per request answered)")
-        ok = all(s.rps >= bare / 2 and h.p99_ms < 50 and not (s.failed or h.failed)
-                 for name, (s, h) in results.items() if name not in ("bare view", REFERENCE))
-        write(f"targets (each webhook >= 50% of the bare view, p99 < 50 ms at half load, no failures): "
-              f"{'met' if ok else 'NOT met'}")
         # Against the minimal durable webhook (webhooks.reference) measured in the same run.
         ref_saturated, ref_half = results[REFERENCE]
         ref = ref_saturated.rps
@@ -397,7 +393,9 @@ class Command(BaseCommand):
         for name in (REFERENCE, "inbound SMS", "IVR voice"):
             p99 = results[name][1].p99_ms
             write(f"  p99 at half load, {name}: {p99:.2f} ms (target < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
-        ok = (all(ratio >= target for _, ratio, target in checks)
+        failed = sum(s.failed + h.failed for s, h in results.values())
+        write(f"  failed requests: {failed} (target 0: {'met' if not failed else 'NOT met'})")
+        ok = (all(ratio >= target for _, ratio, target in checks) and not failed
               and all(results[name][1].p99_ms < 50 for name in (REFERENCE, "inbound SMS", "IVR voice")))
         write(f"targets vs the reference: {'met' if ok else 'NOT met'}")
 

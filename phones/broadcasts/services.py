@@ -27,6 +27,7 @@ from django.utils import timezone
 from billing.services import broadcast_hold, broadcast_hold_settle, locked_balance
 from core.errors import Conflict, DomainError, InvalidInput
 from core.segments import UCS2, segment_count
+from core.update_rows import update_rows
 from orgs.models import Org
 from orgs.selectors import connection_default
 from phones.broadcasts import quiet_hours, recipients, tasks, throttle
@@ -308,7 +309,7 @@ def recipients_unclaim(recipients: list[BroadcastRecipient]) -> None:
 class _Outcomes:
     """What became of a batch's claims, written in a few statements at its end."""
 
-    sent: list[tuple[BroadcastRecipient, str, str, SentMessage]] = field(default_factory=list)
+    sent: list[tuple[BroadcastRecipient, SentMessage]] = field(default_factory=list)
     done: dict[tuple, list[int]] = field(default_factory=dict)  # (status, code, text) -> recipient ids
     retry: list[tuple[int, str, str, int]] = field(default_factory=list)  # id, code, text, attempts
 
@@ -347,7 +348,7 @@ def recipients_send(*, broadcast: Broadcast, claims: list[BroadcastRecipient], r
         except ProviderError as exc:
             _provider_failed(outcomes, recipient, exc)
             continue
-        outcomes.sent.append((recipient, recipient.e164, recipient.body, answer))
+        outcomes.sent.append((recipient, answer))
     _record(outcomes, result, bulk)
     return in_time
 
@@ -369,15 +370,11 @@ def _record(outcomes: _Outcomes, result: BatchResult, bulk: BulkSender | None = 
     and their recipients marked sent together; the others grouped by outcome."""
     with transaction.atomic():
         if outcomes.sent:
-            messages = bulk.keep([(to, body, answer) for _, to, body, answer in outcomes.sent])
+            messages = bulk.keep([(r.e164, r.body, answer) for r, answer in outcomes.sent])
             now = timezone.now()
-            recipients = []
-            for (recipient, *_), message in zip(outcomes.sent, messages, strict=True):
-                recipient.status, recipient.message, recipient.sent_at = RStatus.SENT, message, now
-                recipient.error_code = recipient.error_message = ""
-                recipients.append(recipient)
-            BroadcastRecipient.objects.bulk_update(recipients, ["status", "message", "sent_at", "error_code",
-                                                                "error_message"])
+            update_rows(BroadcastRecipient, ("status", "message", "sent_at", "error_code", "error_message"),
+                        {r.pk: (RStatus.SENT, message.pk, now, "", "")
+                         for (r, _), message in zip(outcomes.sent, messages, strict=True)})
         for (status, code, text), ids in outcomes.done.items():
             BroadcastRecipient.objects.filter(pk__in=ids, status=RStatus.SENDING).update(
                 status=status, error_code=code, error_message=text)

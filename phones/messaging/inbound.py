@@ -49,6 +49,7 @@ from billing.models import UsageRecord
 from billing.services import usage_record_many
 from core import bounds
 from core.insert_once import insert_once
+from core.update_rows import update_rows
 from orgs.models import Org
 from phones.messaging import services as messaging
 from phones.messaging import tasks
@@ -201,7 +202,6 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
                 return []
             transaction.on_commit(tasks.thread_inbound_sms_soon)
             return [] if send_replies else message.answer["replies"]
-        answer = _answer(number, rules, message)
     # A keyword's opt-out or opt-in is recorded with the text, in its transaction, so that the
     # sender's next text is answered accordingly even before this one is threaded.
     keyword = answer is not None and answer.keyword_kind in ("opt-out", "opt-in")
@@ -281,32 +281,10 @@ def _attach_numbers(messages: list[Message]) -> None:
 
 def _thread_rows(messages: list[Message], conversations: list[Conversation]) -> None:
     """Each text into its thread, and each thread's preview from its newest text among them, as
-    decided in Python: one UPDATE each, whatever the batch's size."""
-    _update_rows(Message, ("conversation",), {m.pk: (m.conversation_id,) for m in messages})
-    _update_rows(Conversation, ("last_message_at", "last_message_preview"),
+    decided in Python: one UPDATE each, whatever the batch's size (core.update_rows)."""
+    update_rows(Message, ("conversation",), {m.pk: (m.conversation_id,) for m in messages})
+    update_rows(Conversation, ("last_message_at", "last_message_preview"),
                  {c.pk: (c.last_message_at, c.last_message_preview) for c in conversations})
-
-
-def _update_rows(model: type[Message | Conversation], names: tuple[str, ...], rows: dict[int, tuple]) -> None:
-    """Set `names` of the rows with these primary keys to the values given, in one statement (a
-    VALUES list joined on the key): no CASE per row to compile, as bulk_update has, and the same
-    plan whatever the tables' statistics (correlated subqueries took a second a batch on tables
-    filled since their last ANALYZE)."""
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in names]
-    table, key = qn(model._meta.db_table), qn(model._meta.pk.column)
-    columns = ", ".join(qn(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-    params: list[object] = []
-    for pk, values in rows.items():
-        params.append(pk)
-        params.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, values))
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH v (pk, {columns}) AS (VALUES {', '.join([row] * len(rows))}) "
-                       f"UPDATE {table} SET {', '.join(f'{qn(f.column)} = v.{qn(f.column)}' for f in fields)} "
-                       f"FROM v WHERE {table}.{key} = v.pk", params)
 
 
 def _after_answer(message: Message, answer: Answer, replies: list[Message], now: datetime) -> None:

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
+from core.update_rows import update_rows
 from orgs.models import Org, ProviderConnection
 from orgs.selectors import connection_default
 from phones.messaging.rules import validate_sms_rules
@@ -291,8 +292,8 @@ class BulkSender:
                 messages.append(_sent_message(self.org, self.sender, number, conversation, to=to, body=body,
                                               media_urls=self.media_urls, sent=answer, now=now))
             Message.objects.bulk_create(messages)
-            Conversation.objects.bulk_update({c.pk: c for c in threads.values()}.values(),
-                                             ["last_message_at", "last_message_preview"])
+            update_rows(Conversation, ("last_message_at", "last_message_preview"),
+                        {c.pk: (c.last_message_at, c.last_message_preview) for c in threads.values()})
         return messages
 
 

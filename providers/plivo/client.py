@@ -70,8 +70,8 @@ def _number_path(number: str) -> str:
     return f"Number/{digits}/"
 
 
-# Plivo's recording (and call) ids are UUIDs.
-RECORDING_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Plivo's recording and call ids are UUIDs.
+PLIVO_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def e164(number: str) -> str:
@@ -303,7 +303,7 @@ class PlivoProvider(PhoneProvider):
 
     def delete_recording(self, sid: str) -> None:
         """Plivo's Recording resource (DELETE Account/{auth_id}/Recording/{recording_id}/)."""
-        if not RECORDING_ID.fullmatch(sid or ""):
+        if not PLIVO_UUID.fullmatch(sid or ""):
             raise ValueError(f"not a Plivo recording id: {sid!r}")
         unless_gone(lambda: self._request("DELETE", f"Recording/{sid}/"))  # 404: already gone
 
@@ -352,7 +352,7 @@ class PlivoProvider(PhoneProvider):
         unsupported here (`markup_by_url`): the caller serves it at a URL of ours."""
         if not (hangup or url):
             return super().update_call(call_sid, twiml=twiml, hangup=hangup)
-        if not RECORDING_ID.fullmatch(call_sid or ""):  # call UUIDs are UUIDs too
+        if not PLIVO_UUID.fullmatch(call_sid or ""):
             raise ValueError(f"not a Plivo call id: {call_sid!r}")
         if hangup:
             unless_gone(lambda: self._request("DELETE", f"Call/{call_sid}/"))

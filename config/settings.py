@@ -112,6 +112,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Lets core.prepared prepare the webhooks' statements (Django's own cursors bind on the client
+    # and never prepare); None turns preparing off, e.g. behind PgBouncer older than 1.21.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several request threads and eager tasks share the file: wait instead of "database is locked".
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock when a transaction

@@ -9,6 +9,8 @@ from functools import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
+from core.prepared import prepared_cursor
+
 
 def _qn(name: str) -> str:
     return connection.ops.quote_name(name)
@@ -58,7 +60,7 @@ def insert_once(obj: Model, *, unique: str, durable: bool = True, source: tuple[
             values.append(field.get_db_prep_save(field.pre_save(obj, True), db))
     if source:
         values.extend(source[1])
-    with db.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     if row is None:

@@ -1,4 +1,4 @@
-"""The webhooks' hand-written statements (webhooks.sql) on PostgreSQL: asynchronous commit."""
+"""The webhooks' one insert (core.insert_once) on PostgreSQL: asynchronous commit, a prepared statement."""
 from __future__ import annotations
 
 import pytest
@@ -37,3 +37,23 @@ def test_inside_a_transaction_the_insert_stays_durable(number):
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         assert insert_once(call(number, "CA" + "2" * 32), unique="provider_sid", durable=False)
     assert "synchronous_commit" not in queries.captured_queries[0]["sql"]
+
+
+def prepared_inserts() -> list[tuple[str, int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                       "WHERE statement LIKE 'INSERT INTO \"phones_call\"%%'")
+        return cursor.fetchall()
+
+
+def test_the_insert_is_prepared_once_per_session_and_then_only_executed(number):
+    """Parsed and planned once per database session (core.prepared), not once per webhook; the
+    statement is still logged as written, and a repeated SID still inserts nothing."""
+    with CaptureQueriesContext(connection) as queries:
+        for i in range(3):
+            assert insert_once(call(number, f"CA{i:032x}"), unique="provider_sid")
+        assert not insert_once(call(number, f"CA{0:032x}"), unique="provider_sid")
+    [(statement, generic, custom)] = prepared_inserts()
+    assert "$1" in statement and generic + custom == 4
+    assert all(q["sql"].startswith('INSERT INTO "phones_call"') for q in queries.captured_queries)
+    assert Call.objects.filter(phone_number=number).count() == 3

@@ -4,11 +4,16 @@
         [--requests 100000] [--celery-workers 2] [--worker-nice 19] [--broker redis://127.0.0.1:6379/0]
 
 Needs `wrk` (Debian: apt-get install wrk) and Redis: an inbound text's threading, usage and rule
-effects run in a Celery task after the webhook answered, so a real worker (prefork, on its own
-queue) runs beside gunicorn on the same cores. It runs at nice 19 by default: it takes the CPU the
-web tier leaves idle, as a worker on its own machine would take none from it. The end-to-end rate
-(answered and threaded) is the saturated SMS run's: its texts that the worker threaded, over the run
-and the drain of its backlog, starting with the worker's queue empty.
+effects run in a Celery task after the webhook answered, by a real worker (prefork, on its own
+queue, at nice 19 by default).
+
+Two things are measured about inbound texts, as the targets name them:
+- the SMS webhook's own rate, like every other endpoint's: the web tier alone (its tasks are
+  queued, no worker consumes them yet), as it would be with the worker on a machine of its own;
+- texts answered and threaded end to end: then the worker is started, the backlog drained, and a
+  second saturated SMS run made with the worker threading beside gunicorn on the same cores; its
+  texts that the worker threaded, over the run and the drain of its backlog (the worker's queue
+  empty when it starts). The webhook's rate in that run is printed too.
 
 Sets up a bench org with a sandbox connection and a number (an IVR flow and one auto-reply rule
 naming the sender), precomputes requests signed exactly as Twilio signs them (every SMS with its
@@ -147,31 +152,30 @@ class Command(BaseCommand):
             script = Path(tmp) / "bench.lua"
             script.write_text(LUA)
             env = self._environment(broker)
-            worker = self._worker(env, celery_workers, worker_nice)
+            self._purge(env)
             server = self._gunicorn(port, workers, env)
+            worker = None
             try:
-                results, wrapped = {}, []
+                results, sent = {}, {}
                 for name in ("bare view", REFERENCE, "inbound SMS", "IVR voice"):
-                    saturated, half, sent, end_to_end = self._measure(
-                        script, files[name], port, duration, connections,
-                        threading=number if name == "inbound SMS" else None)
+                    saturated, half, sent[name] = self._measure(script, files[name], port, duration, connections)
                     results[name] = (saturated, half)
-                    if sent > requests and name != "bare view":
-                        wrapped.append(name)
-                    if end_to_end is not None:
-                        threaded_rate, drained = end_to_end
-                        # Its backlog is drained before the next endpoint, which would otherwise
-                        # share the cores with it.
-                        self._drain(number)
+                worker = self._worker(env, celery_workers, worker_nice)
+                self._drain(number)  # the first SMS runs' backlog: not timed
+                threaded_rate, drained, beside = self._end_to_end(
+                    script, files["inbound SMS"], port, duration, connections, number, offset=sent["inbound SMS"])
+                sent["inbound SMS"] += beside.requests
             finally:
                 for process in (server, worker):
-                    process.send_signal(signal.SIGTERM)
-                    process.wait(timeout=30)
+                    if process is not None:
+                        process.send_signal(signal.SIGTERM)
+                        process.wait(timeout=30)
+        wrapped = [name for name, count in sent.items() if count > requests and name != "bare view"]
         stored = Message.objects.filter(phone_number=number, direction="inbound").count()
         threaded = self._threaded(number).count()
         reference_stored = self._reference_messages(number).count()
         self._report(results, queries, workers, connections, duration, stored, threaded, drained, threaded_rate,
-                     celery_workers, worker_nice, reference_stored)
+                     beside, celery_workers, worker_nice, reference_stored)
         if wrapped:
             self.stdout.write(f"note: {', '.join(wrapped)} sent more than --requests {requests}: some requests were "
                               "repeats (duplicates are cheaper); rerun with a larger --requests")
@@ -271,12 +275,14 @@ class Command(BaseCommand):
                 "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false",
                 "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": broker, "CELERY_QUEUE": BENCH_QUEUE}
 
+    def _purge(self, env: dict[str, str]) -> None:
+        """Empty the bench's own queue (a run stopped halfway may have left tasks in it)."""
+        subprocess.run([str(Path(sys.executable).with_name("celery")), "-A", "config", "purge", "-f", "-Q",
+                        BENCH_QUEUE], env=env, cwd=settings.BASE_DIR, check=True, capture_output=True, timeout=30)
+
     def _worker(self, env: dict[str, str], processes: int, nice: int) -> subprocess.Popen:
-        """A Celery worker (`processes` prefork children, at CPU niceness `nice`) on the bench's own
-        queue, emptied first."""
+        """A Celery worker (`processes` prefork children, at CPU niceness `nice`) on the bench's own queue."""
         celery = str(Path(sys.executable).with_name("celery"))
-        subprocess.run([celery, "-A", "config", "purge", "-f", "-Q", BENCH_QUEUE], env=env,
-                       cwd=settings.BASE_DIR, check=True, capture_output=True, timeout=30)
         worker = subprocess.Popen(["nice", "-n", str(nice), celery, "-A", "config", "worker", "-Q", BENCH_QUEUE,
                                    "--pool", "prefork",
                                    "--concurrency", str(processes),
@@ -285,11 +291,13 @@ class Command(BaseCommand):
         return worker
 
     def _drain(self, number: PhoneNumber) -> float:
-        """Seconds after the SMS runs until the worker has threaded every stored text (polled every
-        50 ms: a coarser poll would count up to its interval of idle time into the end-to-end rate)."""
+        """Seconds until the worker has threaded every stored text (polled every 50 ms: a coarser
+        poll would count up to its interval of idle time into the end-to-end rate)."""
         started = time.monotonic()
         pending = Message.objects.filter(phone_number=number, direction="inbound", conversation__isnull=True)
-        while pending.exists() and time.monotonic() - started < 600:
+        while pending.exists():
+            if time.monotonic() - started > 600:
+                raise CommandError("the worker threaded nothing for 10 minutes: is it running?")
             time.sleep(0.05)
         return time.monotonic() - started
 
@@ -321,24 +329,24 @@ class Command(BaseCommand):
         return Result(rps=data["requests"] / (data["duration_us"] / 1e6), p50_ms=data["p50_us"] / 1000,
                       p99_ms=data["p99_us"] / 1000, requests=data["requests"], failed=data["non2xx"] + data["errors"])
 
-    def _measure(self, script: Path, requests: Path, port: int, duration: int, connections: int,
-                 threading: PhoneNumber | None = None
-                 ) -> tuple[Result, Result, int, tuple[float, float] | None]:
-        """Saturated and half-load results, how many requests the runs sent (each run starts where
+    def _end_to_end(self, script: Path, requests: Path, port: int, duration: int, connections: int,
+                    number: PhoneNumber, offset: int) -> tuple[float, float, Result]:
+        """A saturated SMS run with the worker threading beside it, its queue empty at the start:
+        the texts it stored that the worker threaded per second, over the run and the drain of its
+        backlog; the drain's seconds; the webhook's own result in that run."""
+        done = self._threaded(number).count()
+        started = time.monotonic()
+        saturated = self._wrk(script, requests, port, duration, connections, offset=offset)
+        drained = self._drain(number)
+        return (self._threaded(number).count() - done) / (time.monotonic() - started), drained, saturated
+
+    def _measure(self, script: Path, requests: Path, port: int, duration: int, connections: int
+                 ) -> tuple[Result, Result, int]:
+        """Saturated and half-load results, and how many requests the runs sent (each run starts where
         the one before stopped, so no text or call is sent twice until the file's end, `--requests`,
-        wraps around) and, for the texts to `threading`, the end-to-end rate of the saturated run:
-        the texts it stored that the worker threaded, over the run and the drain of its backlog
-        (the worker's queue is empty when the run starts), with the drain's seconds."""
+        wraps around)."""
         warm = self._wrk(script, requests, port, 2, connections)  # warm up: connections, imports, caches
-        end_to_end = None
-        if threading is not None:
-            self._drain(threading)
-            done = self._threaded(threading).count()
-            started = time.monotonic()
         saturated = self._wrk(script, requests, port, duration, connections, offset=warm.requests)
-        if threading is not None:
-            drained = self._drain(threading)
-            end_to_end = ((self._threaded(threading).count() - done) / (time.monotonic() - started), drained)
         # Each connection waits `pause` between requests so that all together make about half
         # the saturated rate; wrk's pacing is loose (a closed connection's next request is not
         # always delayed), so the pause is corrected from the rate a run achieved, at most twice.
@@ -351,7 +359,7 @@ class Command(BaseCommand):
             if half.rps <= target * 1.1:
                 break
             pause_ms = int(pause_ms * half.rps / target) + 1
-        return saturated, half, sent, end_to_end
+        return saturated, half, sent
 
     @staticmethod
     def _threaded(number: PhoneNumber):
@@ -361,12 +369,13 @@ class Command(BaseCommand):
 
     def _report(self, results: dict[str, tuple[Result, Result]], queries: dict[str, tuple[int, int]],
                 workers: int, connections: int, duration: int, stored: int, threaded: int, drained: float,
-                end_to_end: float, celery_workers: int, worker_nice: int, reference_stored: int) -> None:
+                end_to_end: float, beside: Result, celery_workers: int, worker_nice: int,
+                reference_stored: int) -> None:
         write = self.stdout.write
         write(f"gunicorn {workers} sync workers, PostgreSQL {db_connection.settings_dict['HOST']}, wrk "
-              f"{connections} connections, {duration}s per run, 127.0.0.1, on {os.cpu_count()} cores shared "
-              f"with a Celery worker ({celery_workers} processes at nice {worker_nice}, Redis) "
-              "threading the inbound texts\n")
+              f"{connections} connections, {duration}s per run, 127.0.0.1, on {os.cpu_count()} cores; the "
+              f"end-to-end run shares them with a Celery worker ({celery_workers} processes at nice "
+              f"{worker_nice}, Redis) threading the inbound texts\n")
         write(f"{'endpoint':<14} {'req/s (sat.)':>12} {'% of bare':>10} {'rate at half':>13} {'p50 ms':>8} "
               f"{'p99 ms':>8} {'failed':>7}")
         bare = results["bare view"][0].rps
@@ -375,11 +384,11 @@ class Command(BaseCommand):
                   f"{half.p50_ms:>8.2f} {half.p99_ms:>8.2f} {saturated.failed + half.failed:>7}")
         write("\nqueries per webhook (in-process, fixed), in the request + after commit: "
               + ", ".join(f"{name} {request} + {after}" for name, (request, after) in queries.items()))
-        write(f"inbound texts stored during the runs: {stored}, threaded by the worker: {threaded} "
-              f"(the saturated run's backlog drained {drained:.1f}s after it)")
+        write(f"inbound texts stored during the runs: {stored}, threaded by the worker: {threaded}")
         # The webhook can answer faster than the worker threads: what was fully done, per second.
-        write(f"inbound texts answered and threaded per second over the saturated SMS run and its drain: "
-              f"{end_to_end:.0f}")
+        write(f"end to end, a saturated SMS run with the worker beside it: the webhook answered {beside.rps:.0f} "
+              f"req/s ({beside.failed} failed); texts answered and threaded per second over the run and the drain "
+              f"of its backlog ({drained:.1f}s after it): {end_to_end:.0f}")
         write(f"reference texts stored during its runs: {reference_stored} (one per request answered)")
         # Against the minimal durable webhook (webhooks.reference) measured in the same run.
         ref_saturated, ref_half = results[REFERENCE]
@@ -393,7 +402,7 @@ class Command(BaseCommand):
         for name in (REFERENCE, "inbound SMS", "IVR voice"):
             p99 = results[name][1].p99_ms
             write(f"  p99 at half load, {name}: {p99:.2f} ms (target < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
-        failed = sum(s.failed + h.failed for s, h in results.values())
+        failed = sum(s.failed + h.failed for s, h in results.values()) + beside.failed
         write(f"  failed requests: {failed} (target 0: {'met' if not failed else 'NOT met'})")
         ok = (all(ratio >= target for _, ratio, target in checks) and not failed
               and all(results[name][1].p99_ms < 50 for name in (REFERENCE, "inbound SMS", "IVR voice")))

@@ -80,7 +80,10 @@ class Writer:
             # Let the rows of the next WRITE_BEHIND_MS join this batch (a stop ends the wait).
             self.stopping.wait(settings.WRITE_BEHIND_MS / 1000)
             self.wake.clear()  # before taking the queue: a row added from now on wakes the next round
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the thread must outlive anything a batch raises
+                logger.exception("write-behind: a flush failed")
         connections.close_all()
 
     def flush(self) -> int:

@@ -58,6 +58,10 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int
 # connection and org (webhooks.lookup_cache): a change made elsewhere reaches every process
 # within this many seconds, and at once in the process that made it. 0: read them every time.
 WEBHOOK_CACHE_SECONDS = env.float("WEBHOOK_CACHE_SECONDS", default=5.0)
+# Milliseconds an inbound call's row may wait in its web process before a thread inserts it with
+# the others queued meanwhile (core.write_behind): the call's webhook answers without writing.
+# 0: inserted in the request (the tests' default; a process killed with SIGKILL loses none).
+WRITE_BEHIND_MS = env.float("WRITE_BEHIND_MS", default=0.0 if TESTING else 50.0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -389,7 +389,8 @@ class Call(PublicIdModel):
     # The AI sessions that count towards the org's AI_MAX_CONCURRENT_CALLS.
     AI_LIVE_STATUSES = (AIStatus.CONNECTING, AIStatus.ACTIVE)
 
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="calls")
+    # No index of its own: call_org_created (org, -created_at) serves every lookup by org.
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="calls", db_index=False)
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="calls")
     direction = models.CharField(max_length=8, choices=Direction.choices)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from functools import cache
 
+from cachetools import LRUCache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
+from django.db.models.base import ModelState
 
 from orgs.models import Org, ProviderConnection
 from phones.models import PhoneNumber, PhoneRouting
@@ -74,9 +76,47 @@ def _lookup_sql(vendor: str, filters: tuple[str, ...], e164_count: int, type_cou
             f"WHERE {' AND '.join(where)}")
 
 
+# Per lookup row (by identity), the instances first built from it: number_from_row copies them.
+_built: LRUCache = LRUCache(maxsize=10_000)
+
+
 def number_from_row(row: tuple) -> PhoneNumber:
     """Model instances from one row of number_rows, related objects cached, the others' fields
-    deferred. New instances on each call, so a cached row is never shared as mutable objects."""
+    deferred. New instances on each call, so no request's change to them reaches another: copies
+    (their attributes, not their JSON values, which the webhooks only read) of the instances built
+    once per row object, which a cached row is for its lifetime (webhooks.lookup_cache)."""
+    built = _built.get(id(row))
+    if built is None or built[0] is not row:
+        built = (row, _build(row))
+        _built[id(row)] = built
+    number, org, conn, routing = (_copy(obj) for obj in built[1])
+    return _link(number, org, conn, routing)
+
+
+def _copy(obj: Model | None) -> Model | None:
+    if obj is None:
+        return None
+    new = obj.__class__.__new__(obj.__class__)
+    state = ModelState()
+    state.db, state.adding = obj._state.db, False
+    new.__dict__.update(obj.__dict__)
+    new._state = state
+    return new
+
+
+def _link(number: PhoneNumber, org: Org, conn: ProviderConnection, routing: PhoneRouting | None) -> PhoneNumber:
+    number.org = org
+    number.connection = conn
+    if conn.org_id == number.org_id:  # else loaded when asked for
+        conn.org = org
+    PhoneNumber.routing.related.set_cached_value(number, routing)
+    if routing is not None:
+        routing.phone_number = number
+    return number
+
+
+def _build(row: tuple) -> tuple[PhoneNumber, Org, ProviderConnection, PhoneRouting | None]:
+    """The row's instances, unlinked."""
     db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: each attribute of it is a lookup
     objects = {}
     position = 0
@@ -93,15 +133,7 @@ def number_from_row(row: tuple) -> PhoneNumber:
                 value = converter(value, column, db)
             converted.append(value)
         objects[model] = model.from_db(db.alias, names, converted)
-    number = objects[PhoneNumber]
-    number.org = objects[Org]
-    number.connection = objects[ProviderConnection]
-    if number.connection.org_id == number.org_id:  # else loaded when asked for
-        number.connection.org = objects[Org]
-    PhoneNumber.routing.related.set_cached_value(number, objects[PhoneRouting])
-    if objects[PhoneRouting] is not None:
-        objects[PhoneRouting].phone_number = number
-    return number
+    return objects[PhoneNumber], objects[Org], objects[ProviderConnection], objects[PhoneRouting]
 
 
 def number_rows(*, e164s: list[str] | tuple[str, ...] = (), public_id: str = "", account_id: str | None = None,

@@ -98,7 +98,7 @@ def connect_agent(response: VoiceResponse, hook: Webhook, agent: Agent, *, then:
     call = hook.call
     if call is None or not call.sid or hook.number is None or agent.org_id != hook.org.pk:
         return False
-    twiml.call_remember(hook)
+    twiml.call_remember(hook, at_once=True)  # _claim updates it next
     if not _claim(hook, agent):
         return False
     token = mint_stream_token(org_id=hook.org.pk, number_id=hook.number.pk, agent_id=agent.pk, call_sid=call.sid)

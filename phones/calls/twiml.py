@@ -13,6 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from core import bounds
 from core.insert_once import insert_once
+from core.write_behind import insert_later
 from orgs.models import Org
 from phones.calls.softphone import identity_for
 from phones.inbound import Webhook
@@ -89,20 +90,25 @@ def record_voicemail(response: VoiceResponse, *, kind: str, connection_type: str
                     recording_status_callback_event="completed", **extra)
 
 
-def call_remember(hook: Webhook) -> None:
-    """The inbound call, stored once per call SID in one statement (a retried webhook adds
-    nothing), committed asynchronously: should a database crash lose it, the call's status
-    callback records it again (callbacks.call_status)."""
+def call_remember(hook: Webhook, *, at_once: bool = False) -> None:
+    """The inbound call, stored once per call SID (a retried webhook adds nothing): within
+    WRITE_BEHIND_MS by the process's writer (core.write_behind), or `at_once` in the request for a
+    caller that reads or updates the row next (an agent's claim, phones.calls.ai), committed
+    asynchronously. Should it be lost (a database crash, a web process killed before its writer
+    ran), the call's status callback records it again (callbacks.call_status)."""
     call = hook.call
     if call is None or not call.sid or hook.number is None:
         return
     # Fitted to the columns (bounds): a signed webhook may still carry a 300-character SID.
-    insert_once(bounds.fit(Call(
+    row = bounds.fit(Call(
         org_id=hook.number.org_id, phone_number=hook.number,
         direction=Call.Direction.OUTBOUND if call.outbound else Call.Direction.INBOUND,
         from_number=call.from_, to_number=call.to, provider_sid=call.sid, status=call.status or "ringing",
-        tracking=hook.number.tracking_stamp())),
-        unique="provider_sid", durable=False)
+        tracking=hook.number.tracking_stamp()))
+    if at_once:
+        insert_once(row, unique="provider_sid", durable=False)
+    else:
+        insert_later(row, unique="provider_sid")
 
 
 def ring_client(dial, identity: str, connection_type: str) -> None:

@@ -69,3 +69,25 @@ def test_a_number_not_ours_is_remembered_until_one_is_saved(twilio, number, djan
     routing_update(number=number, changes={"assignments": [{"type": "phone", "target": "+14155550199"}]})
     assert dialled(twilio.call(call_sid=next(CALLS), to=unknown)) == [("Number", {}, "+14155550199")]
     assert says(twilio.call(call_sid=next(CALLS), to=NUMBER)) == [NOT_IN_SERVICE]
+
+
+def test_each_webhook_gets_its_own_instances_built_once_per_cached_row(number, monkeypatch):
+    """number_from_row copies the instances it built for a row: what one request sets on its
+    number, org, connection or routing is not seen by the next one, and nothing is rebuilt."""
+    from webhooks import lookup, security
+
+    lookup._built.clear()
+    built = []
+    real_build = lookup._build
+    monkeypatch.setattr(lookup, "_build", lambda row: built.append(row) or real_build(row))
+    first, row = security.number_lookup(e164s=[NUMBER])
+    first.friendly_name, first.org.name, first.connection.account_id = "changed", "changed", "changed"
+    first.routing.ivr_flow = {"changed": True}
+    second, same_row = security.number_lookup(e164s=[NUMBER])
+    assert same_row is row and len(built) == 1
+    assert second is not first and second.org is not first.org and second.connection is not first.connection
+    assert (second.friendly_name, second.org.name, second.routing.ivr_flow) == (
+        number.friendly_name, number.org.name, number.routing.ivr_flow)
+    assert second.connection.account_id == number.connection.account_id
+    assert second.routing.phone_number is second and second.connection.org is second.org
+    assert second.org_id == number.org_id and second.pk == number.pk and not second._state.adding

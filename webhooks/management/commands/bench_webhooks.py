@@ -117,6 +117,7 @@ class Result:
     p99_ms: float
     requests: int
     failed: int
+    seconds: float  # from wrk's first request to its last (its start-up, loading the requests, is not)
 
 
 class Command(BaseCommand):
@@ -327,18 +328,19 @@ class Command(BaseCommand):
         line = next(line for line in output.splitlines() if line.startswith("BENCH "))
         data = json.loads(line[len("BENCH "):])
         return Result(rps=data["requests"] / (data["duration_us"] / 1e6), p50_ms=data["p50_us"] / 1000,
-                      p99_ms=data["p99_us"] / 1000, requests=data["requests"], failed=data["non2xx"] + data["errors"])
+                      p99_ms=data["p99_us"] / 1000, requests=data["requests"], failed=data["non2xx"] + data["errors"],
+                      seconds=data["duration_us"] / 1e6)
 
     def _end_to_end(self, script: Path, requests: Path, port: int, duration: int, connections: int,
                     number: PhoneNumber, offset: int) -> tuple[float, float, Result]:
         """A saturated SMS run with the worker threading beside it, its queue empty at the start:
-        the texts it stored that the worker threaded per second, over the run and the drain of its
-        backlog; the drain's seconds; the webhook's own result in that run."""
+        the texts it stored that the worker threaded per second, over the run (wrk's requests, not
+        its start-up) and the drain of its backlog; the drain's seconds; the webhook's own result in
+        that run."""
         done = self._threaded(number).count()
-        started = time.monotonic()
         saturated = self._wrk(script, requests, port, duration, connections, offset=offset)
         drained = self._drain(number)
-        return (self._threaded(number).count() - done) / (time.monotonic() - started), drained, saturated
+        return (self._threaded(number).count() - done) / (saturated.seconds + drained), drained, saturated
 
     def _measure(self, script: Path, requests: Path, port: int, duration: int, connections: int
                  ) -> tuple[Result, Result, int]:

@@ -308,8 +308,9 @@ class Usage(NamedTuple):
 def usage_record_many(records: list[Usage]) -> None:
     """usage_record for many at once, in one statement (core.insert_rows): a key already recorded
     is left as it is."""
+    kinds = UsageRecord.Kind.values
     for record in records:
-        if record.kind not in UsageRecord.Kind.values or not _is_int(record.quantity) or record.quantity <= 0:
+        if record.kind not in kinds or not _is_int(record.quantity) or record.quantity <= 0:
             raise InvalidInput(f"Bad usage record {record.key!r}: {record.kind} ×{record.quantity!r}", field="quantity")
         if not isinstance(record.period, date) or isinstance(record.period, datetime):
             raise InvalidInput(f"Bad usage record {record.key!r}: period must be a date", field="period")

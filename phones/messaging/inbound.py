@@ -246,13 +246,19 @@ def sms_thread_batch(*, message_ids: list[int]) -> int:
         if not messages:
             return 0
         _attach_numbers(messages)
-        threads = messaging.threads_many({(m.org_id, m.phone_number_id, m.from_number) for m in messages})
-        touched: dict[int, Conversation] = {}
+        # Each thread's preview: its newest text among them (the last by id).
+        previews = {(m.phone_number_id, m.from_number): (m.created_at, m.body[:160]) for m in messages}
+        threads = messaging.threads_many({(m.org_id, m.phone_number_id, m.from_number) for m in messages},
+                                         previews=previews)
+        touched: list[Conversation] = []  # the threads whose preview changes (a new thread has its own)
+        for key, (at, preview) in previews.items():
+            conversation = threads[key]
+            if (conversation.last_message_at, conversation.last_message_preview) != (at, preview):
+                conversation.last_message_at, conversation.last_message_preview = at, preview
+                touched.append(conversation)
         for message in messages:
-            conversation = message.conversation = threads[(message.phone_number_id, message.from_number)]
-            conversation.last_message_at, conversation.last_message_preview = message.created_at, message.body[:160]
-            touched[conversation.pk] = conversation
-        _thread_rows(messages, list(touched.values()))
+            message.conversation = threads[(message.phone_number_id, message.from_number)]
+        _thread_rows(messages, touched)
         replies: list[tuple] = []
         now = timezone.now()
         for message in messages:
@@ -285,8 +291,8 @@ def _attach_numbers(messages: list[Message]) -> None:
 
 
 def _thread_rows(messages: list[Message], conversations: list[Conversation]) -> None:
-    """Each text into its thread, and each thread's preview from its newest text among them, as
-    decided in Python: one UPDATE each, whatever the batch's size (core.update_rows)."""
+    """Each text into its thread, and the threads' previews, as decided in Python: one UPDATE each,
+    whatever the batch's size (core.update_rows; none for the previews when they are all new threads')."""
     update_rows(Message, ("conversation",), {m.pk: (m.conversation_id,) for m in messages})
     update_rows(Conversation, ("last_message_at", "last_message_preview"),
                  {c.pk: (c.last_message_at, c.last_message_preview) for c in conversations})

@@ -61,8 +61,12 @@ def thread_for(*, org: Org, number: PhoneNumber | None, e164: str) -> Conversati
     return conversation
 
 
-def threads_many(keys: set[tuple[int, int | None, str]]) -> dict[tuple[int | None, str], Conversation]:
-    """The thread of each (org id, number id, e164), contact loaded, keyed (number id, e164).
+def threads_many(keys: set[tuple[int, int | None, str]], *,
+                 previews: dict[tuple[int | None, str], tuple[datetime, str]] | None = None,
+                 ) -> dict[tuple[int | None, str], Conversation]:
+    """The thread of each (org id, number id, e164), contact loaded, keyed (number id, e164). A
+    thread created gets its last_message_at and last_message_preview from `previews` (by the same
+    key), when given, else now and none.
 
     The threads there are, with their contacts, in one query; for the senders without one, their
     contacts read, the missing contacts and threads inserted (core.insert_rows: one statement
@@ -87,14 +91,18 @@ def threads_many(keys: set[tuple[int, int | None, str]]) -> dict[tuple[int | Non
         if len(contacts) < len(pairs):  # another worker created some meanwhile
             contacts = _contacts(pairs)
     wanted = {(number_id, contacts[(org_id, e164)].pk): (org_id, e164) for org_id, number_id, e164 in missing}
-    created = insert_rows(Conversation, ("org", "phone_number", "contact", "last_message_at", "created_at"),
-                          [(org_id, number_id, contact_id, now, now) for (number_id, contact_id), (org_id, _)
-                           in sorted(wanted.items(), key=lambda item: (item[0][0] or 0, item[0][1]))],
-                          ignore_conflicts=True, returning=("id", "public_id", "phone_number", "contact"))
+    previews = previews or {}
+    created = insert_rows(
+        Conversation, ("org", "phone_number", "contact", "last_message_at", "last_message_preview", "created_at"),
+        [(org_id, number_id, contact_id, *previews.get((number_id, e164), (now, "")), now)
+         for (number_id, contact_id), (org_id, e164) in sorted(wanted.items(),
+                                                                key=lambda item: (item[0][0] or 0, item[0][1]))],
+        ignore_conflicts=True, returning=("id", "public_id", "phone_number", "contact"))
     for pk, public_id, number_id, contact_id in created:
         org_id, e164 = wanted[(number_id, contact_id)]
+        at, preview = previews.get((number_id, e164), (now, ""))
         thread = Conversation(id=pk, public_id=public_id, org_id=org_id, phone_number_id=number_id,
-                              last_message_at=now, created_at=now)
+                              last_message_at=at, last_message_preview=preview, created_at=now)
         thread.contact = contacts[(org_id, e164)]
         threads[(number_id, e164)] = thread
     if len(threads) < len(keys):  # another worker created some meanwhile
@@ -304,18 +312,22 @@ class BulkSender:
 
         now = timezone.now()
         with transaction.atomic():
-            threads = threads_many({(self.org.pk, getattr(number_of(answer), "pk", None), to)
-                                    for to, _, answer in sent})
+            previews = {(getattr(number_of(answer), "pk", None), to): (now, body[:160]) for to, body, answer in sent}
+            threads = threads_many({(self.org.pk, number_id, to) for number_id, to in previews}, previews=previews)
             messages = []
             for to, body, answer in sent:
                 number = number_of(answer)
                 conversation = threads[(getattr(number, "pk", None), to)]
-                conversation.last_message_at, conversation.last_message_preview = now, body[:160]
                 messages.append(_sent_message(self.org, self.sender, number, conversation, to=to, body=body,
                                               media_urls=self.media_urls, sent=answer, now=now))
             Message.objects.bulk_create(messages)
+            # The threads' previews: the last text to each (a thread created now has it already).
+            changed = {threads[key]: preview for key, preview in previews.items()
+                       if (threads[key].last_message_at, threads[key].last_message_preview) != preview}
+            for conversation, (at, preview) in changed.items():
+                conversation.last_message_at, conversation.last_message_preview = at, preview
             update_rows(Conversation, ("last_message_at", "last_message_preview"),
-                        {c.pk: (c.last_message_at, c.last_message_preview) for c in threads.values()})
+                        {c.pk: (c.last_message_at, c.last_message_preview) for c in changed})
         return messages
 
 

@@ -1,7 +1,7 @@
 """INSERT rows of values decided in Python, in one statement: what bulk_create does, without
 compiling and preparing every value of every row through the ORM. The statement is built once per
 model and columns; on PostgreSQL it takes the rows as one JSON parameter (core.json_rows) and is prepared
-(core.prepared), elsewhere (SQLite) it is a VALUES list, in batches within the backend's limit on
+(core.prepared), elsewhere (SQLite 3.35+, for RETURNING) it is a VALUES list, in batches within the backend's limit on
 parameters. Rows that would break a unique constraint can be skipped (ON CONFLICT DO NOTHING, as
 bulk_create(ignore_conflicts=True)); the columns asked for are returned for the rows inserted.
 """

@@ -46,9 +46,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.models import UsageRecord
-from billing.services import usage_record_many
+from billing.services import Usage, usage_record_many
 from core import bounds
 from core.insert_once import insert_once
+from core.insert_rows import insert_rows
 from core.update_rows import update_rows
 from orgs.models import Org
 from phones.messaging import services as messaging
@@ -245,27 +246,37 @@ def sms_thread_batch(*, message_ids: list[int]) -> int:
         if not messages:
             return 0
         _attach_numbers(messages)
-        threads = messaging.threads_many({(m.org_id, m.phone_number_id, m.from_number) for m in messages})
-        touched: dict[int, Conversation] = {}
+        # Each thread's preview: its newest text among them (the last by id).
+        previews = {(m.phone_number_id, m.from_number): (m.created_at, m.body[:160]) for m in messages}
+        threads = messaging.threads_many({(m.org_id, m.phone_number_id, m.from_number) for m in messages},
+                                         previews=previews)
+        touched: list[Conversation] = []  # the threads whose preview changes (a new thread has its own)
+        for key, (at, preview) in previews.items():
+            conversation = threads[key]
+            if (conversation.last_message_at, conversation.last_message_preview) != (at, preview):
+                conversation.last_message_at, conversation.last_message_preview = at, preview
+                touched.append(conversation)
         for message in messages:
-            conversation = message.conversation = threads[(message.phone_number_id, message.from_number)]
-            conversation.last_message_at, conversation.last_message_preview = message.created_at, message.body[:160]
-            touched[conversation.pk] = conversation
-        _thread_rows(messages, list(touched.values()))
-        replies: list[Message] = []
+            message.conversation = threads[(message.phone_number_id, message.from_number)]
+        _thread_rows(messages, touched)
+        replies: list[tuple] = []
         now = timezone.now()
         for message in messages:
             _after_answer(message, Answer(**message.answer), replies, now)
-        Message.objects.bulk_create(replies)
+        insert_rows(Message, REPLY_FIELDS, replies)
+        period = now.date().replace(day=1)
         usage_record_many([
-            UsageRecord(org=message.org, phone_number=message.phone_number, kind=UsageRecord.Kind.SMS_SEGMENT,
-                        quantity=message.segments, period=message.created_at.date().replace(day=1),
-                        key=f"sms:{message.provider_sid}")
+            Usage(message.org_id, message.phone_number_id, UsageRecord.Kind.SMS_SEGMENT, message.segments,
+                  message.created_at.date().replace(day=1), f"sms:{message.provider_sid}")
             for message in messages] + [  # replies already sent when their text was threaded
-            UsageRecord(org=reply.org, phone_number=reply.phone_number, kind=UsageRecord.Kind.SMS_SEGMENT,
-                        quantity=reply.segments, period=now.date().replace(day=1), key=f"sms:{reply.provider_sid}")
-            for reply in replies if is_billed(reply.status)])
+            Usage(org_id, number_id, UsageRecord.Kind.SMS_SEGMENT, 1, period, f"sms:{sid}")
+            for org_id, number_id, _, _, _, _, sid, status, *_ in replies if is_billed(status)])
     return len(messages)
+
+
+# The fields of a reply kept in the thread (core.insert_rows; the others are their defaults: one segment).
+REPLY_FIELDS = ("org", "phone_number", "direction", "from_number", "to_number", "body", "provider_sid", "status",
+                "conversation", "created_at", "tracking")
 
 
 def _attach_numbers(messages: list[Message]) -> None:
@@ -280,15 +291,16 @@ def _attach_numbers(messages: list[Message]) -> None:
 
 
 def _thread_rows(messages: list[Message], conversations: list[Conversation]) -> None:
-    """Each text into its thread, and each thread's preview from its newest text among them, as
-    decided in Python: one UPDATE each, whatever the batch's size (core.update_rows)."""
+    """Each text into its thread, and the threads' previews, as decided in Python: one UPDATE each,
+    whatever the batch's size (core.update_rows; none for the previews when they are all new threads')."""
     update_rows(Message, ("conversation",), {m.pk: (m.conversation_id,) for m in messages})
     update_rows(Conversation, ("last_message_at", "last_message_preview"),
                  {c.pk: (c.last_message_at, c.last_message_preview) for c in conversations})
 
 
-def _after_answer(message: Message, answer: Answer, replies: list[Message], now: datetime) -> None:
-    """What a threaded text's stored answer leaves to do: its keyword, the rules' effects, its replies."""
+def _after_answer(message: Message, answer: Answer, replies: list[tuple], now: datetime) -> None:
+    """What a threaded text's stored answer leaves to do: its keyword, the rules' effects, its replies
+    (added to `replies` as rows of REPLY_FIELDS)."""
     number, org, conversation = message.phone_number, message.org, message.conversation
     if not answer.keyword_recorded:
         _keyword_record(message, answer)
@@ -306,10 +318,8 @@ def _after_answer(message: Message, answer: Answer, replies: list[Message], now:
         # status callback tells theirs (callbacks.message_status), unless it already has.
         for index, text in enumerate(answer.replies):
             sid, status = answer.sent.get(str(index)) or (reply_placeholder(message.provider_sid, index), "queued")
-            replies.append(Message(
-                org=org, phone_number=number, direction=Message.Direction.OUTBOUND, from_number=message.to_number,
-                to_number=message.from_number, body=text, provider_sid=sid, status=status,
-                conversation=conversation, created_at=now, tracking=number.tracking_stamp()))
+            replies.append((org.pk, number.pk, Message.Direction.OUTBOUND.value, message.to_number,
+                            message.from_number, text, sid, status, conversation.pk, now, number.tracking_stamp()))
     if answer.ai_instructions is not None:
         tasks.ai_assistant_reply.delay_on_commit(message_id=message.pk, instructions=answer.ai_instructions)
     if answer.agent_id is not None:

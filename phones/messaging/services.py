@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
+from core.insert_rows import insert_rows
 from core.update_rows import update_rows
 from orgs.models import Org, ProviderConnection
 from orgs.selectors import connection_default
@@ -60,40 +61,69 @@ def thread_for(*, org: Org, number: PhoneNumber | None, e164: str) -> Conversati
     return conversation
 
 
-def threads_many(keys: set[tuple[int, int | None, str]]) -> dict[tuple[int | None, str], Conversation]:
-    """The thread of each (org id, number id, e164), contact loaded, keyed (number id, e164): the
-    contacts and conversations read, the missing ones created, each in one statement for them all."""
-    orgs = {org_id for org_id, _, _ in keys}
-    e164s = {e164 for _, _, e164 in keys}
-    pairs = {(org_id, e164) for org_id, _, e164 in keys}
+def threads_many(keys: set[tuple[int, int | None, str]], *,
+                 previews: dict[tuple[int | None, str], tuple[datetime, str]] | None = None,
+                 ) -> dict[tuple[int | None, str], Conversation]:
+    """The thread of each (org id, number id, e164), contact loaded, keyed (number id, e164). A
+    thread created gets its last_message_at and last_message_preview from `previews` (by the same
+    key), when given, else now and none.
 
-    def contacts() -> dict[tuple[int, str], Contact]:
-        return {(c.org_id, c.e164): c for c in Contact.objects.filter(org_id__in=orgs, e164__in=e164s)
-                if (c.org_id, c.e164) in pairs}
+    The threads there are, with their contacts, in one query; for the senders without one, their
+    contacts read, the missing contacts and threads inserted (core.insert_rows: one statement
+    each, the new rows built from what was inserted rather than read back). Rows another worker
+    inserted meanwhile are read after (the only case with more statements)."""
+    if not keys:
+        return {}
+    threads = _threads(keys)
+    if len(threads) == len(keys):
+        return threads
+    now = timezone.now()
+    missing = {key for key in keys if (key[1], key[2]) not in threads}
+    pairs = {(org_id, e164) for org_id, _, e164 in missing}
+    contacts = _contacts(pairs)
+    if len(contacts) < len(pairs):
+        # Sorted: workers inserting the same rows take their locks in the same order.
+        created = insert_rows(Contact, ("org", "e164", "created_at"),
+                              [(org_id, e164, now) for org_id, e164 in sorted(pairs - contacts.keys())],
+                              ignore_conflicts=True, returning=("id", "org", "e164"))
+        contacts.update({(org_id, e164): Contact(id=pk, org_id=org_id, e164=e164, created_at=now)
+                         for pk, org_id, e164 in created})
+        if len(contacts) < len(pairs):  # another worker created some meanwhile
+            contacts = _contacts(pairs)
+    wanted = {(number_id, contacts[(org_id, e164)].pk): (org_id, e164) for org_id, number_id, e164 in missing}
+    previews = previews or {}
+    created = insert_rows(
+        Conversation, ("org", "phone_number", "contact", "last_message_at", "last_message_preview", "created_at"),
+        [(org_id, number_id, contact_id, *previews.get((number_id, e164), (now, "")), now)
+         for (number_id, contact_id), (org_id, e164) in sorted(wanted.items(),
+                                                                key=lambda item: (item[0][0] or 0, item[0][1]))],
+        ignore_conflicts=True, returning=("id", "public_id", "phone_number", "contact"))
+    for pk, public_id, number_id, contact_id in created:
+        org_id, e164 = wanted[(number_id, contact_id)]
+        at, preview = previews.get((number_id, e164), (now, ""))
+        thread = Conversation(id=pk, public_id=public_id, org_id=org_id, phone_number_id=number_id,
+                              last_message_at=at, last_message_preview=preview, created_at=now)
+        thread.contact = contacts[(org_id, e164)]
+        threads[(number_id, e164)] = thread
+    if len(threads) < len(keys):  # another worker created some meanwhile
+        threads.update(_threads(keys))
+    return threads
 
-    known = contacts()
-    if len(known) < len(pairs):
-        # ignore_conflicts: another worker may create the same contact meanwhile; re-read after.
-        Contact.objects.bulk_create([Contact(org_id=org_id, e164=e164) for org_id, e164 in pairs - known.keys()],
-                                    ignore_conflicts=True)
-        known = contacts()
-    wanted = {(number_id, known[(org_id, e164)].pk): org_id for org_id, number_id, e164 in keys}
-    numbers = {number_id for number_id, _ in wanted}
 
-    def conversations() -> dict[tuple[int | None, int], Conversation]:
-        on = Q(phone_number_id__in=numbers - {None}) | (Q(phone_number__isnull=True) if None in numbers else Q())
-        rows = Conversation.objects.select_related("contact").filter(
-            on, contact_id__in={contact for _, contact in wanted})
-        return {(c.phone_number_id, c.contact_id): c for c in rows if (c.phone_number_id, c.contact_id) in wanted}
+def _contacts(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Contact]:
+    """The contacts there are of (org id, e164)."""
+    rows = Contact.objects.filter(org_id__in={org_id for org_id, _ in pairs}, e164__in={e164 for _, e164 in pairs})
+    return {(c.org_id, c.e164): c for c in rows if (c.org_id, c.e164) in pairs}
 
-    threads = conversations()
-    if len(threads) < len(wanted):
-        now = timezone.now()
-        Conversation.objects.bulk_create(
-            [Conversation(org_id=wanted[key], phone_number_id=key[0], contact_id=key[1], last_message_at=now)
-             for key in wanted.keys() - threads.keys()], ignore_conflicts=True)
-        threads = conversations()
-    return {(number, thread.contact.e164): thread for (number, _), thread in threads.items()}
+
+def _threads(keys: set[tuple[int, int | None, str]]) -> dict[tuple[int | None, str], Conversation]:
+    """The threads there are of (org id, number id, e164), contact loaded, keyed (number id, e164)."""
+    numbers = {number_id for _, number_id, _ in keys}
+    on = Q(phone_number_id__in=numbers - {None}) | (Q(phone_number__isnull=True) if None in numbers else Q())
+    rows = Conversation.objects.select_related("contact").filter(
+        on, contact__org_id__in={org_id for org_id, _, _ in keys}, contact__e164__in={e164 for _, _, e164 in keys})
+    return {(c.phone_number_id, c.contact.e164): c for c in rows
+            if (c.contact.org_id, c.phone_number_id, c.contact.e164) in keys}
 
 
 def conversation_touch(*, conversation: Conversation, message: Message) -> None:
@@ -282,18 +312,22 @@ class BulkSender:
 
         now = timezone.now()
         with transaction.atomic():
-            threads = threads_many({(self.org.pk, getattr(number_of(answer), "pk", None), to)
-                                    for to, _, answer in sent})
+            previews = {(getattr(number_of(answer), "pk", None), to): (now, body[:160]) for to, body, answer in sent}
+            threads = threads_many({(self.org.pk, number_id, to) for number_id, to in previews}, previews=previews)
             messages = []
             for to, body, answer in sent:
                 number = number_of(answer)
                 conversation = threads[(getattr(number, "pk", None), to)]
-                conversation.last_message_at, conversation.last_message_preview = now, body[:160]
                 messages.append(_sent_message(self.org, self.sender, number, conversation, to=to, body=body,
                                               media_urls=self.media_urls, sent=answer, now=now))
             Message.objects.bulk_create(messages)
+            # The threads' previews: the last text to each (a thread created now has it already).
+            changed = {threads[key]: preview for key, preview in previews.items()
+                       if (threads[key].last_message_at, threads[key].last_message_preview) != preview}
+            for conversation, (at, preview) in changed.items():
+                conversation.last_message_at, conversation.last_message_preview = at, preview
             update_rows(Conversation, ("last_message_at", "last_message_preview"),
-                        {c.pk: (c.last_message_at, c.last_message_preview) for c in threads.values()})
+                        {c.pk: (c.last_message_at, c.last_message_preview) for c in changed})
         return messages
 
 

@@ -22,9 +22,9 @@ from core.prepared import prepared_cursor
 @cache
 def _plan(model: type[Model], names: tuple[str, ...], ignore_conflicts: bool, returning: tuple[str, ...],
           vendor: str) -> tuple[tuple[str, str, str], tuple[Field, ...], tuple[Field, ...]]:
-    """The statement as (head, rows, tail): on PostgreSQL `rows` unnests one array per column, on
-    SQLite it is one row's VALUES item, repeated per row; the fields given, and the fields filled
-    in (every other concrete field but the primary key)."""
+    """The statement as (head, rows, tail): on PostgreSQL `rows` selects the columns from the one
+    JSON parameter (core.json_rows), on SQLite it is one row's VALUES item, repeated per row; the
+    fields given, and the fields filled in (every other concrete field but the primary key)."""
     given = tuple(model._meta.get_field(name) for name in names)
     filled = tuple(f for f in model._meta.concrete_fields if not f.primary_key and f not in given)
     fields = given + filled

@@ -1,6 +1,7 @@
 """Rows written behind the request: `insert_later` queues a row that a later event would recreate
 anyway, and a thread of the process inserts what is queued every WRITE_BEHIND_MS (milliseconds)
-in one transaction, a duplicate of its unique value ignored (INSERT … ON CONFLICT DO NOTHING).
+in one transaction (core.insert_rows: one statement per model), duplicates ignored (ON CONFLICT
+DO NOTHING).
 The request makes no round trip to the database for it.
 
 The trade-off, for the rows it is used for (the inbound call's row, phones.calls.twiml.call_remember):
@@ -25,11 +26,11 @@ from collections import deque
 from functools import cache
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Model
 
 from core.insert_once import insert_once
-from core.prepared import prepared_cursor
+from core.insert_rows import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -38,31 +39,24 @@ MAX_QUEUED = 10_000
 EXIT_WAIT = 10.0
 
 
-def _qn(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
 @cache
-def _insert_sql(model: type[Model], unique: str) -> tuple[str, tuple]:
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-    sql = (f"INSERT INTO {_qn(model._meta.db_table)} ({', '.join(_qn(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))}) "
-           f"ON CONFLICT ({_qn(model._meta.get_field(unique).column)}) DO NOTHING")
-    return sql, fields
+def _fields(model: type[Model]) -> tuple:
+    """The fields a queued row gives values for: all but the primary key."""
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
 class Writer:
     """The process's queue of rows and the thread that inserts them."""
 
     def __init__(self) -> None:
-        self.queued: deque[tuple[str, tuple]] = deque()
+        self.queued: deque[tuple[type[Model], tuple]] = deque()
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
-    def add(self, sql: str, values: tuple) -> None:
-        self.queued.append((sql, values))
+    def add(self, model: type[Model], values: tuple) -> None:
+        self.queued.append((model, values))
         if self.thread is None:
             self._start()
         if not self.wake.is_set():
@@ -120,14 +114,13 @@ class Writer:
         self.flush()
 
 
-def _insert(batch: list[tuple[str, tuple]]) -> None:
-    by_sql: dict[str, list[tuple]] = {}
-    for sql, values in batch:
-        by_sql.setdefault(sql, []).append(values)
+def _insert(batch: list[tuple[type[Model], tuple]]) -> None:
+    by_model: dict[type[Model], list[tuple]] = {}
+    for model, values in batch:
+        by_model.setdefault(model, []).append(values)
     with transaction.atomic():
-        with prepared_cursor() as cursor:
-            for sql, rows in by_sql.items():
-                cursor.executemany(sql, rows)
+        for model, rows in by_model.items():
+            insert_rows(model, tuple(f.name for f in _fields(model)), rows, ignore_conflicts=True)
 
 
 _writer = Writer()
@@ -155,5 +148,4 @@ def insert_later(obj: Model, *, unique: str) -> None:
     if settings.WRITE_BEHIND_MS <= 0 or db.in_atomic_block or len(_writer.queued) >= MAX_QUEUED:
         insert_once(obj, unique=unique, durable=False)
         return
-    sql, fields = _insert_sql(type(obj), unique)
-    _writer.add(sql, tuple(field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields))
+    _writer.add(type(obj), tuple(field.pre_save(obj, True) for field in _fields(type(obj))))

@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import timezone
 
+from billing.models import UsageRecord
+from billing.services import Usage, usage_record_many
+from core.errors import InvalidInput
 from phones.models import Call, Message
 from tests.billing.conftest import make_number
 
@@ -62,3 +65,19 @@ def test_a_period_outside_the_calendar_is_a_400_not_a_500(owner_api, period):
     # Found by schemathesis (tests/deploy/test_schemathesis.py): year 0 and the month after 9999-12 do not exist.
     response = owner_api.get("/billing/usage", {"campaignId": "spring", "period": period})
     assert response.status_code == 400 and response.json()["error"]["field"] == "period"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind, quantity, period", [
+    ("not-a-kind", 1, datetime(2026, 5, 1, tzinfo=UTC).date()),
+    ("sms_segment", 0, datetime(2026, 5, 1, tzinfo=UTC).date()),
+    ("sms_segment", "2", datetime(2026, 5, 1, tzinfo=UTC).date()),
+    ("sms_segment", 1, datetime(2026, 5, 1, tzinfo=UTC)),  # a datetime, not the period's date
+])
+def test_usage_record_many_refuses_a_bad_record_and_records_none(org, kind, quantity, period):
+    good = Usage(org.pk, None, "sms_segment", 1, datetime(2026, 5, 1, tzinfo=UTC).date(), "sms:good")
+    with pytest.raises(InvalidInput):
+        usage_record_many([good, Usage(org.pk, None, kind, quantity, period, "sms:bad")])
+    assert not UsageRecord.objects.filter(org=org).exists()
+    usage_record_many([good, good])  # a key already recorded is left as it is
+    assert UsageRecord.objects.filter(org=org, key="sms:good").count() == 1

@@ -135,7 +135,8 @@ class UsageRecord(models.Model):
         # Seconds of an AI agent's realtime session on a call (the media gateway records them).
         AI_SECOND = "ai_second"
 
-    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="usage_records")
+    # No index of its own: usage_org_kind_period (org, kind, period) serves it.
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="usage_records", db_index=False)
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="usage_records")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -266,6 +266,11 @@ class Direction(models.TextChoices):
     OUTBOUND = "outbound"
 
 
+# An inbound text stored with its answer and not yet threaded into the inbox (phones.messaging.tasks).
+UNTHREADED = models.Q(direction=Direction.INBOUND, conversation__isnull=True, answer__isnull=False,
+                      phone_number__isnull=False)
+
+
 class Message(PublicIdModel):
     """An SMS/MMS sent or received on one of our numbers. Kept after the number is released (audit)."""
 
@@ -274,8 +279,9 @@ class Message(PublicIdModel):
     Direction = Direction
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: message_phone_created (phone_number, -created_at) serves it.
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="messages")
+                                     related_name="messages", db_index=False)
     direction = models.CharField(max_length=8, choices=Direction.choices)
     from_number = models.CharField(max_length=32)
     to_number = models.CharField(max_length=32)
@@ -298,9 +304,9 @@ class Message(PublicIdModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["phone_number", "-created_at"], name="message_phone_created"),
-                   # The inbound texts still to be threaded (phones.messaging.tasks.thread_inbound_sms).
-                   models.Index(fields=["id"], name="message_unthreaded",
-                                condition=models.Q(direction="inbound", conversation__isnull=True))]
+                   # The inbound texts still to be threaded (phones.messaging.tasks.thread_inbound_sms):
+                   # exactly its condition, so that the index holds those and nothing else.
+                   models.Index(fields=["id"], name="message_unthreaded", condition=UNTHREADED)]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.from_number} → {self.to_number}"
@@ -337,9 +343,10 @@ class Conversation(PublicIdModel):
 
     public_id_prefix = "cnv"
 
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="conversations")
+    # No indexes of their own: conversation_org_last and the (phone_number, contact) unique one serve them.
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="conversations", db_index=False)
     phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="conversations")
+                                     related_name="conversations", db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
     last_message_at = models.DateTimeField(db_index=True)
     last_message_preview = models.CharField(max_length=160, blank=True)

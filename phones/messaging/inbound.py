@@ -58,7 +58,7 @@ from phones.messaging.callbacks import is_billed, reply_placeholder
 from phones.messaging.engine import REPLYING_RULES, Inbound, RuleEngine, render
 from phones.messaging.rules import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
 from phones.messaging.selectors import answer_for_sender, sender_lookup, sender_source
-from phones.models import Contact, Conversation, Message, PhoneNumber, PhoneRouting
+from phones.models import UNTHREADED, Contact, Conversation, Message, PhoneNumber, PhoneRouting
 from providers.events import InboundSms
 
 logger = logging.getLogger(__name__)
@@ -233,16 +233,14 @@ def _keyword_record(message: Message, answer: Answer) -> None:
         messaging.opt_out_lift(org=message.org, e164=message.from_number)
 
 
-def sms_thread_batch(*, message_ids: list[int]) -> int:
-    """Thread stored inbound texts, record their usage and keywords, run the rules' effects, keep
-    or send the replies, as each stored answer says. Set-based: a fixed number of statements for
-    the batch, plus one per keyword text and per rule effect. Texts already threaded, or being
-    threaded by another worker, are skipped. Returns how many were threaded."""
+def sms_thread_batch(*, limit: int) -> int:
+    """Thread the oldest `limit` stored inbound texts still to be threaded, record their usage and
+    keywords, run the rules' effects, keep or send the replies, as each stored answer says.
+    Set-based: a fixed number of statements for the batch, plus one per keyword text and per rule
+    effect. Texts another worker is threading are skipped (each takes its own). Returns how many
+    were threaded."""
     with transaction.atomic():
-        messages = list(Message.objects.select_for_update(skip_locked=True)
-                        .filter(pk__in=message_ids, conversation__isnull=True, answer__isnull=False,
-                                phone_number__isnull=False)
-                        .order_by("pk"))
+        messages = list(Message.objects.select_for_update(skip_locked=True).filter(UNTHREADED).order_by("pk")[:limit])
         if not messages:
             return 0
         _attach_numbers(messages)

@@ -102,15 +102,11 @@ def thread_inbound_sms() -> int:
     (phones.messaging.inbound.sms_thread_batch); also the beat's sweep. Returns how many it threaded."""
     from phones.messaging import inbound as sms
 
-    pending = (Message.objects.filter(direction=Message.Direction.INBOUND, conversation__isnull=True,
-                                      answer__isnull=False, phone_number__isnull=False)
-               .order_by("pk").values_list("pk", flat=True))
     threaded = 0
     while True:
-        ids = list(pending[:THREAD_BATCH])
-        done = sms.sms_thread_batch(message_ids=ids)
+        done = sms.sms_thread_batch(limit=THREAD_BATCH)
         threaded += done
-        if len(ids) < THREAD_BATCH or not done:
+        if done < THREAD_BATCH:
             return threaded
 
 

@@ -8,27 +8,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-LIKE_COLUMNS = ("provider_sid", "public_id")
-
-
-def _like_indexes(schema_editor):
-    table = "phones_call"
-    return [(schema_editor._create_index_name(table, [column], suffix="_like"), column) for column in LIKE_COLUMNS]
-
-
-def drop_like_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, _ in _like_indexes(schema_editor):
-        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
-
-
-def create_like_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, column in _like_indexes(schema_editor):
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(name)} "
-                              f"ON phones_call ({schema_editor.quote_name(column)} varchar_pattern_ops)")
+from core.like_indexes import drop_like_indexes
 
 
 class Migration(migrations.Migration):
@@ -44,5 +24,5 @@ class Migration(migrations.Migration):
             name='org',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='calls', to='telephony.org'),
         ),
-        migrations.RunPython(drop_like_indexes, create_like_indexes),
+        drop_like_indexes("phones_call", ("provider_sid", "public_id")),
     ]

@@ -57,7 +57,7 @@ from twilio.request_validator import RequestValidator
 from billing.models import UsageRecord
 from orgs.models import Org, ProviderConnection
 from orgs.services import connection_create
-from phones.models import Call, Contact, Conversation, Message, PhoneNumber, PhoneRouting
+from phones.models import UNTHREADED, Call, Contact, Conversation, Message, PhoneNumber, PhoneRouting
 from phones.provider_webhooks import webhook_url
 from webhooks import lookup_cache, reference
 
@@ -295,7 +295,7 @@ class Command(BaseCommand):
         """Seconds until the worker has threaded every stored text (polled every 50 ms: a coarser
         poll would count up to its interval of idle time into the end-to-end rate)."""
         started = time.monotonic()
-        pending = Message.objects.filter(phone_number=number, direction="inbound", conversation__isnull=True)
+        pending = Message.objects.filter(UNTHREADED, phone_number=number)  # the worker's own index
         while pending.exists():
             if time.monotonic() - started > 600:
                 raise CommandError("the worker threaded nothing for 10 minutes: is it running?")

@@ -252,6 +252,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task, unless it may reuse it
+# for this many: config.celery closes it by Django's rules instead (CONN_MAX_AGE, errors).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if not CELERY_BROKER_URL:
     # Even an eager task goes through a producer (Celery serializes its arguments with it), whose

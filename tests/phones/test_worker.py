@@ -22,6 +22,7 @@ from billing.services import balance_get, ledger_topup
 from config.celery import app
 from orgs.services import connection_create
 from phones.jobs import jobs_requeue_stale
+from phones.messaging.tasks import thread_inbound_sms
 from phones.models import Job, PhoneNumber
 from phones.numbers.tasks import purchase_number
 from sandbox.models import SandboxNumber
@@ -183,3 +184,22 @@ def test_a_purchase_the_broker_refused_is_sent_by_the_sweep_and_bought_by_a_real
     assert PhoneNumber.objects.get().status == "active"
     assert SandboxNumber.objects.filter(account__sid=conn.account_id).count() == 1
     assert balance_get(org=conn.org).balance == 10_000 - 115
+
+
+
+def _worker_backends() -> list[tuple]:
+    """The worker's connections to this database, idle between tasks: (pid, backend_start, query_start)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid, backend_start, query_start FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state = 'idle'")
+        return cursor.fetchall()
+
+
+def test_a_worker_keeps_its_database_connection_from_one_task_to_the_next(start_worker):
+    """Not a new PostgreSQL connection per task (a backend started, every statement planned afresh)."""
+    start_worker()
+    thread_inbound_sms.delay()
+    [(pid, started, queried)] = wait_for(_worker_backends, what="the worker's connection, idle after its task")
+    thread_inbound_sms.delay()
+    after = wait_for(lambda: [row for row in _worker_backends() if row[2] > queried], what="the second task's query")
+    assert [(row[0], row[1]) for row in after] == [(pid, started)]

@@ -27,8 +27,8 @@ the IVR voice webhook, runs wrk:
   2. at about half that rate (each connection paced by wrk's `delay()`): p50/p99 latency.
 It prints those, the queries each webhook makes in the request and after it (counted
 in-process, with a cold lookup cache), the ratios to the reference, and the targets. The bench's
-messages (the reference's too), calls and contacts are deleted afterwards; the org, connection and
-number are kept.
+messages (the reference's too), calls and contacts are deleted before and afterwards, and their
+tables vacuumed and analyzed; the org, connection and number are kept.
 """
 from __future__ import annotations
 
@@ -202,12 +202,19 @@ class Command(BaseCommand):
         return Message.objects.filter(org=number.org, phone_number__isnull=True, to_number=REFERENCE_NUMBER)
 
     def _clean(self, number: PhoneNumber) -> None:
+        """Delete the bench's rows, then vacuum and analyze their tables: each run starts from the
+        same state, whatever ran before (autovacuum, where it is off, would leave them bloated
+        with every earlier run's dead rows, and unanalyzed)."""
         Message.objects.filter(phone_number=number).delete()
         self._reference_messages(number).delete()
         Call.objects.filter(phone_number=number).delete()
         Conversation.objects.filter(phone_number=number).delete()
         Contact.objects.filter(org=number.org).delete()
         UsageRecord.objects.filter(phone_number=number, kind__in=["sms_segment", "call_minute"]).delete()
+        tables = ", ".join(db_connection.ops.quote_name(model._meta.db_table)
+                           for model in (Message, Call, Conversation, Contact, UsageRecord))
+        with db_connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")
 
     def _signed(self, number: PhoneNumber, kind: str, params: dict[str, str], url: str = ""
                 ) -> tuple[str, str, str]:

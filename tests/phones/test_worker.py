@@ -190,8 +190,9 @@ def test_a_purchase_the_broker_refused_is_sent_by_the_sweep_and_bought_by_a_real
 def _worker_backends() -> list[tuple]:
     """The worker's connections to this database, idle between tasks: (pid, backend_start, query_start)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid, backend_start, query_start FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state = 'idle'")
+        cursor.execute("SELECT pid, backend_start, query_start FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                       "AND backend_type = 'client backend' AND state = 'idle'")
         return cursor.fetchall()
 
 

@@ -23,7 +23,8 @@ where the one before stopped), starts gunicorn on 127.0.0.1, and for each of: th
 minimal durable SMS webhook as a django-twilio user would write it, sent texts to another number,
 REFERENCE_NUMBER, so that they are not counted as the SMS webhook's), the inbound SMS webhook and
 the IVR voice webhook, runs wrk:
-  1. saturated (closed loop, `--connections`): requests/s;
+  1. saturated (closed loop, `--connections`): requests/s, over ROUNDS runs, the endpoints taking
+     turns (bare, reference, SMS, IVR, bare, …) so that the machine's drift is shared;
   2. at about half that rate (each connection paced by wrk's `delay()`): p50/p99 latency.
 It prints those, the queries each webhook makes in the request and after it (counted
 in-process, with a cold lookup cache), the ratios to the reference, and the targets. The bench's
@@ -66,6 +67,9 @@ BENCH_NUMBER = "+15555550100"
 # The reference's texts are sent to this one (no number of ours: the reference needs none).
 REFERENCE_NUMBER = "+15555550101"
 REFERENCE = "reference"
+ENDPOINTS = ("bare view", REFERENCE, "inbound SMS", "IVR voice")
+# Saturated runs per endpoint, taking turns (Command._measure).
+ROUNDS = 3
 BENCH_QUEUE = "bench-webhooks"
 FLOW = {"entry": "main", "maxRetries": 3, "nodes": {
     "main": {"type": "menu", "say": "For sales press 1, for support press 2.", "timeout": 5,
@@ -157,12 +161,11 @@ class Command(BaseCommand):
             server = self._gunicorn(port, workers, env)
             worker = None
             try:
-                results, sent = {}, {}
-                for name in ("bare view", REFERENCE, "inbound SMS", "IVR voice"):
-                    saturated, half, sent[name] = self._measure(script, files[name], port, duration, connections)
-                    results[name] = (saturated, half)
+                results, sent = self._measure(script, files, port, duration, connections)
                 worker = self._worker(env, celery_workers, worker_nice)
                 self._drain(number)  # the first SMS runs' backlog: not timed
+                # Those runs filled the tables: the planner must know it, as autovacuum would have seen to.
+                self._vacuum()
                 threaded_rate, drained, beside = self._end_to_end(
                     script, files["inbound SMS"], port, duration, connections, number, offset=sent["inbound SMS"])
                 sent["inbound SMS"] += beside.requests
@@ -211,6 +214,12 @@ class Command(BaseCommand):
         Conversation.objects.filter(phone_number=number).delete()
         Contact.objects.filter(org=number.org).delete()
         UsageRecord.objects.filter(phone_number=number, kind__in=["sms_segment", "call_minute"]).delete()
+        self._vacuum()
+
+    @staticmethod
+    def _vacuum() -> None:
+        """VACUUM (ANALYZE) the tables the webhooks write: what autovacuum does as they grow (and
+        cannot where it is off), so that the planner knows their size and their dead rows are gone."""
         tables = ", ".join(db_connection.ops.quote_name(model._meta.db_table)
                            for model in (Message, Call, Conversation, Contact, UsageRecord))
         with db_connection.cursor() as cursor:
@@ -349,26 +358,48 @@ class Command(BaseCommand):
         drained = self._drain(number)
         return (self._threaded(number).count() - done) / (saturated.seconds + drained), drained, saturated
 
-    def _measure(self, script: Path, requests: Path, port: int, duration: int, connections: int
-                 ) -> tuple[Result, Result, int]:
-        """Saturated and half-load results, and how many requests the runs sent (each run starts where
-        the one before stopped, so no text or call is sent twice until the file's end, `--requests`,
-        wraps around)."""
-        warm = self._wrk(script, requests, port, 2, connections)  # warm up: connections, imports, caches
-        saturated = self._wrk(script, requests, port, duration, connections, offset=warm.requests)
-        # Each connection waits `pause` between requests so that all together make about half
-        # the saturated rate; wrk's pacing is loose (a closed connection's next request is not
-        # always delayed), so the pause is corrected from the rate a run achieved, at most twice.
+    def _measure(self, script: Path, files: dict[str, Path], port: int, duration: int, connections: int
+                 ) -> tuple[dict[str, tuple[Result, Result]], dict[str, int]]:
+        """Each endpoint's saturated and half-load results, and how many requests its runs sent (each
+        run starts where the one before stopped, so no text or call is sent twice until the file's
+        end, `--requests`, wraps around).
+
+        Saturated: ROUNDS runs of `duration` per endpoint, taking turns (bare, reference, SMS, IVR,
+        bare, …), summed into one result. The machine's speed drifts between runs a minute apart
+        by as much as the differences measured; taking turns gives every endpoint the same share
+        of it, where one run each, in order, would give each endpoint its own minute."""
+        sent = {name: self._wrk(script, files[name], port, 2, connections).requests  # warm up: imports, caches
+                for name in ENDPOINTS}
+        runs: dict[str, list[Result]] = {name: [] for name in ENDPOINTS}
+        for _ in range(ROUNDS):
+            for name in ENDPOINTS:
+                run = self._wrk(script, files[name], port, duration, connections, offset=sent[name])
+                runs[name].append(run)
+                sent[name] += run.requests
+        results = {}
+        for name in ENDPOINTS:
+            saturated = _summed(runs[name])
+            half, sent[name] = self._half_load(script, files[name], port, duration, connections, saturated,
+                                               sent[name])
+            results[name] = (saturated, half)
+        return results, sent
+
+    def _half_load(self, script: Path, requests: Path, port: int, duration: int, connections: int,
+                   saturated: Result, sent: int) -> tuple[Result, int]:
+        """A run at about half the saturated rate, and the requests sent so far after it.
+
+        Each connection waits `pause` between requests so that all together make about half the
+        saturated rate; wrk's pacing is loose (a closed connection's next request is not always
+        delayed), so the pause is corrected from the rate a run achieved, at most twice."""
         target = saturated.rps / 2
         pause_ms = max(int(connections / target * 1000 - saturated.p50_ms), 1)
-        sent = warm.requests + saturated.requests
         for _ in range(3):
             half = self._wrk(script, requests, port, duration, connections, pause_ms=pause_ms, offset=sent)
             sent += half.requests
             if half.rps <= target * 1.1:
                 break
             pause_ms = int(pause_ms * half.rps / target) + 1
-        return saturated, half, sent
+        return half, sent
 
     @staticmethod
     def _threaded(number: PhoneNumber):
@@ -382,7 +413,8 @@ class Command(BaseCommand):
                 reference_stored: int) -> None:
         write = self.stdout.write
         write(f"gunicorn {workers} sync workers, PostgreSQL {db_connection.settings_dict['HOST']}, wrk "
-              f"{connections} connections, {duration}s per run, 127.0.0.1, on {os.cpu_count()} cores; the "
+              f"{connections} connections, {duration}s per run ({ROUNDS} saturated runs per endpoint, taking turns), "
+              f"127.0.0.1, on {os.cpu_count()} cores; the "
               f"end-to-end run shares them with a Celery worker ({celery_workers} processes at nice "
               f"{worker_nice}, Redis) threading the inbound texts\n")
         write(f"{'endpoint':<14} {'req/s (sat.)':>12} {'% of bare':>10} {'rate at half':>13} {'p50 ms':>8} "
@@ -416,6 +448,16 @@ class Command(BaseCommand):
         ok = (all(ratio >= target for _, ratio, target in checks) and not failed
               and all(results[name][1].p99_ms < 50 for name in (REFERENCE, "inbound SMS", "IVR voice")))
         write(f"targets vs the reference: {'met' if ok else 'NOT met'}")
+
+
+def _summed(runs: list[Result]) -> Result:
+    """Several runs of one endpoint as one: its requests over their seconds, the median run's p50
+    and the worst p99."""
+    p50s = sorted(run.p50_ms for run in runs)
+    return Result(rps=sum(run.requests for run in runs) / sum(run.seconds for run in runs),
+                  p50_ms=p50s[len(p50s) // 2], p99_ms=max(run.p99_ms for run in runs),
+                  requests=sum(run.requests for run in runs), failed=sum(run.failed for run in runs),
+                  seconds=sum(run.seconds for run in runs))
 
 
 def _statements(queries: list[dict]) -> list[dict]:

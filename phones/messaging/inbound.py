@@ -39,7 +39,7 @@ import json
 import logging
 import secrets
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -172,7 +172,7 @@ def _insert_answered(number: PhoneNumber, rules: list[dict], message: Message, s
     named.send_replies = quiet.send_replies = send_replies
     return insert_once(message, unique="provider_sid", source=sender_source(org_id=number.org_id,
                                                                            e164=message.from_number),
-                       computed={"answer": answer_for_sender(json.dumps(asdict(quiet)), json.dumps(asdict(named)),
+                       computed={"answer": answer_for_sender(json.dumps(vars(quiet)), json.dumps(vars(named)),
                                                              first, last)})
 
 
@@ -211,7 +211,7 @@ def sms_receive(*, number: PhoneNumber, rules: list[dict], sms: InboundSms, send
             answer = _answer(number, rules, message)
         answer.send_replies = send_replies
         answer.keyword_recorded = answer.keyword_kind in ("opt-out", "opt-in")
-        message.answer = asdict(answer)
+        message.answer = dict(vars(answer))
         # Unique on provider_sid: the provider's retry of a text we already have inserts nothing.
         if not insert_once(message, unique="provider_sid"):
             if forms or keyword:

@@ -186,7 +186,6 @@ def test_a_purchase_the_broker_refused_is_sent_by_the_sweep_and_bought_by_a_real
     assert balance_get(org=conn.org).balance == 10_000 - 115
 
 
-
 def _worker_backends() -> list[tuple]:
     """The worker's connections to this database, idle between tasks: (pid, backend_start, query_start)."""
     with connection.cursor() as cursor:

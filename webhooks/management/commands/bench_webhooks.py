@@ -24,7 +24,7 @@ minimal durable SMS webhook as a django-twilio user would write it, sent texts t
 REFERENCE_NUMBER, so that they are not counted as the SMS webhook's), the inbound SMS webhook and
 the IVR voice webhook, runs wrk:
   1. saturated (closed loop, `--connections`): requests/s, over ROUNDS runs, the endpoints taking
-     turns (bare, reference, SMS, IVR, bare, …) so that the machine's drift is shared;
+     turns, in order and in reverse order by rounds, so that the machine's drift is shared;
   2. at about half that rate (each connection paced by wrk's `delay()`): p50/p99 latency.
 It prints those, the queries each webhook makes in the request and after it (counted
 in-process, with a cold lookup cache), the ratios to the reference, and the targets. The bench's
@@ -69,7 +69,7 @@ REFERENCE_NUMBER = "+15555550101"
 REFERENCE = "reference"
 ENDPOINTS = ("bare view", REFERENCE, "inbound SMS", "IVR voice")
 # Saturated runs per endpoint, taking turns (Command._measure).
-ROUNDS = 3
+ROUNDS = 4
 BENCH_QUEUE = "bench-webhooks"
 FLOW = {"entry": "main", "maxRetries": 3, "nodes": {
     "main": {"type": "menu", "say": "For sales press 1, for support press 2.", "timeout": 5,
@@ -376,15 +376,17 @@ class Command(BaseCommand):
         run starts where the one before stopped, so no text or call is sent twice until the file's
         end, `--requests`, wraps around).
 
-        Saturated: ROUNDS runs of `duration` per endpoint, taking turns (bare, reference, SMS, IVR,
-        bare, …), summed into one result. The machine's speed drifts between runs a minute apart
-        by as much as the differences measured; taking turns gives every endpoint the same share
-        of it, where one run each, in order, would give each endpoint its own minute."""
+        Saturated: ROUNDS runs of `duration` per endpoint, taking turns, in order then in reverse
+        order (bare, reference, SMS, IVR, IVR, SMS, reference, bare, …), summed into one result.
+        The machine's speed drifts between runs a minute apart by as much as the differences
+        measured; taking turns gives every endpoint the same share of it, where one run each, in
+        order, would give each endpoint its own minute, and reversing the order every other round
+        cancels a steady drift and what a run leaves to the next (dirty pages, WAL to recycle)."""
         sent = {name: self._wrk(script, files[name], port, 2, connections).requests  # warm up: imports, caches
                 for name in ENDPOINTS}
         runs: dict[str, list[Result]] = {name: [] for name in ENDPOINTS}
-        for _ in range(ROUNDS):
-            for name in ENDPOINTS:
+        for round_ in range(ROUNDS):
+            for name in ENDPOINTS if round_ % 2 == 0 else reversed(ENDPOINTS):
                 run = self._wrk(script, files[name], port, duration, connections, offset=sent[name])
                 runs[name].append(run)
                 sent[name] += run.requests

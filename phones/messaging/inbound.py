@@ -58,7 +58,7 @@ from phones.messaging.callbacks import is_billed, reply_placeholder
 from phones.messaging.engine import REPLYING_RULES, Inbound, RuleEngine, render
 from phones.messaging.rules import STANDARD_HELP, STANDARD_OPT_IN, STANDARD_OPT_OUT
 from phones.messaging.selectors import answer_for_sender, sender_lookup, sender_source
-from phones.models import UNTHREADED, Contact, Conversation, Message, PhoneNumber, PhoneRouting
+from phones.models import UNTHREADED, Contact, Message, PhoneNumber, PhoneRouting
 from providers.events import InboundSms
 
 logger = logging.getLogger(__name__)
@@ -248,15 +248,11 @@ def sms_thread_batch(*, limit: int) -> int:
         previews = {(m.phone_number_id, m.from_number): (m.created_at, m.body[:160]) for m in messages}
         threads = messaging.threads_many({(m.org_id, m.phone_number_id, m.from_number) for m in messages},
                                          previews=previews)
-        touched: list[Conversation] = []  # the threads whose preview changes (a new thread has its own)
-        for key, (at, preview) in previews.items():
-            conversation = threads[key]
-            if (conversation.last_message_at, conversation.last_message_preview) != (at, preview):
-                conversation.last_message_at, conversation.last_message_preview = at, preview
-                touched.append(conversation)
         for message in messages:
             message.conversation = threads[(message.phone_number_id, message.from_number)]
-        _thread_rows(messages, touched)
+        # Each text into its thread, then the threads' previews: one UPDATE each, whatever the batch's size.
+        update_rows(Message, ("conversation",), {m.pk: (m.conversation_id,) for m in messages})
+        messaging.previews_store(threads, previews)
         replies: list[tuple] = []
         now = timezone.now()
         for message in messages:
@@ -286,14 +282,6 @@ def _attach_numbers(messages: list[Message]) -> None:
         orgs.update(Org.objects.in_bulk(missing))
     for message in messages:
         message.phone_number, message.org = numbers[message.phone_number_id], orgs[message.org_id]
-
-
-def _thread_rows(messages: list[Message], conversations: list[Conversation]) -> None:
-    """Each text into its thread, and the threads' previews, as decided in Python: one UPDATE each,
-    whatever the batch's size (core.update_rows; none for the previews when they are all new threads')."""
-    update_rows(Message, ("conversation",), {m.pk: (m.conversation_id,) for m in messages})
-    update_rows(Conversation, ("last_message_at", "last_message_preview"),
-                 {c.pk: (c.last_message_at, c.last_message_preview) for c in conversations})
 
 
 def _after_answer(message: Message, answer: Answer, replies: list[tuple], now: datetime) -> None:

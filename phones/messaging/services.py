@@ -110,6 +110,21 @@ def threads_many(keys: set[tuple[int, int | None, str]], *,
     return threads
 
 
+def previews_store(threads: dict[tuple[int | None, str], Conversation],
+                   previews: dict[tuple[int | None, str], tuple[datetime, str]]) -> None:
+    """Each thread of `threads` given its last_message_at and last_message_preview from `previews`
+    (by the same key), stored in one UPDATE for the threads where they change (core.update_rows;
+    none when they are all threads threads_many has just created with them)."""
+    changed = []
+    for key, (at, preview) in previews.items():
+        thread = threads[key]
+        if (thread.last_message_at, thread.last_message_preview) != (at, preview):
+            thread.last_message_at, thread.last_message_preview = at, preview
+            changed.append(thread)
+    update_rows(Conversation, ("last_message_at", "last_message_preview"),
+                {c.pk: (c.last_message_at, c.last_message_preview) for c in changed})
+
+
 def _contacts(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Contact]:
     """The contacts there are of (org id, e164)."""
     rows = Contact.objects.filter(org_id__in={org_id for org_id, _ in pairs}, e164__in={e164 for _, e164 in pairs})
@@ -321,13 +336,7 @@ class BulkSender:
                 messages.append(_sent_message(self.org, self.sender, number, conversation, to=to, body=body,
                                               media_urls=self.media_urls, sent=answer, now=now))
             Message.objects.bulk_create(messages)
-            # The threads' previews: the last text to each (a thread created now has it already).
-            changed = {threads[key]: preview for key, preview in previews.items()
-                       if (threads[key].last_message_at, threads[key].last_message_preview) != preview}
-            for conversation, (at, preview) in changed.items():
-                conversation.last_message_at, conversation.last_message_preview = at, preview
-            update_rows(Conversation, ("last_message_at", "last_message_preview"),
-                        {c.pk: (c.last_message_at, c.last_message_preview) for c in changed})
+            previews_store(threads, previews)  # the last text to each
         return messages
 
 

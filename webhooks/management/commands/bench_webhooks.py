@@ -326,7 +326,7 @@ class Command(BaseCommand):
         pending = Message.objects.filter(UNTHREADED, phone_number=number)  # the worker's own index
         while pending.exists():
             if time.monotonic() - started > 600:
-                raise CommandError("the worker threaded nothing for 10 minutes: is it running?")
+                raise CommandError("the worker has not threaded the stored texts in 10 minutes: is it running?")
             time.sleep(0.05)
         return time.monotonic() - started
 
